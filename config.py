@@ -1,0 +1,60 @@
+"""Configuration read from the environment (SPEC §11, §12).
+
+`create_app(config)` picks a class by `PPM_ENV` and then applies the dict of overrides.
+Secrets that are missing in development are generated once into the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _hosts(name: str) -> list[str]:
+    raw = os.environ.get(name, "")
+    return [h.strip().lower() for h in raw.split(",") if h.strip()]
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    INTEGRATION_ENCRYPTION_KEY: str | None = os.environ.get("INTEGRATION_ENCRYPTION_KEY")
+    # None means "a SQLite file in the instance folder", filled in by create_app.
+    SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    INTEGRATION_ALLOWED_HOSTS = _hosts("INTEGRATION_ALLOWED_HOSTS")
+    EGRESS_ALLOWLISTED_HOSTS = _hosts("EGRESS_ALLOWLISTED_HOSTS")
+    INTEGRATION_ALLOW_HTTP = _bool("INTEGRATION_ALLOW_HTTP")
+    ALLOW_SIGNUP = _bool("ALLOW_SIGNUP")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    WTF_CSRF_ENABLED = True
+    # CSRF is checked by our own before_request so that authentication is judged first.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    TESTING = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+def config_for_environment() -> type[Config]:
+    if os.environ.get("PPM_ENV", "").strip().lower() == "production":
+        return ProductionConfig
+    return Config

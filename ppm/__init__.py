@@ -1,0 +1,165 @@
+"""ppm: a self-hostable project-portfolio app. `create_app` is the only way in."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from flask import Flask, Response
+from flask_limiter.errors import RateLimitExceeded
+
+from config import config_for_environment
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' https: data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+])
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_for_environment())
+    app.config.update(config or {})
+    if str(app.config.get("PPM_ENV", "")).lower() == "production":
+        app.config["ENV_NAME"] = "production"
+    _normalize_config(app)
+    _ensure_secrets(app)
+    _ensure_database_uri(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_handlers(app)
+    logging.getLogger("ppm").setLevel(logging.INFO)
+    return app
+
+
+def _normalize_config(app: Flask) -> None:
+    for key in ("INTEGRATION_ALLOWED_HOSTS", "EGRESS_ALLOWLISTED_HOSTS"):
+        value = app.config.get(key) or []
+        if isinstance(value, str):
+            value = value.split(",")
+        app.config[key] = [str(h).strip().lower().rstrip(".") for h in value if str(h).strip()]
+
+
+def _instance_secret(app: Flask, filename: str, make: Any) -> str:
+    """Read a secret from the instance folder, generating it once with mode 0600."""
+    path = Path(app.instance_path) / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+    return path.read_text().strip()
+
+
+def _ensure_secrets(app: Flask) -> None:
+    production = app.config["ENV_NAME"] == "production"
+    missing = [k for k in ("SECRET_KEY", "INTEGRATION_ENCRYPTION_KEY") if not app.config.get(k)]
+    if production and missing:
+        raise ConfigurationError(
+            "ppm refuses to start in production without " + " and ".join(missing)
+            + ". Set them in the environment (see README: Configuration).")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app, "secret_key", lambda: os.urandom(32).hex())
+    if not app.config.get("INTEGRATION_ENCRYPTION_KEY"):
+        app.config["INTEGRATION_ENCRYPTION_KEY"] = _instance_secret(
+            app, "integration_encryption_key", lambda: Fernet.generate_key().decode())
+
+
+def _ensure_database_uri(app: Flask) -> None:
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = "sqlite:///" + str(Path(app.instance_path) / "ppm.sqlite3")
+    elif uri.startswith("postgres://") or uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # psycopg 3 is our driver
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _init_extensions(app: Flask) -> None:
+    from ppm.auth.guard import init_auth
+    from ppm.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_auth(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _sqlite_pragmas(app)
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from ppm.extensions import db
+
+    with app.app_context():
+        @event.listens_for(db.engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ppm.auth.views import bp as auth_bp
+    from ppm.projects.api import bp as projects_api
+    from ppm.projects.views import bp as projects_bp
+    from ppm.schedule.views import bp as schedule_bp
+
+    for blueprint in (auth_bp, projects_bp, projects_api, schedule_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from ppm.cli import ppm_cli
+
+    app.cli.add_command(ppm_cli)
+
+
+def _register_handlers(app: Flask) -> None:
+    from ppm.errors import json_error, register_error_handlers, wants_json
+
+    register_error_handlers(app)
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded) -> Any:
+        detail = "Too many requests. Wait a minute and try again."
+        if wants_json():
+            return json_error(429, "rate_limited", detail)
+        from ppm.errors import page_error
+
+        return page_error(429, detail)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if response.status_code == 429 and "Retry-After" not in headers:
+            headers["Retry-After"] = "60"
+        if response.mimetype == "text/html":
+            headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,32 @@
+"""Shapes of the project forms. CSRF is checked for every browser write in ppm.auth.guard."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+
+from ppm.projects.models import ROLE_NAMES
+
+ROLE_CHOICES = [(name, name.capitalize()) for name in ROLE_NAMES]
+
+
+class ProjectForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    name = StringField("Project name")
+
+
+class MemberForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    email = EmailField("Email address")
+    role = SelectField("Role", choices=ROLE_CHOICES, default="member", validate_choice=False)
+
+
+class RoleForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)

@@ -1,0 +1,569 @@
+"""Use cases for projects, members and tasks. Every project-scoped read goes through
+`load_project`, so membership scoping and role checks live in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from ppm.auth.models import User
+from ppm.auth.services import find_user_by_email
+from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector
+from ppm.extensions import db
+from ppm.models_base import utcnow
+from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 20000
+
+
+@dataclass(frozen=True)
+class Access:
+    """A project as seen by one member."""
+
+    project: Project
+    role: Role
+
+    def can(self, role: Role) -> bool:
+        return self.role >= role
+
+
+# --- access ---------------------------------------------------------------------------
+
+
+def load_project(actor: User, project_id: str, need: Role = Role.viewer,
+                 *, write: bool = False) -> Access:
+    """Non-members get 404 (existence is not revealed); weak roles 403; archived writes 403."""
+    row = db.session.execute(
+        select(Project, Membership.role)
+        .join(Membership, Membership.project_id == Project.id)
+        .where(Project.id == str(project_id), Membership.user_id == actor.id)
+    ).first()
+    if row is None:
+        raise NotFound("Project not found.")
+    access = Access(project=row[0], role=Role[row[1]])
+    if not access.can(need):
+        raise Forbidden(f"This needs the {need.name} role or higher on the project.")
+    if write and access.project.archived:
+        raise ProjectArchived()
+    return access
+
+
+def next_sync_number(project_id: str) -> int:
+    """Draws the project's next sync number inside the caller's transaction. Updating the
+    project row serialises writers of one project, so numbers commit in order."""
+    number = db.session.execute(
+        update(Project)
+        .where(Project.id == project_id)
+        .values(sync_counter=Project.sync_counter + 1)
+        .returning(Project.sync_counter)
+    ).scalar_one()
+    return int(number)
+
+
+# --- input helpers --------------------------------------------------------------------
+
+
+def _text(data: Mapping[str, Any], key: str, errors: ValidationCollector, *, label: str,
+          max_len: int, required: bool) -> str | None:
+    if key not in data:
+        if required:
+            errors.add(key, f"Enter a {label}.")
+        return None
+    value = data[key]
+    if not isinstance(value, str):
+        errors.add(key, f"The {label} must be text.")
+        return None
+    value = value.strip()
+    if required and not value:
+        errors.add(key, f"Enter a {label}.")
+        return None
+    if len(value) > max_len:
+        errors.add(key, f"The {label} must be at most {max_len} characters.")
+        return None
+    return value
+
+
+def _date(data: Mapping[str, Any], key: str, errors: ValidationCollector,
+          label: str) -> date | None:
+    value = data.get(key)
+    if not isinstance(value, str):
+        errors.add(key, f"Enter the {label} as a date like 2026-03-31.")
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors.add(key, f"Enter the {label} as a real date like 2026-03-31.")
+        return None
+
+
+def _bool(data: Mapping[str, Any], key: str, errors: ValidationCollector) -> bool | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, bool):
+        errors.add(key, "This must be true or false.")
+        return None
+    return value
+
+
+def require_mapping(data: Any) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        errors = ValidationCollector()
+        errors.add("body", "Send a JSON object.")
+        errors.raise_if_any()
+    return data  # type: ignore[no-any-return]
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+def list_projects(actor: User) -> list[Access]:
+    rows = db.session.execute(
+        select(Project, Membership.role)
+        .join(Membership, Membership.project_id == Project.id)
+        .where(Membership.user_id == actor.id)
+        .order_by(Project.archived, func.lower(Project.name), Project.id)
+    ).all()
+    return [Access(project=p, role=Role[r]) for p, r in rows]
+
+
+def create_project(actor: User, data: Any) -> Access:
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    name = _text(data, "name", errors, label="project name", max_len=NAME_MAX, required=True)
+    errors.raise_if_any()
+    project = Project(name=name)
+    db.session.add(project)
+    db.session.flush()
+    db.session.add(Membership(project_id=project.id, user_id=actor.id, role=Role.owner.name))
+    db.session.commit()
+    return Access(project=project, role=Role.owner)
+
+
+def update_project(actor: User, project_id: str, data: Any) -> Access:
+    access = load_project(actor, project_id, Role.admin, write=True)
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    name = _text(data, "name", errors, label="project name", max_len=NAME_MAX, required=False)
+    if "name" in data and name == "" and not errors.has("name"):
+        errors.add("name", "Enter a project name.")
+    errors.raise_if_any()
+    if name:
+        access.project.name = name
+    db.session.commit()
+    return access
+
+
+def set_archived(actor: User, project_id: str, archived: bool) -> Access:
+    # Unarchiving is the one write an archived project accepts.
+    access = load_project(actor, project_id, Role.admin, write=archived)
+    access.project.archived = archived
+    db.session.commit()
+    return access
+
+
+def delete_project(actor: User, project_id: str) -> None:
+    access = load_project(actor, project_id, Role.owner)
+    db.session.delete(access.project)
+    db.session.commit()
+
+
+# --- members --------------------------------------------------------------------------
+
+
+def list_members(actor: User, project_id: str) -> list[Membership]:
+    access = load_project(actor, project_id)
+    return _memberships(access.project.id)
+
+
+def _memberships(project_id: str) -> list[Membership]:
+    query = (
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.project_id == project_id)
+        .order_by(func.lower(User.name), User.email)
+    )
+    return list(db.session.scalars(query))
+
+
+def _role_from(data: Mapping[str, Any], errors: ValidationCollector) -> Role | None:
+    value = data.get("role")
+    if not isinstance(value, str) or value not in ROLE_NAMES:
+        errors.add("role", "Choose a role: " + ", ".join(ROLE_NAMES) + ".")
+        return None
+    return Role[value]
+
+
+def _owner_count(project_id: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Membership).where(
+            Membership.project_id == project_id, Membership.role == Role.owner.name
+        )
+    ) or 0
+
+
+def _check_owner_change(access: Access, *roles: Role) -> None:
+    # Only an owner may make someone an owner or change an owner's role.
+    if Role.owner in roles and not access.can(Role.owner):
+        raise Forbidden("Only an owner can grant or change the owner role.")
+
+
+def add_member(actor: User, project_id: str, data: Any) -> Membership:
+    access = load_project(actor, project_id, Role.admin, write=True)
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    email = _text(data, "email", errors, label="email address", max_len=254, required=True)
+    role = _role_from(data, errors)
+    user = find_user_by_email(email) if email else None
+    if email and user is None:
+        errors.add("email", "No ppm user has this email address. Ask them to sign up first.")
+    errors.raise_if_any()
+    assert user is not None and role is not None
+    _check_owner_change(access, role)
+    exists = db.session.scalar(select(Membership).where(
+        Membership.project_id == access.project.id, Membership.user_id == user.id))
+    if exists:
+        raise Conflict(f"{user.email} is already a member of this project.", code="already_member")
+    membership = Membership(project_id=access.project.id, user_id=user.id, role=role.name)
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def _membership(project_id: str, user_id: str) -> Membership:
+    membership = db.session.scalar(select(Membership).where(
+        Membership.project_id == project_id, Membership.user_id == str(user_id)))
+    if membership is None:
+        raise NotFound("This person is not a member of the project.")
+    return membership
+
+
+def change_member_role(actor: User, project_id: str, user_id: str, data: Any) -> Membership:
+    access = load_project(actor, project_id, Role.admin, write=True)
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    role = _role_from(data, errors)
+    errors.raise_if_any()
+    assert role is not None
+    membership = _membership(access.project.id, user_id)
+    _check_owner_change(access, role, membership.rank)
+    if membership.rank == Role.owner and role != Role.owner and _owner_count(access.project.id) <= 1:
+        raise Conflict("A project needs at least one owner. Make someone else owner first.",
+                       code="last_owner")
+    membership.role = role.name
+    db.session.commit()
+    return membership
+
+
+def remove_member(actor: User, project_id: str, user_id: str) -> None:
+    leaving_self = str(user_id) == actor.id
+    access = load_project(actor, project_id, Role.viewer if leaving_self else Role.admin,
+                          write=True)
+    membership = _membership(access.project.id, user_id)
+    if not leaving_self:
+        _check_owner_change(access, membership.rank)
+    if membership.rank == Role.owner and _owner_count(access.project.id) <= 1:
+        raise Conflict("A project needs at least one owner. Make someone else owner first.",
+                       code="last_owner")
+    db.session.delete(membership)
+    db.session.commit()
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+def list_tasks(actor: User, project_id: str) -> list[Task]:
+    """Live tasks in WBS order (depth-first, by position). Two queries whatever the size."""
+    access = load_project(actor, project_id)
+    return wbs_order(live_tasks(access.project.id))
+
+
+def live_tasks(project_id: str) -> list[Task]:
+    query = (
+        select(Task)
+        .where(Task.project_id == project_id, Task.deleted_at.is_(None))
+        .order_by(Task.position, Task.created_at, Task.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def wbs_order(tasks: Iterable[Task]) -> list[Task]:
+    children: dict[str | None, list[Task]] = {}
+    for task in tasks:
+        children.setdefault(task.parent_id, []).append(task)
+    ordered: list[Task] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        task = stack.pop()
+        ordered.append(task)
+        stack.extend(reversed(children.get(task.id, [])))
+    return ordered
+
+
+def task_depths(tasks: Iterable[Task]) -> dict[str, int]:
+    """Depth of each task in WBS order (parents come before their children)."""
+    depths: dict[str, int] = {}
+    for task in tasks:
+        depths[task.id] = depths.get(task.parent_id, -1) + 1 if task.parent_id else 0
+    return depths
+
+
+def get_task(actor: User, project_id: str, task_id: str) -> Task:
+    access = load_project(actor, project_id)
+    return _live_task(access.project.id, task_id)
+
+
+def _live_task(project_id: str, task_id: str) -> Task:
+    task = db.session.scalar(select(Task).where(
+        Task.id == str(task_id), Task.project_id == project_id, Task.deleted_at.is_(None)))
+    if task is None:
+        raise NotFound("Task not found.")
+    return task
+
+
+def _children(task_id: str) -> list[Task]:
+    return list(db.session.scalars(select(Task).where(
+        Task.parent_id == task_id, Task.deleted_at.is_(None)).order_by(Task.position, Task.id)))
+
+
+def _descendant_ids(project_id: str, task_id: str) -> set[str]:
+    rows = db.session.execute(select(Task.id, Task.parent_id).where(
+        Task.project_id == project_id, Task.deleted_at.is_(None))).all()
+    kids: dict[str | None, list[str]] = {}
+    for tid, parent in rows:
+        kids.setdefault(parent, []).append(tid)
+    found: set[str] = set()
+    stack = [task_id]
+    while stack:
+        for child in kids.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _stamp(task: Task) -> None:
+    task.sync_number = next_sync_number(task.project_id)
+    task.updated_at = utcnow()
+
+
+def _parent_from(data: Mapping[str, Any], project_id: str, errors: ValidationCollector,
+                 task: Task | None) -> tuple[bool, Task | None]:
+    """Returns (given, parent)."""
+    if "parent_id" not in data:
+        return False, None
+    value = data["parent_id"]
+    if value is None or value == "":
+        return True, None
+    if not isinstance(value, str):
+        errors.add("parent_id", "The parent must be a task id.")
+        return True, None
+    parent = db.session.scalar(select(Task).where(
+        Task.id == value, Task.project_id == project_id, Task.deleted_at.is_(None)))
+    if parent is None:
+        errors.add("parent_id", "There is no such task in this project to be the parent.")
+        return True, None
+    if task is not None and (parent.id == task.id
+                             or parent.id in _descendant_ids(project_id, task.id)):
+        errors.add("parent_id", "A task cannot be placed under itself or its own subtasks.")
+        return True, None
+    if parent.is_milestone:
+        errors.add("parent_id", "A milestone cannot have subtasks.")
+        return True, None
+    return True, parent
+
+
+def _assignees_from(data: Mapping[str, Any], project_id: str,
+                    errors: ValidationCollector) -> list[User] | None:
+    if "assignee_ids" not in data:
+        return None
+    value = data["assignee_ids"]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.add("assignee_ids", "Assignees must be a list of user ids.")
+        return None
+    wanted = list(dict.fromkeys(value))
+    users = list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.project_id == project_id, User.id.in_(wanted))))
+    if len(users) != len(wanted):
+        errors.add("assignee_ids", "Every assignee must be a member of this project.")
+        return None
+    return users
+
+
+def _position_from(data: Mapping[str, Any], errors: ValidationCollector) -> int | None:
+    if "position" not in data:
+        return None
+    value = data["position"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.add("position", "The position must be a whole number from 0.")
+        return None
+    return value
+
+
+def _place(task: Task, position: int | None) -> None:
+    """Put `task` at `position` among its siblings and renumber them (re-stamping moved ones)."""
+    siblings = [t for t in _siblings(task) if t.id != task.id]
+    index = len(siblings) if position is None else min(position, len(siblings))
+    siblings.insert(index, task)
+    for number, sibling in enumerate(siblings):
+        if sibling.position != number:
+            sibling.position = number
+            if sibling is not task:
+                _stamp(sibling)
+
+
+def _siblings(task: Task) -> list[Task]:
+    return list(db.session.scalars(select(Task).where(
+        Task.project_id == task.project_id,
+        Task.parent_id.is_(None) if task.parent_id is None else Task.parent_id == task.parent_id,
+        Task.deleted_at.is_(None)).order_by(Task.position, Task.created_at, Task.id)))
+
+
+def _roll_up(task_id: str | None) -> None:
+    """Recompute summary flags and dates from a task up to the root."""
+    while task_id is not None:
+        parent = db.session.get(Task, task_id)
+        if parent is None:
+            return
+        kids = _children(parent.id)
+        before = (parent.is_summary, parent.start_date, parent.finish_date)
+        parent.is_summary = bool(kids)
+        if kids:
+            parent.start_date = min(k.start_date for k in kids)
+            parent.finish_date = max(k.finish_date for k in kids)
+        if before != (parent.is_summary, parent.start_date, parent.finish_date):
+            _stamp(parent)
+        task_id = parent.parent_id
+
+
+def _validate_dates(errors: ValidationCollector, start: date | None, finish: date | None,
+                    milestone: bool) -> None:
+    if start is None or finish is None:
+        return
+    if finish < start:
+        errors.add("finish_date", "The finish date must be on or after the start date.")
+    elif milestone and finish != start:
+        errors.add("finish_date", "A milestone's finish date must equal its start date.")
+
+
+def create_task(actor: User, project_id: str, data: Any) -> Task:
+    access = load_project(actor, project_id, Role.member, write=True)
+    pid = access.project.id
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    name = _text(data, "name", errors, label="task name", max_len=NAME_MAX, required=True)
+    description = _text(data, "description", errors, label="description",
+                        max_len=DESCRIPTION_MAX, required=False) or ""
+    milestone = _bool(data, "is_milestone", errors) or False
+    start = _date(data, "start_date", errors, "start date") if data.get("start_date") else None
+    finish = (_date(data, "finish_date", errors, "finish date")
+              if data.get("finish_date") else None)
+    if start is None and not errors.has("start_date"):
+        start = finish if finish and finish < date.today() else date.today()
+    if finish is None and not errors.has("finish_date"):
+        finish = start
+    _validate_dates(errors, start, finish, milestone)
+    _, parent = _parent_from(data, pid, errors, None)
+    assignees = _assignees_from(data, pid, errors)
+    position = _position_from(data, errors)
+    errors.raise_if_any()
+    assert name is not None and start is not None and finish is not None
+    task = Task(project_id=pid, parent_id=parent.id if parent else None, name=name,
+                description=description, start_date=start, finish_date=finish,
+                is_milestone=milestone, assignees=assignees or [], position=0)
+    db.session.add(task)
+    db.session.flush()
+    _place(task, position)
+    _stamp(task)
+    _roll_up(task.parent_id)
+    db.session.commit()
+    return task
+
+
+def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
+    access = load_project(actor, project_id, Role.member, write=True)
+    pid = access.project.id
+    task = _live_task(pid, task_id)
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    name = _text(data, "name", errors, label="task name", max_len=NAME_MAX, required=False)
+    if "name" in data and name == "" and not errors.has("name"):
+        errors.add("name", "Enter a task name.")
+    description = _text(data, "description", errors, label="description",
+                        max_len=DESCRIPTION_MAX, required=False)
+    milestone = _bool(data, "is_milestone", errors)
+    start = _date(data, "start_date", errors, "start date") if "start_date" in data else None
+    finish = _date(data, "finish_date", errors, "finish date") if "finish_date" in data else None
+    if task.is_summary and (start or finish) and (start, finish) != (None, None):
+        changed = (start and start != task.start_date) or (finish and finish != task.finish_date)
+        if changed:
+            errors.add("start_date" if start else "finish_date",
+                       "A summary task's dates come from its subtasks; change those instead.")
+    if task.is_summary and milestone:
+        errors.add("is_milestone", "A task with subtasks cannot be a milestone.")
+    new_start = start or task.start_date
+    new_finish = finish or task.finish_date
+    is_milestone = task.is_milestone if milestone is None else milestone
+    if is_milestone and milestone and finish is None and start is not None:
+        new_finish = new_start
+    _validate_dates(errors, new_start, new_finish, is_milestone)
+    parent_given, parent = _parent_from(data, pid, errors, task)
+    assignees = _assignees_from(data, pid, errors)
+    position = _position_from(data, errors)
+    errors.raise_if_any()
+
+    old_parent_id = task.parent_id
+    if name:
+        task.name = name
+    if description is not None:
+        task.description = description
+    task.start_date, task.finish_date, task.is_milestone = new_start, new_finish, is_milestone
+    if assignees is not None:
+        task.assignees = assignees
+    moved = parent_given and (parent.id if parent else None) != old_parent_id
+    if moved:
+        task.parent_id = parent.id if parent else None
+        db.session.flush()
+        _renumber_after_leaving(pid, old_parent_id)
+    if moved or position is not None:
+        _place(task, position)
+    _stamp(task)
+    db.session.flush()
+    _roll_up(task.parent_id)
+    if moved:
+        _roll_up(old_parent_id)
+    db.session.commit()
+    return task
+
+
+def _renumber_after_leaving(project_id: str, parent_id: str | None) -> None:
+    siblings = list(db.session.scalars(select(Task).where(
+        Task.project_id == project_id,
+        Task.parent_id.is_(None) if parent_id is None else Task.parent_id == parent_id,
+        Task.deleted_at.is_(None)).order_by(Task.position, Task.created_at, Task.id)))
+    for number, sibling in enumerate(siblings):
+        if sibling.position != number:
+            sibling.position = number
+            _stamp(sibling)
+
+
+def delete_task(actor: User, project_id: str, task_id: str) -> list[str]:
+    """Soft-deletes the task and its subtasks; returns the removed ids."""
+    access = load_project(actor, project_id, Role.member, write=True)
+    task = _live_task(access.project.id, task_id)
+    removed = [task.id, *_descendant_ids(access.project.id, task.id)]
+    now = utcnow()
+    for row in db.session.scalars(select(Task).where(Task.id.in_(removed))):
+        row.deleted_at = now
+        _stamp(row)
+    db.session.flush()
+    _renumber_after_leaving(access.project.id, task.parent_id)
+    _roll_up(task.parent_id)
+    db.session.commit()
+    return removed

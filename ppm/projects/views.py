@@ -1,0 +1,128 @@
+"""Project pages: the index and create form, members, integrations, archive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from ppm.errors import DomainError, ValidationError
+from ppm.forms_util import apply_errors
+from ppm.htmx import announce, page_or_fragment, redirect_htmx_aware
+from ppm.projects import services
+from ppm.projects.forms import MemberForm, ProjectForm, RoleForm
+from ppm.projects.models import Role
+
+bp = Blueprint("projects", __name__)
+
+
+@bp.get("/")
+def index_redirect() -> Any:
+    return redirect(url_for("projects.index"))
+
+
+@bp.get("/projects/")
+def index() -> Any:
+    return render_template("projects/index.html", projects=services.list_projects(current_user),
+                           form=ProjectForm(formdata=None))
+
+
+@bp.post("/projects/")
+def create() -> Any:
+    form = ProjectForm()
+    try:
+        access = services.create_project(current_user, {"name": form.name.data or ""})
+    except ValidationError as error:
+        apply_errors(form, error)
+        return render_template("projects/index.html", form=form,
+                               projects=services.list_projects(current_user)), 422
+    return redirect_htmx_aware(url_for("schedule.schedule", project_id=access.project.id))
+
+
+@bp.get("/projects/<project_id>/")
+def show(project_id: str) -> Any:
+    services.load_project(current_user, project_id)
+    return redirect(url_for("schedule.schedule", project_id=project_id))
+
+
+@bp.post("/projects/<project_id>/archive")
+def archive(project_id: str) -> Any:
+    services.set_archived(current_user, project_id, True)
+    return redirect_htmx_aware(url_for("projects.members", project_id=project_id))
+
+
+@bp.post("/projects/<project_id>/unarchive")
+def unarchive(project_id: str) -> Any:
+    services.set_archived(current_user, project_id, False)
+    return redirect_htmx_aware(url_for("projects.members", project_id=project_id))
+
+
+def _members_response(project_id: str, form: MemberForm, status: int = 200,
+                      message: str | None = None, error: str | None = None) -> Any:
+    access = services.load_project(current_user, project_id)
+    response = page_or_fragment(
+        "projects/members.html", "projects/_members.html", status, access=access,
+        members=services.list_members(current_user, project_id), form=form,
+        role_form=RoleForm(formdata=None), can_manage=access.can(Role.admin),
+        is_owner=access.can(Role.owner), error=error)
+    return announce(response, message) if message else response
+
+
+@bp.get("/projects/<project_id>/members")
+def members(project_id: str) -> Any:
+    return _members_response(project_id, MemberForm(formdata=None))
+
+
+@bp.post("/projects/<project_id>/members")
+def add_member(project_id: str) -> Any:
+    form = MemberForm()
+    try:
+        membership = services.add_member(current_user, project_id,
+                                         {"email": form.email.data or "", "role": form.role.data})
+    except ValidationError as error:
+        apply_errors(form, error)
+        return _members_response(project_id, form, 422)
+    except DomainError as error:
+        if error.status == 409:
+            form.email.errors = [error.detail]
+            return _members_response(project_id, form, 422)
+        raise
+    return _members_response(project_id, MemberForm(formdata=None),
+                             message=f"{membership.user.name} added as {membership.role}.")
+
+
+@bp.post("/projects/<project_id>/members/<user_id>/role")
+def change_role(project_id: str, user_id: str) -> Any:
+    form = RoleForm()
+    try:
+        membership = services.change_member_role(current_user, project_id, user_id,
+                                                 {"role": form.role.data})
+    except DomainError as error:
+        if error.status in (400, 409):
+            return _members_response(project_id, MemberForm(formdata=None), 422,
+                                     error=error.detail)
+        raise
+    return _members_response(project_id, MemberForm(formdata=None),
+                             message=f"{membership.user.name} is now {membership.role}.")
+
+
+@bp.post("/projects/<project_id>/members/<user_id>/remove")
+def remove_member(project_id: str, user_id: str) -> Any:
+    leaving = user_id == current_user.id
+    try:
+        services.remove_member(current_user, project_id, user_id)
+    except DomainError as error:
+        if error.status == 409:
+            return _members_response(project_id, MemberForm(formdata=None), 422,
+                                     error=error.detail)
+        raise
+    if leaving:
+        return redirect_htmx_aware(url_for("projects.index"))
+    return _members_response(project_id, MemberForm(formdata=None), message="Member removed.")
+
+
+@bp.get("/projects/<project_id>/integrations")
+def integrations(project_id: str) -> Any:
+    access = services.load_project(current_user, project_id)
+    return render_template("projects/integrations.html", access=access)
