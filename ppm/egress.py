@@ -40,8 +40,8 @@ from typing import Any, NoReturn
 import flask
 import requests
 import requests.adapters
-import requests.certs
 import requests.exceptions
+import requests.utils
 import urllib3
 import urllib3.connection
 import urllib3.connectionpool
@@ -236,7 +236,8 @@ def private_address_reason(ip: IPAddress) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Layer A: URL pre-flight. No DNS, no socket.
 
-_NAME_RE = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?")
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_NAME_RE = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}\.?")
 # WHATWG "ends in a number": a last label like 1, 0177, 0x7f or 0x makes the host an IPv4 form.
 _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
 _BAD_UNICODE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
@@ -369,7 +370,7 @@ def _current_policy(timeout: float) -> _Policy:
         raw = config.get("EGRESS_ALLOWLISTED_HOSTS") or ()
         allow = raw.split(",") if isinstance(raw, str) else raw
         bundle = config.get("EGRESS_CA_BUNDLE")
-    bundle = bundle or os.environ.get("EGRESS_CA_BUNDLE") or requests.certs.where()
+    bundle = bundle or os.environ.get("EGRESS_CA_BUNDLE") or requests.utils.DEFAULT_CA_BUNDLE_PATH
     names = frozenset(h.strip().lower().rstrip(".") for h in allow if h and h.strip())
     return _Policy(time.monotonic() + timeout, names, bundle)
 
@@ -409,7 +410,7 @@ class _DaemonPool:
                 continue
             try:
                 fut.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            except BaseException as exc:  # handed to the waiting caller
                 fut.set_exception(exc)
 
 
@@ -420,7 +421,8 @@ _AddrInfo = list[tuple[Any, Any, Any, Any, Any]]
 
 def _getaddrinfo(host: str, port: int) -> _AddrInfo:
     # Looked up at call time so tests can stand a stub resolver in for socket.getaddrinfo.
-    return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    answers: _AddrInfo = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    return answers
 
 
 def _resolve(target: _Target, policy: _Policy) -> _AddrInfo:
@@ -429,7 +431,7 @@ def _resolve(target: _Target, policy: _Policy) -> _AddrInfo:
         raise EgressTimeout(MSG_TIMEOUT)
     fut = _DNS_POOL.submit(lambda: _getaddrinfo(target.host, target.port))
     try:
-        return fut.result(timeout=remaining)
+        answers: _AddrInfo = fut.result(timeout=remaining)
     except TimeoutError:
         fut.cancel()
         log.warning("egress timeout resolving %r", target.host)
@@ -437,6 +439,7 @@ def _resolve(target: _Target, policy: _Policy) -> _AddrInfo:
     except (OSError, UnicodeError) as exc:
         log.warning("egress: %r does not resolve: %r", target.host, exc)
         raise EgressError(MSG_NO_NAME) from None
+    return answers
 
 
 def _answer_ip(sockaddr: tuple[Any, ...], host: str) -> IPAddress:
@@ -543,7 +546,7 @@ class _DeadlineSSLSocket(ssl.SSLSocket):
         self._ppm_arm()
         super().do_handshake(block)
 
-    def read(self, len: int = 1024, buffer: Any = None) -> Any:  # noqa: A002 - stdlib signature
+    def read(self, len: int = 1024, buffer: Any = None) -> Any:  # stdlib's parameter names
         self._ppm_arm()
         return super().read(len, buffer)
 
@@ -557,7 +560,7 @@ class _DeadlineSSLSocket(ssl.SSLSocket):
 
     def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
         self._ppm_arm()
-        return super().recv_into(buffer, nbytes, flags)  # type: ignore[arg-type]
+        return super().recv_into(buffer, nbytes, flags)
 
     def send(self, data: Any, flags: int = 0) -> int:
         self._ppm_arm()
@@ -648,8 +651,11 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
         self._ppm_ssl_context = ssl_context  # before super().__init__, which builds the pools
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
-        super().init_poolmanager(connections, maxsize, block, ssl_context=self._ppm_ssl_context, **pool_kwargs)
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs["ssl_context"] = self._ppm_ssl_context
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
         # A new dict: the module-level default is shared by every PoolManager.
         self.poolmanager.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
 
@@ -674,7 +680,9 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
     ) -> requests.Response:
         if proxies and any(proxies.values()):
             _blocked("a proxy was requested")
-        policy = _POLICY.get() or _current_policy(timeout if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT)
+        # Outside fetch() (a caller using the session directly) the call gets its own deadline.
+        ambient = float(timeout) if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT
+        policy = _POLICY.get() or _current_policy(ambient)
         target = _parse_target(request.url or "")
         pin = _Pin(target.host, target.port, _checked_addresses(target, policy), policy.deadline)
         token = _PIN.set(pin)
@@ -682,6 +690,14 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
             return super().send(request, stream=stream, timeout=timeout, verify=True, cert=None, proxies=None)
         finally:
             _PIN.reset(token)
+
+
+_SESSION_HEADERS = {
+    "User-Agent": "ppm-egress/1",
+    "Accept": "*/*",
+    "Accept-Encoding": "identity",  # servers may still compress: decoded bytes are counted
+    "Connection": "close",  # one connection per call, never reused across pins
+}
 
 
 class GuardedSession(requests.Session):
@@ -693,16 +709,14 @@ class GuardedSession(requests.Session):
         self.trust_env = False  # no env proxies, no .netrc, no REQUESTS_CA_BUNDLE
         self.proxies = {}
         self.max_redirects = 0
-        self.headers = CaseInsensitiveDict(
-            {"User-Agent": "ppm-egress/1", "Accept": "*/*", "Accept-Encoding": "identity", "Connection": "close"}
-        )
+        self.headers = CaseInsensitiveDict(_SESSION_HEADERS)
         self.adapters.clear()
-        adapter = GuardedAdapter(ssl_context or _ssl_context(requests.certs.where()))
+        adapter = GuardedAdapter(ssl_context or _ssl_context(requests.utils.DEFAULT_CA_BUNDLE_PATH))
         super().mount("https://", adapter)
         super().mount("http://", adapter)
         self._ppm_sealed = True
 
-    def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
+    def mount(self, prefix: str | bytes, adapter: requests.adapters.BaseAdapter) -> None:
         if self._ppm_sealed:
             raise RuntimeError("the egress session accepts no other adapter")
         super().mount(prefix, adapter)
@@ -741,8 +755,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
         if any(cur is s for s in seen):
             continue
         seen.append(cur)
-        todo.extend(e for e in (cur.__cause__, cur.__context__, getattr(cur, "reason", None)) if isinstance(e, BaseException))
-        todo.extend(a for a in getattr(cur, "args", ()) if isinstance(a, BaseException))
+        linked = (cur.__cause__, cur.__context__, getattr(cur, "reason", None), *getattr(cur, "args", ()))
+        todo.extend(e for e in linked if isinstance(e, BaseException))
     return seen
 
 
@@ -795,8 +809,14 @@ def fetch(
     try:
         with GuardedSession(_ssl_context(policy.ca_bundle)) as session:
             resp = session.request(
-                method, url, headers=dict(headers or {}), data=data, json=json,
-                timeout=timeout, stream=True, allow_redirects=False,
+                method,
+                url,
+                headers=dict(headers or {}),
+                data=data,
+                json=json,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
             )
             with resp:
                 result = _read(resp, max_bytes)
