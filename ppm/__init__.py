@@ -34,9 +34,13 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    overrides = dict(config or {})
+    # The instance folder holds the SQLite file and generated secrets; movable for tests and ops.
+    instance = overrides.get("INSTANCE_PATH") or os.environ.get("PPM_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None,
+                instance_relative_config=True)
     app.config.from_object(config_for_environment())
-    app.config.update(config or {})
+    app.config.update(overrides)
     if str(app.config.get("PPM_ENV", "")).lower() == "production":
         app.config["ENV_NAME"] = "production"
     _normalize_config(app)

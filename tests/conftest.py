@@ -33,6 +33,7 @@ def base_config(tmp_path: Any) -> dict[str, Any]:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "WTF_CSRF_ENABLED": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
     }
 
 
@@ -66,7 +67,6 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
 @pytest.fixture
 def app(app_config: dict[str, Any], _postgres_schema: None, tmp_path: Any) -> Iterator[Flask]:
     application = create_app(app_config)
-    application.instance_path = str(tmp_path / "instance")
     with application.app_context():
         if TEST_DATABASE_URL:
             _truncate_all()

@@ -60,6 +60,18 @@ def init_auth(app: Flask) -> None:
         return user
 
     app.before_request(_guard)
+    app.teardown_request(_forget_request_state)
+
+
+# What Flask-Login and Flask-WTF cache in `g` for one request. `g` lives as long as the app
+# context, and a caller (a test, a CLI command) that holds one app context across several
+# requests would otherwise hand one request's user and CSRF token to the next.
+_REQUEST_STATE = ("_login_user", "auth_method", "csrf_token", "csrf_valid")
+
+
+def _forget_request_state(_error: BaseException | None = None) -> None:
+    for name in _REQUEST_STATE:
+        g.pop(name, None)
 
 
 def login_redirect_url() -> str:

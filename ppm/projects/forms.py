@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import EmailField, StringField
 
 from ppm.projects.models import ROLE_NAMES
 
@@ -22,11 +22,11 @@ class MemberForm(FlaskForm):
         csrf = False
 
     email = EmailField("Email address")
-    role = SelectField("Role", choices=ROLE_CHOICES, default="member", validate_choice=False)
+    role = StringField("Role", default="member")  # rendered as a select of ROLE_CHOICES
 
 
 class RoleForm(FlaskForm):
     class Meta:
         csrf = False
 
-    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
+    role = StringField("Role")

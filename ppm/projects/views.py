@@ -11,7 +11,7 @@ from ppm.errors import DomainError, ValidationError
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, page_or_fragment, redirect_htmx_aware
 from ppm.projects import services
-from ppm.projects.forms import MemberForm, ProjectForm, RoleForm
+from ppm.projects.forms import ROLE_CHOICES, MemberForm, ProjectForm, RoleForm
 from ppm.projects.models import Role
 
 bp = Blueprint("projects", __name__)
@@ -64,7 +64,7 @@ def _members_response(project_id: str, form: MemberForm, status: int = 200,
     response = page_or_fragment(
         "projects/members.html", "projects/_members.html", status, access=access,
         members=services.list_members(current_user, project_id), form=form,
-        role_form=RoleForm(formdata=None), can_manage=access.can(Role.admin),
+        role_choices=ROLE_CHOICES, can_manage=access.can(Role.admin),
         is_owner=access.can(Role.owner), error=error)
     return announce(response, message) if message else response
 

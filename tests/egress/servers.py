@@ -32,7 +32,8 @@ class Server:
         self.handler = handler
         self.tls = tls
         self.hits = 0  # connections accepted
-        self.requests: list[bytes] = []  # request heads received
+        self.requests: list[bytes] = []  # requests received (head and first bytes)
+        self.bodies: list[bytes] = []  # request bodies received
         self.sni: list[str | None] = []
         self.stop = threading.Event()
         self._lock = threading.Lock()
@@ -75,14 +76,23 @@ class Server:
                 conn.close()
 
     def read_head(self, conn: socket.socket) -> bytes:
+        """Read one request (head, and a Content-Length body if any); record and return it."""
         data = b""
         while b"\r\n\r\n" not in data and len(data) < 65536:
             chunk = conn.recv(4096)
             if not chunk:
                 break
             data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = _content_length(head)
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
         with self._lock:
             self.requests.append(data)
+            self.bodies.append(body)
         return data
 
     def idle(self, seconds: float) -> bool:
@@ -99,6 +109,14 @@ class Server:
     def url(self) -> str:
         scheme = "https" if self.tls else "http"
         return f"{scheme}://{self.host}:{self.port}/"
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return int(value)
+    return 0
 
 
 def http_response(

@@ -234,11 +234,12 @@ def archived(make: Factory, owner: TokenClient, project: dict[str, Any],
     task = make.task(owner.user, project["id"], name="Frozen")
     admin = as_role("admin")
     viewer = as_role("viewer")
+    member = as_role("member")
     response = owner.api("POST", f"/api/v1/projects/{project['id']}/archive/")
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == PROJECT_KEYS and body["archived"] is True
-    return {"project": project, "task": task, "admin": admin, "viewer": viewer}
+    return {"project": project, "task": task, "admin": admin, "viewer": viewer, "member": member}
 
 
 def test_archived_project_refuses_every_write(owner: TokenClient,
@@ -276,11 +277,10 @@ def test_archived_project_keeps_reading(archived: dict[str, Any]) -> None:
     assert [p["archived"] for p in listed] == [True]
 
 
-def test_unarchive_needs_admin_and_then_writes_work(
-        archived: dict[str, Any], as_role: Callable[[str], TokenClient]) -> None:
+def test_unarchive_needs_admin_and_then_writes_work(archived: dict[str, Any]) -> None:
     pid = archived["project"]["id"]
     base = f"/api/v1/projects/{pid}"
-    member = as_role("member")
+    member = archived["member"]
     assert_error(member.api("POST", f"{base}/unarchive/"), 403, "forbidden")
     assert_error(archived["viewer"].api("POST", f"{base}/unarchive/"), 403, "forbidden")
     response = archived["admin"].api("POST", f"{base}/unarchive/")
