@@ -371,7 +371,7 @@ def _current_policy(timeout: float) -> _Policy:
         allow = raw.split(",") if isinstance(raw, str) else raw
         bundle = config.get("EGRESS_CA_BUNDLE")
     bundle = bundle or os.environ.get("EGRESS_CA_BUNDLE") or requests.utils.DEFAULT_CA_BUNDLE_PATH
-    names = frozenset(h.strip().lower().rstrip(".") for h in allow if h and h.strip())
+    names = frozenset(h.strip().strip("[]").lower().rstrip(".") for h in allow if h and h.strip())
     return _Policy(time.monotonic() + timeout, names, bundle)
 
 
@@ -764,7 +764,11 @@ def _translate(exc: BaseException, policy: _Policy) -> EgressError:
     chain = _chain(exc)
     if any(isinstance(e, EgressError) for e in chain):
         return next(e for e in chain if isinstance(e, EgressError))
-    if any(isinstance(e, _TIMEOUT_TYPES) for e in chain) or policy.remaining() <= 0:
+    # urllib3's NewConnectionError subclasses ConnectTimeoutError for history's sake: not a timeout.
+    timeouts = [e for e in chain if isinstance(e, _TIMEOUT_TYPES)]
+    if any(not isinstance(e, urllib3.exceptions.NewConnectionError) for e in timeouts):
+        return EgressTimeout(MSG_TIMEOUT)
+    if policy.remaining() <= 0:
         return EgressTimeout(MSG_TIMEOUT)
     if isinstance(exc, _URL_TYPES):
         return EgressBlocked(MSG_URL)

@@ -1,0 +1,55 @@
+"""Rate limits answer 429 with Retry-After, and with Redis storage they hold across processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ppm import create_app
+from tests.conftest import TEST_KEY
+from tests.support.settings import TEST_DATABASE_URL, TEST_REDIS_URL
+
+LOGIN_LIMIT = 20
+
+
+def _app(tmp_path: Path, storage: str) -> Any:
+    from ppm.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path}/r.db",
+                      "SECRET_KEY": "s", "INTEGRATION_ENCRYPTION_KEY": TEST_KEY, "TESTING": True,
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
+                      "WTF_CSRF_ENABLED": False, "INSTANCE_PATH": str(tmp_path / "i")})
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _attempt(app: Any) -> Any:
+    return app.test_client().post("/login", data={"email": "x@example.com", "password": "nope"})
+
+
+def test_login_attempts_are_limited_with_retry_after(tmp_path: Path) -> None:
+    app = _app(tmp_path, "memory://")
+    statuses = [_attempt(app).status_code for _ in range(LOGIN_LIMIT)]
+    assert statuses == [422] * LOGIN_LIMIT
+    blocked = _attempt(app)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert "Too many requests" in blocked.get_data(as_text=True)
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs the Redis server that scripts/test.sh starts")
+def test_limits_are_shared_between_app_processes_through_redis(tmp_path: Path) -> None:
+    import redis
+
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    first = _app(tmp_path, TEST_REDIS_URL)
+    second = _app(tmp_path, TEST_REDIS_URL)  # a second worker: its own memory, same Redis
+    for index in range(LOGIN_LIMIT):
+        app = first if index % 2 else second
+        assert _attempt(app).status_code == 422
+    assert _attempt(first).status_code == 429
+    assert _attempt(second).status_code == 429
