@@ -7,6 +7,7 @@ Secrets that are missing in development are generated once into the instance fol
 from __future__ import annotations
 
 import os
+from typing import Any, ClassVar
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -27,7 +28,7 @@ class Config:
     INTEGRATION_ENCRYPTION_KEY: str | None = os.environ.get("INTEGRATION_ENCRYPTION_KEY")
     # None means "a SQLite file in the instance folder", filled in by create_app.
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
     INTEGRATION_ALLOWED_HOSTS = _hosts("INTEGRATION_ALLOWED_HOSTS")
     EGRESS_ALLOWLISTED_HOSTS = _hosts("EGRESS_ALLOWLISTED_HOSTS")
     INTEGRATION_ALLOW_HTTP = _bool("INTEGRATION_ALLOW_HTTP")

@@ -134,7 +134,7 @@ def _big_project(user: User, count: int) -> Project:
     db.session.flush()
     db.session.add(Membership(project_id=project.id, user_id=user.id, role=Role.owner.name))
     team = _teammates()
-    rng = random.Random(count)
+    rng = random.Random(count)  # noqa: S311 - repeatable demo data, not security
     start = date.today() - timedelta(days=30)
     number = 0
     rows: list[Task] = []

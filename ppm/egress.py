@@ -623,7 +623,9 @@ def _dial(conn: urllib3.connection.HTTPConnection) -> socket.socket:
         log.debug("egress: connected to %r at %s port %s", host, ip, conn.port)
         sys.audit("http.client.connect", conn, conn.host, conn.port)
         return sock
-    raise urllib3.exceptions.NewConnectionError(conn, f"Failed to establish a new connection: {last!r}")
+    raise urllib3.exceptions.NewConnectionError(
+        conn, f"Failed to establish a new connection: {last!r}"
+    ) from last
 
 
 class _PinnedHTTPConnection(urllib3.connection.HTTPConnection):

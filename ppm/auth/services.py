@@ -14,7 +14,7 @@ from ppm.errors import Conflict, NotFound, ValidationCollector
 from ppm.extensions import db
 from ppm.models_base import utcnow
 
-TOKEN_PREFIX = "ppm_"
+TOKEN_PREFIX = "ppm_"  # noqa: S105 - a public prefix, not a secret
 # A fixed hash to compare against when the email is unknown, so timing does not reveal it.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
