@@ -343,6 +343,7 @@ class _Policy:
     deadline: float
     allowlist: frozenset[str]
     ca_bundle: str
+    dialled: list[str] = field(default_factory=list)  # for the server log only
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -686,7 +687,8 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
         ambient = float(timeout) if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT
         policy = _POLICY.get() or _current_policy(ambient)
         target = _parse_target(request.url or "")
-        pin = _Pin(target.host, target.port, _checked_addresses(target, policy), policy.deadline)
+        addrs = _checked_addresses(target, policy)
+        pin = _Pin(target.host, target.port, addrs, policy.deadline, policy.dialled)
         token = _PIN.set(pin)
         try:
             return super().send(request, stream=stream, timeout=timeout, verify=True, cert=None, proxies=None)
@@ -827,21 +829,23 @@ def fetch(
             with resp:
                 result = _read(resp, max_bytes)
     except EgressError as exc:
-        _log_failure(url, exc, started)
+        _log_end(method, url, policy, started, type(exc).__name__, None)
         raise
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
         err = _translate(exc, policy)
-        log.warning("egress %s %s failed: %s (%r)", method, url, err, exc)
-        _log_failure(url, err, started)
-        raise err from None
+        _log_end(method, url, policy, started, f"{type(err).__name__} ({err})", exc)
+        raise err from None  # the user-facing error carries no address; the log has the cause
     finally:
         _POLICY.reset(token)
-    log.debug("egress %s %s -> %s in %.3fs", method, url, result.status, time.monotonic() - started)
+    _log_end(method, url, policy, started, str(result.status), None)
     return result
 
 
-def _log_failure(url: str, exc: EgressError, started: float) -> None:
-    log.info("egress %s ended with %s after %.3fs", url, type(exc).__name__, time.monotonic() - started)
+def _log_end(method: str, url: str, policy: _Policy, started: float, outcome: str, cause: object) -> None:
+    level = logging.DEBUG if outcome.isdigit() else logging.INFO
+    took = time.monotonic() - started
+    dialled = ",".join(policy.dialled) or "-"
+    log.log(level, "egress %s %r -> %s in %.3fs via %s; cause %r", method, url, outcome, took, dialled, cause)
 
 
 def _read(resp: requests.Response, max_bytes: int) -> EgressResponse:
