@@ -105,8 +105,8 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    init_auth(app)  # before the limiter: who is asking is settled first (401 before 429)
     limiter.init_app(app)
-    init_auth(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
 
@@ -126,11 +126,14 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ppm.auth.views import bp as auth_bp
+    from ppm.integrations.api import bp as integrations_api
+    from ppm.integrations.views import bp as integrations_bp
     from ppm.projects.api import bp as projects_api
     from ppm.projects.views import bp as projects_bp
     from ppm.schedule.views import bp as schedule_bp
 
-    for blueprint in (auth_bp, projects_bp, projects_api, schedule_bp):
+    for blueprint in (auth_bp, projects_bp, projects_api, schedule_bp, integrations_bp,
+                      integrations_api):
         app.register_blueprint(blueprint)
 
 

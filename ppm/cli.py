@@ -179,3 +179,15 @@ def _big_project(user: User, count: int) -> Project:
         db.session.add(Membership(project_id=project.id, user_id=mate.id, role=Role.member.name))
     db.session.commit()
     return project
+
+
+@ppm_cli.command("rotate-credentials")
+def rotate_credentials() -> None:
+    """Re-encrypt every stored provider token under the first INTEGRATION_ENCRYPTION_KEY."""
+    from ppm.integrations.services import reencrypt_all
+
+    done, unreadable = reencrypt_all()
+    click.echo(f"Re-encrypted {done} credential(s) under the first key; {unreadable} could not be read.")
+    if unreadable:
+        click.echo("Rows that could not be read show “needs reconnect” to their owners.", err=True)
+        sys.exit(1)

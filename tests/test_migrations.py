@@ -39,7 +39,7 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None
             upgrade()
             tables = set(inspect(db.engine).get_table_names())
             assert {"users", "api_tokens", "projects", "memberships", "tasks",
-                    "task_assignees"} <= tables
+                    "task_assignees", "credentials"} <= tables
             with db.engine.connect() as conn:
                 context = MigrationContext.configure(conn, opts={"compare_type": True})
                 differences = compare_metadata(context, db.metadata)

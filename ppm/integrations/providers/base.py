@@ -1,0 +1,88 @@
+"""What every provider's verification shares: the outcome of a call, mapped to SPEC §5 codes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ppm import egress
+
+log = logging.getLogger("ppm.integrations")
+
+VERIFY_BUDGET_SECONDS = 5.0
+
+
+class CredentialCheckFailed(Exception):
+    """The token cannot be stored; `code` and `detail` go to the person who pasted it."""
+
+    def __init__(self, code: str, detail: str, status: int = 422) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+
+@dataclass
+class VerifiedAccount:
+    login: str | None
+    scopes: list[str] | None = None
+    expires_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def call(label: str, url: str, headers: dict[str, str]) -> egress.EgressResponse:
+    """One verification request through the egress guard; failures become CredentialCheckFailed.
+    Log lines carry the URL and outcome, never the headers (they hold the token)."""
+    try:
+        response = egress.fetch("GET", url, headers=headers, timeout=VERIFY_BUDGET_SECONDS)
+    except egress.EgressBlocked as error:
+        log.warning("verification call to %s refused by the egress guard: %s", url, error)
+        raise CredentialCheckFailed(
+            "blocked_host", f"ppm is not allowed to contact this {label} host: {error}") from None
+    except egress.EgressTimeout:
+        log.warning("verification call to %s timed out", url)
+        raise CredentialCheckFailed(
+            "provider_timeout",
+            f"{label} did not answer within {VERIFY_BUDGET_SECONDS:g} seconds. Try again later.",
+        ) from None
+    except egress.EgressError as error:
+        log.warning("verification call to %s failed: %s", url, error)
+        raise CredentialCheckFailed(
+            "provider_unreachable", f"ppm could not reach {label}. Check the host URL or try again later."
+        ) from None
+    log.info("verification call to %s answered %s", url, response.status)
+    return response
+
+
+def check_status(label: str, response: egress.EgressResponse) -> None:
+    status = response.status
+    if 200 <= status < 300:
+        return
+    if status == 401:
+        raise CredentialCheckFailed(
+            "token_rejected",
+            f"The provider rejected this token: {label} says it is not valid. "
+            "Check that you copied all of it, or create a new one.")
+    if status in (403, 404):
+        raise CredentialCheckFailed(
+            "token_rejected",
+            f"The provider rejected this token: {label} refused access with it ({status}). "
+            "Check its permissions, or create a new one.")
+    if status >= 500:
+        raise CredentialCheckFailed(
+            "provider_unreachable", f"{label} is having trouble ({status}). Try again later.")
+    raise CredentialCheckFailed(
+        "provider_unreachable", f"{label} gave an unexpected answer ({status}). Try again later.")
+
+
+def json_object(label: str, response: egress.EgressResponse) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise CredentialCheckFailed(
+            "provider_unreachable", f"{label} gave an answer ppm could not read. Is the host URL right?")
+    return data
