@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -190,17 +190,21 @@ _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhos
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+# Prefixes whose low 32 bits carry an IPv4 address (compatible, mapped, translated, NAT64).
+_LOW32_EMBEDDING_V6 = tuple(
+    _V6(n) for n in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+)
+
+
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """Every IPv4 address an IPv6 address may carry (used to keep metadata IPs out)."""
+    """Every IPv4 address an IPv6 address carries (used to keep metadata IPs out)."""
     found: list[ipaddress.IPv4Address] = []
-    if ip.ipv4_mapped is not None:
-        found.append(ip.ipv4_mapped)
+    if any(ip in net for net in _LOW32_EMBEDDING_V6):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     if ip.sixtofour is not None:
         found.append(ip.sixtofour)
     if ip.teredo is not None:
         found.extend(ip.teredo)
-    # compatible, translated, NAT64: the IPv4 sits in the low 32 bits.
-    found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return found
 
 
@@ -381,31 +385,35 @@ def _current_policy(timeout: float) -> _Policy:
 
 
 class _DaemonPool:
-    """A few daemon threads for blocking lookups; an abandoned lookup never blocks exit."""
+    """Daemon threads for blocking lookups: an abandoned lookup never blocks exit.
 
-    def __init__(self, workers: int) -> None:
-        self._workers = workers
+    (ThreadPoolExecutor joins its workers at exit, so a hung getaddrinfo would hang shutdown.)
+    A new worker starts only when none is idle, up to ``max_workers``; past that, lookups
+    queue and their callers still give up at their own deadlines.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self._max = max_workers
+        self._workers = 0
+        self._idle = 0
         self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
-        self._started = False
         self._lock = threading.Lock()
 
     def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        self._start()
         fut: Future[Any] = Future()
+        with self._lock:
+            if self._idle <= 0 and self._workers < self._max:
+                self._workers += 1
+                name = f"ppm-egress-dns-{self._workers}"
+                threading.Thread(target=self._run, name=name, daemon=True).start()
+            self._idle -= 1  # this job will occupy a worker
         self._jobs.put((fut, fn))
         return fut
 
-    def _start(self) -> None:
-        if self._started:
-            return
-        with self._lock:
-            if not self._started:
-                for i in range(self._workers):
-                    threading.Thread(target=self._run, name=f"ppm-egress-dns-{i}", daemon=True).start()
-                self._started = True
-
     def _run(self) -> None:
         while True:
+            with self._lock:
+                self._idle += 1
             fut, fn = self._jobs.get()
             if not fut.set_running_or_notify_cancel():
                 continue
@@ -415,7 +423,7 @@ class _DaemonPool:
                 fut.set_exception(exc)
 
 
-_DNS_POOL = _DaemonPool(workers=8)
+_DNS_POOL = _DaemonPool(max_workers=32)
 
 _AddrInfo = list[tuple[Any, Any, Any, Any, Any]]
 
@@ -715,7 +723,7 @@ class GuardedSession(requests.Session):
         self.max_redirects = 0
         self.headers = CaseInsensitiveDict(_SESSION_HEADERS)
         self.adapters.clear()
-        adapter = GuardedAdapter(ssl_context or _ssl_context(requests.utils.DEFAULT_CA_BUNDLE_PATH))
+        adapter = GuardedAdapter(ssl_context or _ssl_context(_current_policy(DEFAULT_TIMEOUT).ca_bundle))
         super().mount("https://", adapter)
         super().mount("http://", adapter)
         self._ppm_sealed = True
@@ -864,5 +872,4 @@ def _read(resp: requests.Response, max_bytes: int) -> EgressResponse:
         if len(body) > max_bytes:
             log.warning("egress: %s body passed the cap of %s bytes", resp.url, max_bytes)
             raise EgressTooLarge(MSG_TOO_LARGE)
-    headers: MutableMapping[str, str] = CaseInsensitiveDict(resp.headers)
-    return EgressResponse(resp.status_code, headers, bytes(body), resp.url or "")  # type: ignore[arg-type]
+    return EgressResponse(resp.status_code, CaseInsensitiveDict(resp.headers), bytes(body), resp.url or "")

@@ -118,9 +118,19 @@ HTTP_CODES = {
 }
 
 
+def _rollback() -> None:
+    from ppm.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the error page must still answer
+        log.exception("rollback failed")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
+        _rollback()  # a refusal changes nothing
         if wants_json():
             return json_error(error.status, error.code, error.detail, **error.extra)
         return page_error(error.status, error.detail)
@@ -139,12 +149,17 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429:
             return error.get_response()  # shaped by the rate-limit handler
         if wants_json():
-            return json_error(status, code, detail)
-        return page_error(status, detail)
+            response = json_error(status, code, detail)
+        else:
+            response = page_error(status, detail)
+        if status == 405:
+            response.headers["Allow"] = dict(error.get_headers()).get("Allow", "")
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _rollback()
         detail = "Something went wrong on our side. Nothing was changed; please try again."
         if wants_json():
             return json_error(500, "internal_error", detail)

@@ -14,7 +14,7 @@ from ppm.errors import Conflict, NotFound, ValidationCollector
 from ppm.extensions import db
 from ppm.models_base import utcnow
 
-TOKEN_PREFIX = "ppm_"  # noqa: S105 - a public prefix, not a secret
+TOKEN_PREFIX = "ppm_"
 # A fixed hash to compare against when the email is unknown, so timing does not reveal it.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -24,6 +24,8 @@ def normalize_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
+    if "\x00" in email:  # PostgreSQL refuses NUL in a parameter; no address holds one
+        return None
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
@@ -78,7 +80,7 @@ def list_api_tokens(user: User) -> list[ApiToken]:
 
 
 def revoke_api_token(user: User, token_id: str) -> None:
-    row = db.session.scalar(
+    row = None if "\x00" in token_id else db.session.scalar(
         select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
     )
     if row is None:

@@ -57,7 +57,8 @@ TASK_LINK_PROVIDERS: dict[str, Provider] = {
             exact_hosts=frozenset({"gitlab.com", "www.gitlab.com"}),
             saas_hosts=gitlab.SAAS_HOSTS, verify=gitlab.verify,
             foreign_token_prefixes=GITHUB_TOKEN_PREFIXES,
-            why_connect="See the status of linked merge requests and issues on gitlab.com or your own GitLab.",
+            why_connect="See the status of linked merge requests and issues on gitlab.com "
+                        "or your own GitLab.",
             token_help="A personal access token with the “read_api” scope.",
         ),
         Provider(

@@ -85,7 +85,8 @@ def connect(provider_id: str) -> Any:
             raise
         return _render(provider_id, "form", form=form, status=422, error=error.detail)
     verb = "rotated" if rotating else "connected"
-    who = f" as {account.credential.account_login}" if account.credential and account.credential.account_login else ""
+    login = account.credential.account_login if account.credential else None
+    who = f" as {login}" if login else ""
     return _done(provider_id, f"{account.provider.label} token {verb}{who}.", focus="primary")
 
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from ppm.api_util import created, json_body, no_content
+from ppm.api_util import created, no_content
 from ppm.projects import services
 from ppm.projects.serializers import me_json, member_json, project_json, task_json
 
 bp = Blueprint("projects_api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> object:
+    """The parsed body, or None. The services refuse anything but a JSON object, after they
+    have routed the project and checked the role (SPEC §12: 404 and 403 come first)."""
+    return request.get_json(silent=True)
 
 
 @bp.get("/me/")

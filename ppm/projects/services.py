@@ -35,13 +35,20 @@ class Access:
 # --- access ---------------------------------------------------------------------------
 
 
+def safe_id(value: object) -> str:
+    """An id from a URL or a body, ready to compare in SQL. PostgreSQL refuses a NUL character
+    in any text parameter (a 500), so such an id becomes "", which matches no row."""
+    text = str(value)
+    return "" if "\x00" in text else text
+
+
 def load_project(actor: User, project_id: str, need: Role = Role.viewer,
                  *, write: bool = False) -> Access:
     """Non-members get 404 (existence is not revealed); weak roles 403; archived writes 403."""
     row = db.session.execute(
         select(Project, Membership.role)
         .join(Membership, Membership.project_id == Project.id)
-        .where(Project.id == str(project_id), Membership.user_id == actor.id)
+        .where(Project.id == safe_id(project_id), Membership.user_id == actor.id)
     ).first()
     if row is None:
         raise NotFound("Project not found.")
@@ -59,7 +66,8 @@ def next_sync_number(project_id: str) -> int:
     number = db.session.execute(
         update(Project)
         .where(Project.id == project_id)
-        .values(sync_counter=Project.sync_counter + 1)
+        # Keeping updated_at as it is: drawing a number is not an edit of the project.
+        .values(sync_counter=Project.sync_counter + 1, updated_at=Project.updated_at)
         .returning(Project.sync_counter)
     ).scalar_one()
     return int(number)
@@ -79,6 +87,9 @@ def _text(data: Mapping[str, Any], key: str, errors: ValidationCollector, *, lab
         errors.add(key, f"The {label} must be text.")
         return None
     value = value.strip()
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        errors.add(key, f"The {label} must not contain control characters.")
+        return None
     if required and not value:
         errors.add(key, f"Enter a {label}.")
         return None
@@ -114,7 +125,7 @@ def _bool(data: Mapping[str, Any], key: str, errors: ValidationCollector) -> boo
 def require_mapping(data: Any) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         errors = ValidationCollector()
-        errors.add("body", "Send a JSON object.")
+        errors.add("body", "Send a JSON object with Content-Type: application/json.")
         errors.raise_if_any()
     return data  # type: ignore[no-any-return]
 
@@ -237,7 +248,7 @@ def add_member(actor: User, project_id: str, data: Any) -> Membership:
 
 def _membership(project_id: str, user_id: str) -> Membership:
     membership = db.session.scalar(select(Membership).where(
-        Membership.project_id == project_id, Membership.user_id == str(user_id)))
+        Membership.project_id == project_id, Membership.user_id == safe_id(user_id)))
     if membership is None:
         raise NotFound("This person is not a member of the project.")
     return membership
@@ -320,7 +331,7 @@ def get_task(actor: User, project_id: str, task_id: str) -> Task:
 
 def _live_task(project_id: str, task_id: str) -> Task:
     task = db.session.scalar(select(Task).where(
-        Task.id == str(task_id), Task.project_id == project_id, Task.deleted_at.is_(None)))
+        Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None)))
     if task is None:
         raise NotFound("Task not found.")
     return task
@@ -364,7 +375,7 @@ def _parent_from(data: Mapping[str, Any], project_id: str, errors: ValidationCol
         errors.add("parent_id", "The parent must be a task id.")
         return True, None
     parent = db.session.scalar(select(Task).where(
-        Task.id == value, Task.project_id == project_id, Task.deleted_at.is_(None)))
+        Task.id == safe_id(value), Task.project_id == project_id, Task.deleted_at.is_(None)))
     if parent is None:
         errors.add("parent_id", "There is no such task in this project to be the parent.")
         return True, None
@@ -386,7 +397,7 @@ def _assignees_from(data: Mapping[str, Any], project_id: str,
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors.add("assignee_ids", "Assignees must be a list of user ids.")
         return None
-    wanted = list(dict.fromkeys(value))
+    wanted = list(dict.fromkeys(safe_id(v) for v in value))
     users = list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.project_id == project_id, User.id.in_(wanted))))
@@ -461,11 +472,14 @@ def create_task(actor: User, project_id: str, data: Any) -> Task:
     description = _text(data, "description", errors, label="description",
                         max_len=DESCRIPTION_MAX, required=False) or ""
     milestone = _bool(data, "is_milestone", errors) or False
-    start = _date(data, "start_date", errors, "start date") if data.get("start_date") else None
+    # Absent, null or "" means "choose for me"; anything else must be a real date.
+    start = (_date(data, "start_date", errors, "start date")
+             if data.get("start_date") not in (None, "") else None)
     finish = (_date(data, "finish_date", errors, "finish date")
-              if data.get("finish_date") else None)
+              if data.get("finish_date") not in (None, "") else None)
     if start is None and not errors.has("start_date"):
-        start = finish if finish and finish < date.today() else date.today()
+        # A milestone given only its finish date sits on that day.
+        start = finish if finish and (milestone or finish < date.today()) else date.today()
     if finish is None and not errors.has("finish_date"):
         finish = start
     _validate_dates(errors, start, finish, milestone)
@@ -510,8 +524,11 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
     new_start = start or task.start_date
     new_finish = finish or task.finish_date
     is_milestone = task.is_milestone if milestone is None else milestone
-    if is_milestone and milestone and finish is None and start is not None:
+    # A milestone is one day: moving one of its dates moves the other with it.
+    if is_milestone and finish is None and start is not None:
         new_finish = new_start
+    elif is_milestone and start is None and finish is not None:
+        new_start = new_finish
     _validate_dates(errors, new_start, new_finish, is_milestone)
     parent_given, parent = _parent_from(data, pid, errors, task)
     assignees = _assignees_from(data, pid, errors)

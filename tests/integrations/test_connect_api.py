@@ -14,7 +14,7 @@ from ppm import crypto
 from ppm.extensions import db
 from ppm.integrations.models import Credential
 from tests.conftest import SessionClient, TokenClient
-from tests.integrations.conftest import GITHUB_API, GITLAB_API, github_user, gitlab_user
+from tests.integrations.conftest import GITHUB_API, github_user, gitlab_user
 
 URL = "/api/v1/me/credentials/"
 GH_TOKEN = "ghp_" + "A1b2C3d4" * 4

@@ -54,7 +54,8 @@ def test_unreadable_rows_need_reconnect_and_never_500(app: Any, session_client: 
     assert result.exit_code == 1 and "1 could not be read" in result.output
     # Reconnecting replaces the unreadable row.
     assert session_client.api("POST", f"{URL}github/", json={"token": SECRET}).status_code == 200
-    assert "Needs reconnect" not in session_client.get("/me/settings/connected-accounts").get_data(as_text=True)
+    page = session_client.get("/me/settings/connected-accounts")
+    assert "Needs reconnect" not in page.get_data(as_text=True)
 
 
 def test_secret_never_leaves_in_responses_pages_or_logs(session_client: SessionClient,
@@ -106,7 +107,7 @@ def test_racing_connects_leave_one_row(app: Any, session_client: SessionClient) 
                 user = db.session.get(User, user_id)
                 barrier.wait(timeout=10)
                 services.connect(user, "generic", {"token": f"generic-{n}"})
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:
                 failures.append(error)
             finally:
                 db.session.remove()
