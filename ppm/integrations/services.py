@@ -98,11 +98,16 @@ def _is_readable(credential: Credential) -> bool:
     return True
 
 
-def list_accounts(user: User) -> list[Account]:
+def list_accounts(user: User, *, by_id: bool = True) -> list[Account]:
+    """One account per connectable provider: ordered by id (the API), or in the registry's
+    order (the page shows GitHub and GitLab before Generic)."""
     rows = {c.provider: c for c in db.session.scalars(
         select(Credential).where(Credential.user_id == user.id))}
+    providers = connectable_providers()
+    if not by_id:
+        providers = [p for p in TASK_LINK_PROVIDERS.values() if p.connectable]
     return [Account(p, rows.get(p.id), _is_readable(rows[p.id]) if p.id in rows else True)
-            for p in connectable_providers()]
+            for p in providers]
 
 
 def get_account(user: User, provider_id: str) -> Account:

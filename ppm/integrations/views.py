@@ -29,7 +29,7 @@ def _render(provider_id: str, state: str, form: ConnectForm | None = None, statu
     if wants_fragment():
         body = render_template("integrations/_account.html", **section)
     else:
-        accounts = services.list_accounts(current_user)
+        accounts = services.list_accounts(current_user, by_id=False)
         body = render_template("integrations/connected_accounts.html", accounts=accounts,
                                active=provider_id, section=section)
     response = make_response(body, status)
@@ -45,8 +45,9 @@ def _done(provider_id: str, message: str, focus: str) -> Any:
 
 @bp.get("")
 def page() -> Any:
-    return render_template("integrations/connected_accounts.html",
-                           accounts=services.list_accounts(current_user), active=None, section=None)
+    accounts = services.list_accounts(current_user, by_id=False)
+    return render_template("integrations/connected_accounts.html", accounts=accounts, active=None,
+                           section=None)
 
 
 @bp.get("/<provider_id>")
