@@ -15,6 +15,10 @@ E. one monotonic deadline per call enforced on every blocking socket operation, 
    decoded body bytes.
 
 Users see short fixed messages; details (host, addresses, causes) go to the ``ppm.egress`` log.
+
+Configuration (read per call): ``EGRESS_ALLOWLISTED_HOSTS`` from the current Flask app's config
+(exact names; empty outside an app context); ``EGRESS_CA_BUNDLE`` (a PEM file of trusted CAs)
+from the app config, else the environment, else the certifi bundle requests ships with.
 """
 
 from __future__ import annotations
@@ -286,10 +290,13 @@ def _bad_unicode(ch: str) -> bool:
 
 
 def _unicode_digit(ch: str) -> bool:
-    # Digits of any script (and circled/fullwidth forms) fold to ASCII digits under IDNA/NFKC.
+    # Digits of any script (and circled, fullwidth, superscript forms) may fold to ASCII digits
+    # under IDNA/NFKC, turning a "name" into an address. Numerals without a digit value pass.
     if ch.isascii():
         return False
-    return ch.isnumeric() or any(c.isdigit() for c in unicodedata.normalize("NFKC", ch))
+    if unicodedata.digit(ch, None) is not None:
+        return True
+    return any(c in "0123456789" for c in unicodedata.normalize("NFKC", ch))
 
 
 def _parse_target(url: str) -> _Target:
@@ -632,9 +639,7 @@ def _dial(conn: urllib3.connection.HTTPConnection) -> socket.socket:
         log.debug("egress: connected to %r at %s port %s", host, ip, conn.port)
         sys.audit("http.client.connect", conn, conn.host, conn.port)
         return sock
-    raise urllib3.exceptions.NewConnectionError(
-        conn, f"Failed to establish a new connection: {last!r}"
-    ) from last
+    raise urllib3.exceptions.NewConnectionError(conn, f"Failed to establish a new connection: {last!r}") from last
 
 
 class _PinnedHTTPConnection(urllib3.connection.HTTPConnection):
@@ -662,9 +667,7 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
         self._ppm_ssl_context = ssl_context  # before super().__init__, which builds the pools
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
         pool_kwargs["ssl_context"] = self._ppm_ssl_context
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
         # A new dict: the module-level default is shared by every PoolManager.

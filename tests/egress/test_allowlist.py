@@ -100,9 +100,7 @@ def test_metadata_is_refused_even_when_allowlisted(url: str, allow_app: flask.Fl
     assert net.connects == []
 
 
-def test_allowlisted_host_keeps_the_deadline_and_the_cap(
-    allow_app: flask.Flask, serve: Callable[..., Server]
-) -> None:
+def test_allowlisted_host_keeps_the_deadline_and_the_cap(allow_app: flask.Flask, serve: Callable[..., Server]) -> None:
     slow = serve(S.silent())
     big = serve(S.close_delimited(10_000))
     with allow_app.app_context():

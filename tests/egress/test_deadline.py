@@ -86,3 +86,14 @@ def test_fast_server_within_deadline_is_fine(serve: Callable[..., Server]) -> No
 def test_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError):
         egress.fetch("GET", f"http://{PUBLIC_NAME}/", timeout=0)
+
+
+def test_hung_lookups_do_not_starve_later_calls(serve: Callable[..., Server], net: NetGuard) -> None:
+    # Abandoned lookups keep their worker thread; new calls get fresh workers.
+    net.resolver.add("hung.example-test.com", "140.82.112.5")
+    net.resolver.delay("hung.example-test.com", 30)
+    for _ in range(3):
+        with pytest.raises(egress.EgressTimeout):
+            egress.fetch("GET", "http://hung.example-test.com/", timeout=0.2)
+    srv = serve(S.respond(200, b"still fine"))
+    assert egress.fetch("GET", f"http://{PUBLIC_NAME}:{srv.port}/", timeout=TIMEOUT).body == b"still fine"

@@ -362,3 +362,13 @@ def test_any_string_fails_only_with_egress_errors(net: NetGuard, junk: str) -> N
         except egress.EgressError:
             pass
     assert net.guard.violations == []
+
+
+def test_idn_names_without_digits_are_not_refused_up_front(net: NetGuard) -> None:
+    net.resolver.add("xn--mnchen-3ya.example-test.com", "10.0.0.1")
+    for url in ("http://münchen.example-test.com/", "http://中国一号.example-test.com/"):
+        with pytest.raises(egress.EgressError) as info:
+            egress.fetch("GET", url)
+        # refused (or unresolvable) after IDNA encoding and lookup, not as a malformed URL
+        assert str(info.value) in {egress.MSG_PRIVATE, egress.MSG_NO_NAME}
+    assert net.resolver.lookups("xn--mnchen-3ya.example-test.com") == 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
+from importlib.metadata import version
 
 import pytest
-import urllib3
+import requests
 
 from ppm import egress
 from tests.egress import servers as S
@@ -58,6 +59,13 @@ def test_ipv6_answer_is_dialled_as_checked(serve: Callable[..., Server], net: Ne
     srv = serve(S.respond(200, b"six"))
     net.resolver.add("v6.example-test.com", PUBLIC_V6)
     assert egress.fetch("GET", f"http://v6.example-test.com:{srv.port}/").body == b"six"
+    assert net.connects[0][0][:2] == (PUBLIC_V6, srv.port)
+
+
+def test_ipv6_literal_is_dialled_as_given(serve: Callable[..., Server], net: NetGuard) -> None:
+    srv = serve(S.respond(200, b"literal"))
+    assert egress.fetch("GET", f"http://[{PUBLIC_V6}]:{srv.port}/").body == b"literal"
+    assert net.resolver.calls == []  # a literal needs no lookup
     assert net.connects[0][0][:2] == (PUBLIC_V6, srv.port)
 
 
@@ -119,7 +127,8 @@ def test_ca_bundle_from_app_config(
 
 
 def test_pinned_https_uses_verifying_context() -> None:
-    ctx = egress._ssl_context(egress.requests.utils.DEFAULT_CA_BUNDLE_PATH)
+    ctx = egress._ssl_context(requests.utils.DEFAULT_CA_BUNDLE_PATH)
     assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
     assert ctx.sslsocket_class is egress._DeadlineSSLSocket
-    assert urllib3.__version__.startswith("2.")
+    # The pin hooks urllib3's private _new_conn: pinned to urllib3 2.x (EGRESS.md, Layer B).
+    assert version("urllib3").startswith("2.")

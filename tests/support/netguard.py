@@ -9,12 +9,17 @@ Two reusable pieces, installed with pytest's ``monkeypatch``:
   real; configured fake public IPs are translated to 127.0.0.1 on the same port; anything else
   is recorded as a violation, refused, and fails the test at teardown.
 
-Usage in a conftest::
+Usage in a conftest (or import the ready-made ``netguard`` fixture below)::
 
     @pytest.fixture(autouse=True)
-    def netguard(monkeypatch):
-        with installed_netguard(monkeypatch) as guard:
-            yield guard
+    def net(monkeypatch):
+        with installed_netguard(monkeypatch) as net:
+            net.resolver.add_public("api.github.com", "gitlab.com")
+            yield net
+
+Code under test that calls ``ppm.egress.fetch`` with ``responses`` standing in for the far side
+still resolves the host first (the guard runs before ``responses``), so provider names must be
+given fake public answers here.
 """
 
 from __future__ import annotations
@@ -64,6 +69,11 @@ class StubResolver:
     def add_sequence(self, name: str, *answers: Sequence[str]) -> None:
         """Successive lookups get successive answer lists; the last one repeats."""
         self._answers[self._key(name)] = [list(a) for a in answers]
+
+    def add_public(self, *names: str, ip: str = PUBLIC_V4[0]) -> None:
+        """Each name answers a fake public IP (which the connect guard sends to 127.0.0.1)."""
+        for name in names:
+            self.add(name, ip)
 
     def delay(self, name: str, seconds: float) -> None:
         """Lookups of ``name`` take ``seconds`` (or until teardown) before answering."""
@@ -205,3 +215,10 @@ def installed_netguard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
         net.resolver.release.set()
     if net.guard.violations:
         pytest.fail(f"test tried to reach non-loopback addresses: {net.guard.violations!r}")
+
+
+@pytest.fixture
+def netguard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
+    """Ready-made fixture: ``from tests.support.netguard import netguard`` in a conftest."""
+    with installed_netguard(monkeypatch) as net:
+        yield net
