@@ -98,6 +98,11 @@ def _ensure_database_uri(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    # Every model module, so metadata (create_all, migrations) always knows the whole schema.
+    import ppm.auth.models
+    import ppm.integrations.models
+    import ppm.links.models
+    import ppm.projects.models  # noqa: F401
     from ppm.auth.guard import init_auth
     from ppm.extensions import csrf, db, limiter, migrate
 
@@ -128,12 +133,14 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.auth.views import bp as auth_bp
     from ppm.integrations.api import bp as integrations_api
     from ppm.integrations.views import bp as integrations_bp
+    from ppm.links.api import bp as links_api
     from ppm.projects.api import bp as projects_api
     from ppm.projects.views import bp as projects_bp
+    from ppm.schedule.api import bp as tasks_api
     from ppm.schedule.views import bp as schedule_bp
 
     for blueprint in (auth_bp, projects_bp, projects_api, schedule_bp, integrations_bp,
-                      integrations_api):
+                      integrations_api, links_api, tasks_api):
         app.register_blueprint(blueprint)
 
 

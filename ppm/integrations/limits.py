@@ -1,4 +1,4 @@
-"""Credential writes share one limit per user, across the JSON API and the page."""
+"""Per-user limits on calls that reach the outside world, shared by the JSON API and the pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_login import current_user
 from ppm.extensions import limiter
 
 CREDENTIAL_WRITES = "10 per minute"
+LINK_REFRESHES = "30 per minute"  # git status and cloud-file previews together
 
 
 def _user_key() -> str:
@@ -15,3 +16,5 @@ def _user_key() -> str:
 
 credential_write_limit = limiter.shared_limit(
     CREDENTIAL_WRITES, scope="credential-writes", key_func=_user_key)
+
+link_refresh_limit = limiter.shared_limit(LINK_REFRESHES, scope="link-refresh", key_func=_user_key)

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ppm.integrations.providers import github, gitlab
-from ppm.integrations.providers.base import VerifiedAccount
+from ppm.integrations.providers.base import StatusResult, VerifiedAccount
 
 Verifier = Callable[[str, str], VerifiedAccount]
+# (token, base_url, path relative to the host root) -> status and title
+StatusFetcher = Callable[[str, str, str], StatusResult]
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,10 @@ class Provider:
     # Hosts that mean the provider's own SaaS when given as a credential base_url.
     saas_hosts: frozenset[str] = frozenset()
     verify: Verifier | None = None
+    fetch_status: StatusFetcher | None = None
+    has_live_status: Callable[[str], bool] | None = None
+    # Cloud-file hosts: refresh fetches a public preview card instead of a status.
+    is_file_host: bool = False
     # Token prefixes that belong to *other* providers: pasted here, they are refused unsent.
     foreign_token_prefixes: tuple[str, ...] = ()
     why_connect: str = ""
@@ -46,7 +52,8 @@ TASK_LINK_PROVIDERS: dict[str, Provider] = {
         Provider(
             "github", "GitHub", requires_credential=True, connectable=True,
             exact_hosts=frozenset({"github.com", "www.github.com"}),
-            saas_hosts=github.SAAS_HOSTS, verify=github.verify,
+            saas_hosts=github.SAAS_HOSTS, verify=github.verify, fetch_status=github.fetch_status,
+            has_live_status=github.has_live_status,
             foreign_token_prefixes=GITLAB_TOKEN_PREFIXES,
             why_connect="See whether linked pull requests and issues are open, draft, merged or closed.",
             token_help="A classic token with the “repo” scope (or “public_repo”), or a fine-grained "
@@ -55,7 +62,8 @@ TASK_LINK_PROVIDERS: dict[str, Provider] = {
         Provider(
             "gitlab", "GitLab", requires_credential=True, connectable=True,
             exact_hosts=frozenset({"gitlab.com", "www.gitlab.com"}),
-            saas_hosts=gitlab.SAAS_HOSTS, verify=gitlab.verify,
+            saas_hosts=gitlab.SAAS_HOSTS, verify=gitlab.verify, fetch_status=gitlab.fetch_status,
+            has_live_status=gitlab.has_live_status,
             foreign_token_prefixes=GITHUB_TOKEN_PREFIXES,
             why_connect="See the status of linked merge requests and issues on gitlab.com "
                         "or your own GitLab.",
@@ -66,13 +74,13 @@ TASK_LINK_PROVIDERS: dict[str, Provider] = {
             why_connect="Keep a token for another git host; its links are saved as generic links.",
             token_help="Stored encrypted as given; ppm does not contact the host to check it.",
         ),
-        Provider("google_drive", "Google Drive", requires_credential=False, connectable=False,
+        Provider("google_drive", "Google Drive", requires_credential=False, connectable=False, is_file_host=True,
                  domain_hosts=frozenset({"drive.google.com", "docs.google.com"})),
-        Provider("dropbox", "Dropbox", requires_credential=False, connectable=False,
+        Provider("dropbox", "Dropbox", requires_credential=False, connectable=False, is_file_host=True,
                  domain_hosts=frozenset({"dropbox.com"})),
-        Provider("box", "Box", requires_credential=False, connectable=False,
+        Provider("box", "Box", requires_credential=False, connectable=False, is_file_host=True,
                  domain_hosts=frozenset({"box.com"})),
-        Provider("onedrive", "OneDrive", requires_credential=False, connectable=False,
+        Provider("onedrive", "OneDrive", requires_credential=False, connectable=False, is_file_host=True,
                  domain_hosts=frozenset({"onedrive.live.com", "1drv.ms", "sharepoint.com"})),
     )
 }

@@ -1,23 +1,19 @@
-"""JSON API for projects, members and tasks (SPEC §3). Parse, call a service, serialize."""
+"""JSON API for projects and members (SPEC §3). Parse, call a service, serialize.
+
+Tasks are served by ppm.schedule.api, which adds each task's link summary (SPEC §8)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from ppm.api_util import created, no_content
+from ppm.api_util import created, json_body, no_content
 from ppm.projects import services
-from ppm.projects.serializers import me_json, member_json, project_json, task_json
+from ppm.projects.serializers import me_json, member_json, project_json
 
 bp = Blueprint("projects_api", __name__, url_prefix="/api/v1")
-
-
-def json_body() -> object:
-    """The parsed body, or None. The services refuse anything but a JSON object, after they
-    have routed the project and checked the role (SPEC §12: 404 and 403 come first)."""
-    return request.get_json(silent=True)
 
 
 @bp.get("/me/")
@@ -80,31 +76,4 @@ def change_member(project_id: str, user_id: str) -> Any:
 @bp.delete("/projects/<project_id>/members/<user_id>/")
 def remove_member(project_id: str, user_id: str) -> Any:
     services.remove_member(current_user, project_id, user_id)
-    return no_content()
-
-
-@bp.get("/projects/<project_id>/tasks/")
-def list_tasks(project_id: str) -> Any:
-    return jsonify([task_json(t) for t in services.list_tasks(current_user, project_id)])
-
-
-@bp.post("/projects/<project_id>/tasks/")
-def create_task(project_id: str) -> Any:
-    return created(task_json(services.create_task(current_user, project_id, json_body())))
-
-
-@bp.get("/projects/<project_id>/tasks/<task_id>/")
-def get_task(project_id: str, task_id: str) -> Any:
-    return jsonify(task_json(services.get_task(current_user, project_id, task_id)))
-
-
-@bp.patch("/projects/<project_id>/tasks/<task_id>/")
-def update_task(project_id: str, task_id: str) -> Any:
-    task = services.update_task(current_user, project_id, task_id, json_body())
-    return jsonify(task_json(task))
-
-
-@bp.delete("/projects/<project_id>/tasks/<task_id>/")
-def delete_task(project_id: str, task_id: str) -> Any:
-    services.delete_task(current_user, project_id, task_id)
     return no_content()

@@ -86,3 +86,64 @@ def json_object(label: str, response: egress.EgressResponse) -> dict[str, Any]:
         raise CredentialCheckFailed(
             "provider_unreachable", f"{label} gave an answer ppm could not read. Is the host URL right?")
     return data
+
+
+# --- link status refresh (SPEC §6, §12 refresh error codes) -------------------------------
+
+REFRESH_BUDGET_SECONDS = 5.0
+
+
+class RefreshFailed(Exception):
+    """The outside world did not give a usable answer; cached values must be kept."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class StatusResult:
+    status: str  # open | draft | merged | closed | unknown
+    title: str = ""
+
+
+def fetch_json(label: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """GET a provider API object through the egress guard, mapping every failure to a code."""
+    try:
+        response = egress.fetch("GET", url, headers=headers, timeout=REFRESH_BUDGET_SECONDS)
+    except egress.EgressBlocked as error:
+        log.warning("refresh call to %s refused by the egress guard: %s", url, error)
+        raise RefreshFailed("blocked_host", f"ppm is not allowed to contact this host: {error}") from None
+    except egress.EgressTimeout:
+        log.warning("refresh call to %s timed out", url)
+        raise RefreshFailed("provider_timeout", f"{label} did not answer in time.") from None
+    except egress.EgressError as error:
+        log.warning("refresh call to %s failed: %s", url, error)
+        raise RefreshFailed("provider_unreachable", f"ppm could not reach {label}.") from None
+    log.info("refresh call to %s answered %s", url, response.status)
+    _raise_for_refresh_status(label, response)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise RefreshFailed("provider_bad_response", f"{label} gave an answer ppm could not read.")
+    return data
+
+
+def _raise_for_refresh_status(label: str, response: egress.EgressResponse) -> None:
+    status = response.status
+    if 200 <= status < 300:
+        return
+    if status == 401:
+        raise RefreshFailed("token_rejected", f"{label} rejected your token. Rotate it in Connected accounts.")
+    if status == 429 or (status == 403 and response.headers.get("X-RateLimit-Remaining") == "0"):
+        raise RefreshFailed("provider_rate_limited", f"{label} is rate-limiting requests. Try again later.")
+    if status == 403:
+        raise RefreshFailed("provider_forbidden", f"{label} refused access with your token.")
+    if status == 404:
+        raise RefreshFailed("not_found", f"{label} could not find it, or your token cannot see it.")
+    if status >= 500:
+        raise RefreshFailed("provider_unreachable", f"{label} is having trouble ({status}).")
+    raise RefreshFailed("provider_bad_response", f"{label} gave an unexpected answer ({status}).")

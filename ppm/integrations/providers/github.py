@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from ppm.integrations.providers.base import (
     CredentialCheckFailed,
+    StatusResult,
     VerifiedAccount,
     call,
     check_status,
+    fetch_json,
     json_object,
 )
 
@@ -65,3 +69,53 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
             "only), which ppm needs to read pull requests and issues. Create a token with it.")
     expires = parse_expiry(response.headers.get("GitHub-Authentication-Token-Expiration"))
     return VerifiedAccount(login=login, scopes=scopes, expires_at=expires)
+
+
+# --- link status ----------------------------------------------------------------------
+
+def _ref(path: str) -> tuple[str, str, str, str] | None:
+    """(owner, repo, kind, id) from `/owner/repo/pull/7[/files]`, issues, or commit paths."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 4:
+        return None
+    owner, repo, kind, ident = parts[0], parts[1], parts[2], parts[3]
+    if kind in ("pull", "issues") and ident.isdigit():
+        return owner, repo, kind, ident
+    if kind == "commit" and re.fullmatch(r"[0-9a-fA-F]{7,64}", ident):
+        return owner, repo, kind, ident
+    return None
+
+
+def has_live_status(path: str) -> bool:
+    ref = _ref(path)
+    return ref is not None and ref[2] in ("pull", "issues")
+
+
+def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
+    ref = _ref(path)
+    if ref is None:
+        return StatusResult("unknown")
+    owner, repo, kind, ident = (quote(p, safe="") for p in ref)
+    root = f"{api_root(base_url)}/repos/{owner}/{repo}"
+    if kind == "pull":
+        data = fetch_json("GitHub", f"{root}/pulls/{ident}", auth_headers(token))
+        if data.get("merged") is True or data.get("merged_at"):
+            status = "merged"
+        elif data.get("state") == "closed":
+            status = "closed"
+        elif data.get("draft") is True:
+            status = "draft"
+        else:
+            status = "open"
+        return StatusResult(status, _title(data.get("title")))
+    if kind == "issues":
+        data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token))
+        return StatusResult("open" if data.get("state") == "open" else "closed", _title(data.get("title")))
+    data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token))
+    commit = data.get("commit")
+    message = commit.get("message") if isinstance(commit, dict) else None
+    return StatusResult("unknown", _title(message.splitlines()[0] if isinstance(message, str) and message else ""))
+
+
+def _title(value: object) -> str:
+    return value.strip()[:300] if isinstance(value, str) else ""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from ppm.integrations.providers.base import (
     CredentialCheckFailed,
+    StatusResult,
     VerifiedAccount,
     call,
     check_status,
+    fetch_json,
     json_object,
 )
 
@@ -57,3 +61,57 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
             "This GitLab token lacks the “read_api” scope (or “api”), which ppm needs to read "
             "merge requests and issues. Create a token with read_api.")
     return VerifiedAccount(login=login, scopes=scopes, expires_at=_expiry(info.get("expires_at")))
+
+
+# --- link status ----------------------------------------------------------------------
+
+def _ref(path: str) -> tuple[str, str, str] | None:
+    """(project path, kind, id) from `group/sub/project/-/merge_requests/5[/diffs]`."""
+    parts = [p for p in path.split("/") if p]
+    if "-" not in parts:
+        return None
+    dash = parts.index("-")
+    project, rest = parts[:dash], parts[dash + 1:]
+    if len(project) < 2 or len(rest) < 2:
+        return None
+    kind, ident = rest[0], rest[1]
+    if kind in ("merge_requests", "issues") and ident.isdigit():
+        return "/".join(project), kind, ident
+    if kind == "commit" and re.fullmatch(r"[0-9a-fA-F]{7,64}", ident):
+        return "/".join(project), kind, ident
+    return None
+
+
+def has_live_status(path: str) -> bool:
+    ref = _ref(path)
+    return ref is not None and ref[1] in ("merge_requests", "issues")
+
+
+def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
+    ref = _ref(path)
+    if ref is None:
+        return StatusResult("unknown")
+    project, kind, ident = ref
+    root = f"{api_root(base_url)}/projects/{quote(project, safe='')}"
+    headers = auth_headers(token)
+    if kind == "merge_requests":
+        data = fetch_json("GitLab", f"{root}/merge_requests/{ident}", headers)
+        state = data.get("state")
+        if state == "merged":
+            status = "merged"
+        elif state in ("closed", "locked"):
+            status = "closed"
+        elif data.get("draft") is True or data.get("work_in_progress") is True:
+            status = "draft"
+        else:
+            status = "open"
+        return StatusResult(status, _title(data.get("title")))
+    if kind == "issues":
+        data = fetch_json("GitLab", f"{root}/issues/{ident}", headers)
+        return StatusResult("open" if data.get("state") == "opened" else "closed", _title(data.get("title")))
+    data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers)
+    return StatusResult("unknown", _title(data.get("title")))
+
+
+def _title(value: object) -> str:
+    return value.strip()[:300] if isinstance(value, str) else ""

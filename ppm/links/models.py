@@ -1,0 +1,58 @@
+"""Task links: a URL on a task, with the cached status or preview card of what it points to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ppm.extensions import db
+from ppm.models_base import created_column, id_column, updated_column
+
+LIVE = text("deleted_at IS NULL")
+
+
+class TaskLink(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "task_links"
+    __table_args__ = (
+        # The same normalized URL at most once on a task's live links (removed ones don't count).
+        Index("uq_task_links_task_url_live", "task_id", "url_key", unique=True,
+              sqlite_where=LIVE, postgresql_where=LIVE),
+        Index("ix_task_links_project_sync", "project_id", "sync_number"),
+        Index("ix_task_links_task_position", "task_id", "position"),
+    )
+
+    id: Mapped[str] = id_column()
+    # Denormalised from the task: the sync delta and roll-ups filter links by project directly.
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    )
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False)
+    url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    url_key: Mapped[str] = mapped_column(String(2048), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    # The self-hosted root the link was routed through ("" for SaaS and file hosts).
+    base_url: Mapped[str] = mapped_column(String(2048), default="", nullable=False)
+    title: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    custom_title: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="unknown", nullable=False)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refresh_error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    thumbnail_url: Mapped[str] = mapped_column(String(2048), default="", nullable=False)
+    preview_type: Mapped[str] = mapped_column(String(16), default="", nullable=False)
+    position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    created_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sync_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    @property
+    def display_title(self) -> str:
+        return self.custom_title or self.title or self.url
