@@ -327,13 +327,17 @@ def refresh_link(actor: User, project_id: str, task_id: str, link_id: str) -> Ta
 
 
 def _refresh_preview(link: TaskLink) -> TaskLink:
+    """SPEC §7, §12 Previews: the chip always shows what the URL says; a failed refresh (a file
+    that turned private included) keeps the last good card; a good one replaces only the fields
+    it has (an empty page never blanks a card)."""
+    link.preview_type = link.preview_type or previews.preview_type_for_url(link.url)
     try:
         card = previews.fetch_preview(link.url)
     except RefreshFailed as failure:
         return _record_failure(link, failure.code, failure.detail)
     link.title = card.title or link.title
-    link.description = card.description
-    link.thumbnail_url = card.thumbnail_url
+    link.description = card.description or link.description
+    link.thumbnail_url = card.thumbnail_url or link.thumbnail_url
     link.preview_type = card.preview_type or link.preview_type
     return _record_success(link)
 
