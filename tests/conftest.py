@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from werkzeug.security import generate_password_hash
 
 from ppm import create_app
 from ppm.auth import services as auth_services
@@ -35,6 +37,13 @@ def base_config(tmp_path: Any) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
     }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt takes ~0.1 s a hash; tests are about behaviour, not the hash's cost."""
+    monkeypatch.setattr(auth_services, "generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
 
 
 @pytest.fixture(scope="session")

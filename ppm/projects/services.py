@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import subqueryload
 
 from ppm.auth.models import User
 from ppm.auth.services import find_user_by_email
@@ -19,6 +20,10 @@ from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 20000
+
+# Called inside delete_task's transaction with (project_id, removed task ids), so capabilities
+# that hang rows off tasks (links) remove theirs too; projects never imports them.
+TASK_REMOVAL_HOOKS: list[Callable[[str, list[str]], None]] = []
 
 
 @dataclass(frozen=True)
@@ -63,14 +68,28 @@ def load_project(actor: User, project_id: str, need: Role = Role.viewer,
 def next_sync_number(project_id: str) -> int:
     """Draws the project's next sync number inside the caller's transaction. Updating the
     project row serialises writers of one project, so numbers commit in order."""
-    number = db.session.execute(
-        update(Project)
-        .where(Project.id == project_id)
-        # Keeping updated_at as it is: drawing a number is not an edit of the project.
-        .values(sync_counter=Project.sync_counter + 1, updated_at=Project.updated_at)
-        .returning(Project.sync_counter)
-    ).scalar_one()
+    # No autoflush: the project row is locked before the caller's pending row changes are
+    # written, so a writer never holds a task or link row while it waits for the project row
+    # (another writer holding the project row and wanting that task row would deadlock).
+    with db.session.no_autoflush:
+        number = db.session.execute(
+            update(Project)
+            .where(Project.id == project_id)
+            # Keeping updated_at as it is: drawing a number is not an edit of the project.
+            .values(sync_counter=Project.sync_counter + 1, updated_at=Project.updated_at)
+            .returning(Project.sync_counter)
+        ).scalar_one()
     return int(number)
+
+
+def lock_sequence(project_id: str) -> None:
+    """Takes the lock `next_sync_number` takes, up front, for writes that change rows before
+    they draw a number (moves, renumbering, removal): every writer of a project then locks the
+    project row first and they queue instead of deadlocking. Reads after it see the latest
+    commits. (PostgreSQL; SQLite has one writer at a time and renders no FOR UPDATE.)"""
+    with db.session.no_autoflush:
+        db.session.execute(select(Project.id).where(Project.id == project_id)
+                           .with_for_update(key_share=True))
 
 
 # --- input helpers --------------------------------------------------------------------
@@ -97,6 +116,11 @@ def _text(data: Mapping[str, Any], key: str, errors: ValidationCollector, *, lab
         errors.add(key, f"The {label} must be at most {max_len} characters.")
         return None
     return value
+
+
+def _today() -> date:
+    """Today in UTC, the same for every server whatever its time zone."""
+    return datetime.now(UTC).date()
 
 
 def _date(data: Mapping[str, Any], key: str, errors: ValidationCollector,
@@ -289,7 +313,7 @@ def remove_member(actor: User, project_id: str, user_id: str) -> None:
 
 
 def list_tasks(actor: User, project_id: str) -> list[Task]:
-    """Live tasks in WBS order (depth-first, by position). Two queries whatever the size."""
+    """Live tasks in WBS order (depth-first, by position). Three queries whatever the size."""
     access = load_project(actor, project_id)
     return wbs_order(live_tasks(access.project.id))
 
@@ -299,15 +323,29 @@ def live_tasks(project_id: str) -> list[Task]:
         select(Task)
         .where(Task.project_id == project_id, Task.deleted_at.is_(None))
         .order_by(Task.position, Task.created_at, Task.id)
+        # One query for all assignees: the default selectin loading asks once per 500 tasks.
+        .options(subqueryload(Task.assignees))
     )
     return list(db.session.scalars(query))
 
 
-def wbs_order(tasks: Iterable[Task]) -> list[Task]:
-    children: dict[str | None, list[Task]] = {}
+class TreeNode(Protocol):
+    """Anything with a task's id and parent_id (a Task, or a schedule row)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def parent_id(self) -> str | None: ...
+
+
+NodeT = TypeVar("NodeT", bound=TreeNode)
+
+
+def wbs_order(tasks: Iterable[NodeT]) -> list[NodeT]:
+    children: dict[str | None, list[NodeT]] = {}
     for task in tasks:
         children.setdefault(task.parent_id, []).append(task)
-    ordered: list[Task] = []
+    ordered: list[NodeT] = []
     stack = list(reversed(children.get(None, [])))
     while stack:
         task = stack.pop()
@@ -316,7 +354,7 @@ def wbs_order(tasks: Iterable[Task]) -> list[Task]:
     return ordered
 
 
-def task_depths(tasks: Iterable[Task]) -> dict[str, int]:
+def task_depths(tasks: Iterable[TreeNode]) -> dict[str, int]:
     """Depth of each task in WBS order (parents come before their children)."""
     depths: dict[str, int] = {}
     for task in tasks:
@@ -466,6 +504,7 @@ def _validate_dates(errors: ValidationCollector, start: date | None, finish: dat
 def create_task(actor: User, project_id: str, data: Any) -> Task:
     access = load_project(actor, project_id, Role.member, write=True)
     pid = access.project.id
+    lock_sequence(pid)
     data = require_mapping(data)
     errors = ValidationCollector()
     name = _text(data, "name", errors, label="task name", max_len=NAME_MAX, required=True)
@@ -479,7 +518,7 @@ def create_task(actor: User, project_id: str, data: Any) -> Task:
               if data.get("finish_date") not in (None, "") else None)
     if start is None and not errors.has("start_date"):
         # A milestone given only its finish date sits on that day.
-        start = finish if finish and (milestone or finish < date.today()) else date.today()
+        start = finish if finish and (milestone or finish < _today()) else _today()
     if finish is None and not errors.has("finish_date"):
         finish = start
     _validate_dates(errors, start, finish, milestone)
@@ -503,6 +542,7 @@ def create_task(actor: User, project_id: str, data: Any) -> Task:
 def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
     access = load_project(actor, project_id, Role.member, write=True)
     pid = access.project.id
+    lock_sequence(pid)
     task = _live_task(pid, task_id)
     data = require_mapping(data)
     errors = ValidationCollector()
@@ -573,12 +613,15 @@ def _renumber_after_leaving(project_id: str, parent_id: str | None) -> None:
 def delete_task(actor: User, project_id: str, task_id: str) -> list[str]:
     """Soft-deletes the task and its subtasks; returns the removed ids."""
     access = load_project(actor, project_id, Role.member, write=True)
+    lock_sequence(access.project.id)
     task = _live_task(access.project.id, task_id)
     removed = [task.id, *_descendant_ids(access.project.id, task.id)]
     now = utcnow()
     for row in db.session.scalars(select(Task).where(Task.id.in_(removed))):
         row.deleted_at = now
         _stamp(row)
+    for hook in TASK_REMOVAL_HOOKS:
+        hook(access.project.id, removed)
     db.session.flush()
     _renumber_after_leaving(access.project.id, task.parent_id)
     _roll_up(task.parent_id)

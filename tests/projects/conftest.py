@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.security import generate_password_hash
 
-from ppm.auth import services as auth_services
 from tests.conftest import Factory, TokenClient, client_for
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """scrypt takes ~0.1 s a hash; these tests are about the API, not the hash."""
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
 
 
 @pytest.fixture

@@ -32,11 +32,12 @@ def test_create_answers_201_with_the_project_shape(owner: TokenClient) -> None:
     assert membership.role == "owner"
 
 
-@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "   "}, {"name": "x" * 201},
-                                  {"name": 5}, {"name": None}, {"name": ["a"]}])
-def test_create_refuses_bad_names(owner: TokenClient, body: dict[str, Any]) -> None:
-    response = owner.api("POST", "/api/v1/projects/", body)
-    assert_error(response, 400, "validation_error", "name")
+def test_create_refuses_bad_names(owner: TokenClient) -> None:
+    for body in ({}, {"name": ""}, {"name": "   "}, {"name": "x" * 201}, {"name": 5},
+                 {"name": None}, {"name": ["a"]}):
+        response = owner.api("POST", "/api/v1/projects/", body)
+        assert response.status_code == 400, (body, response.get_json())
+        assert_error(response, 400, "validation_error", "name")
     assert db.session.scalar(select(func.count()).select_from(Project)) == 0
 
 
