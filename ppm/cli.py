@@ -79,7 +79,7 @@ def demo(password: str, task_count: int | None, links_per_task: int) -> None:
     """Fill a demo project owned by demo@example.com (idempotent)."""
     user = _demo_user(password)
     if task_count is not None:
-        project = _big_project(user, task_count)
+        project = build_big_project(user, task_count)
         click.echo(f"Made project “{project.name}” with {task_count} tasks.")
         click.echo(project.id)
         return
@@ -91,6 +91,11 @@ def demo(password: str, task_count: int | None, links_per_task: int) -> None:
         click.echo(f"Made the demo project “{DEMO_PROJECT}”.")
     else:
         click.echo(f"The demo project “{DEMO_PROJECT}” already exists.")
+    if auth_services.authenticate(DEMO_EMAIL, password) is None:
+        # An earlier run made the user with another password; never print one that fails.
+        click.echo(f"Log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} "
+                   "(the user already existed; its password was left unchanged).")
+        return
     click.echo(f"Log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} with password: {password}")
 
 
@@ -127,53 +132,75 @@ def _demo_project(user: User) -> Project:
     return access.project
 
 
-def _big_project(user: User, count: int) -> Project:
-    """A large project built in bulk (the services path draws a sync number per row)."""
+def build_big_project(owner: User, count: int) -> Project:
+    """A large project built in bulk (the services path draws a sync number and rolls up per
+    task, far too slow for thousands): phases of workstreams, each with tasks, a deliverable
+    that has subtasks of its own (three levels of summaries) and a closing milestone; most
+    tasks have one or two assignees. Repeatable for a given count."""
     project = Project(name=f"Benchmark: {count} tasks")
     db.session.add(project)
     db.session.flush()
-    db.session.add(Membership(project_id=project.id, user_id=user.id, role=Role.owner.name))
+    db.session.add(Membership(project_id=project.id, user_id=owner.id, role=Role.owner.name))
     team = _teammates()
+    people = [owner, *team]
     rng = random.Random(count)  # noqa: S311 - repeatable demo data, not security
-    start = date.today() - timedelta(days=30)
-    number = 0
+    start = date.today() - timedelta(days=60)
     rows: list[Task] = []
 
-    def make(parent: Task | None, position: int, **fields: object) -> Task:
-        nonlocal number
-        number += 1
-        task = Task(project_id=project.id, parent_id=parent.id if parent else None,
-                    position=position, sync_number=number, **fields)
+    def make(parent: Task | None, position: int, name: str, first: date, days: int = 0, *,
+             milestone: bool = False, summary: bool = False) -> Task | None:
+        if len(rows) >= count:
+            return None
+        task = Task(id=new_id(), project_id=project.id, parent_id=parent.id if parent else None,
+                    position=position, name=name, description="", start_date=first,
+                    finish_date=first + timedelta(days=days), is_milestone=milestone,
+                    is_summary=summary, sync_number=len(rows) + 1)
+        if not (milestone or summary):
+            task.assignees = rng.sample(people, k=rng.choice((0, 1, 1, 1, 2)))
         rows.append(task)
         return task
 
-    made = 0
-    phase_index = 0
-    while made < count:
-        phase_start = start + timedelta(days=phase_index * 20)
-        phase = make(None, phase_index, name=f"Phase {phase_index + 1}", start_date=phase_start,
-                     finish_date=phase_start, is_summary=True)
-        phase.id = new_id()
-        made += 1
-        for i in range(min(24, count - made)):
-            first = phase_start + timedelta(days=rng.randint(0, 15))
-            milestone = i % 12 == 11
-            finish = first if milestone else first + timedelta(days=rng.randint(1, 10))
-            task = make(phase, i, name=f"Task {phase_index + 1}.{i + 1}", start_date=first,
-                        finish_date=finish, is_milestone=milestone)
-            task.id = new_id()
-            if not milestone:
-                task.assignees = rng.sample([user, *team], k=rng.randint(0, 2))
-            made += 1
-        children = [t for t in rows if t.parent_id == phase.id]
-        if children:
-            phase.start_date = min(t.start_date for t in children)
-            phase.finish_date = max(t.finish_date for t in children)
-        else:
-            phase.is_summary = False
-        phase_index += 1
+    number = 0
+    while len(rows) < count:
+        number += 1
+        phase_start = start + timedelta(days=(number - 1) * 6)
+        phase = make(None, number - 1, f"Phase {number}", phase_start, summary=True)
+        for w in range(1, 4):
+            ws_start = phase_start + timedelta(days=(w - 1) * 5)
+            stream = make(phase, w - 1, f"Workstream {number}.{w}", ws_start, summary=True)
+            if stream is None:
+                break
+            for i in range(1, 7):
+                first = ws_start + timedelta(days=rng.randint(0, 12))
+                if i == 3:
+                    deliverable = make(stream, i - 1, f"Deliverable {number}.{w}", first,
+                                       summary=True)
+                    for k in range(1, 3):
+                        if deliverable is not None:
+                            make(deliverable, k - 1, f"Draft {number}.{w}.{k}",
+                                 first + timedelta(days=rng.randint(0, 4)), rng.randint(1, 6))
+                elif i == 6:
+                    make(stream, i - 1, f"Workstream {number}.{w} signed off",
+                         ws_start + timedelta(days=16), milestone=True)
+                else:
+                    make(stream, i - 1, f"Task {number}.{w}.{i}", first, rng.randint(1, 8))
+    # Summary dates roll up from their children (created after their parents, so walk back);
+    # a summary the count left without children becomes a plain task.
+    children: dict[str, list[Task]] = {}
+    for task in rows:
+        if task.parent_id is not None:
+            children.setdefault(task.parent_id, []).append(task)
+    for task in reversed(rows):
+        if task.is_summary:
+            kids = children.get(task.id)
+            if kids:
+                task.start_date = min(k.start_date for k in kids)
+                task.finish_date = max(k.finish_date for k in kids)
+            else:
+                task.is_summary = False
+                task.finish_date = task.start_date + timedelta(days=3)
     db.session.add_all(rows)
-    project.sync_counter = number
+    project.sync_counter = len(rows)
     db.session.commit()
     for mate in team:
         db.session.add(Membership(project_id=project.id, user_id=mate.id, role=Role.member.name))

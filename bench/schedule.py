@@ -1,0 +1,149 @@
+"""Speed of the schedule at 1,000 and 5,000 tasks: list page, Gantt (Week zoom), JSON task list.
+
+Run: .venv/bin/python bench/schedule.py [--runs 5] [--sizes 1000 5000]
+
+Each project is built in bulk by the demo builder (`flask ppm demo --tasks N`: nested summaries,
+milestones, assignees) in a throwaway SQLite database, and every page is asked for through
+Flask's in-process test client as a logged-in owner. Printed per size and page: the median and
+the spread of --runs timed requests (after one warm-up), the number of SQL queries, the page
+size, and the peak Python memory of one request (tracemalloc, measured in a separate run since
+tracing slows everything down). Then the 5,000/1,000 time ratios (linear is 5; the target is at
+most 6) and the targets: the list and the Gantt page at 5,000 tasks each at most 1.0 s median.
+Benchmarks print figures; they do not assert (TESTING.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from ppm import create_app
+from ppm.auth import services as auth_services
+from ppm.cli import build_big_project
+from ppm.extensions import db
+
+EMAIL, PASSWORD = "bench@example.com", "bench-password"
+TARGET_SECONDS = 1.0
+TARGET_RATIO = 6.0
+PAGES = {
+    "list page": "/projects/{pid}/schedule",
+    "gantt week": "/projects/{pid}/schedule?view=gantt&zoom=week",
+    "json tasks": "/api/v1/projects/{pid}/tasks/",
+}
+
+
+def make_app(folder: str) -> Flask:
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False, "INSTANCE_PATH": folder,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3",
+    })
+    with app.app_context():
+        db.create_all()
+        auth_services.create_user(EMAIL, "Bench Owner", PASSWORD)
+    return app
+
+
+def build(app: Flask, size: int) -> tuple[str, float]:
+    with app.app_context():
+        owner = auth_services.find_user_by_email(EMAIL)
+        assert owner is not None
+        started = time.perf_counter()
+        project_id = build_big_project(owner, size).id
+        return project_id, time.perf_counter() - started
+
+
+def login(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
+    assert response.status_code == 303, response.status_code
+    return client
+
+
+def measure(app: Flask, client: FlaskClient, url: str, runs: int) -> dict[str, Any]:
+    first = client.get(url)  # warm-up: template compilation, caches
+    assert first.status_code == 200, (url, first.status_code)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    statements: list[str] = []
+
+    def count(*_args: Any) -> None:
+        statements.append("q")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    tracemalloc.start()
+    client.get(url)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "queries": len(statements), "bytes": len(first.data), "peak": peak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed requests per page (>= 5)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    args = parser.parse_args()
+    runs = max(args.runs, 5)
+    results: dict[int, dict[str, dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        app = make_app(folder)
+        client = login(app)
+        for size in args.sizes:
+            project_id, seconds = build(app, size)
+            print(f"\n{size} tasks (built in bulk in {seconds:.1f} s), {runs} runs each")
+            print(f"  {'page':<12} {'median':>9} {'min':>9} {'max':>9} {'queries':>8} "
+                  f"{'size':>10} {'peak mem':>10}")
+            results[size] = {}
+            for name, pattern in PAGES.items():
+                row = measure(app, client, pattern.format(pid=project_id), runs)
+                results[size][name] = row
+                print(f"  {name:<12} {row['median']:>8.3f}s {row['min']:>8.3f}s "
+                      f"{row['max']:>8.3f}s {row['queries']:>8} "
+                      f"{row['bytes'] / 1024:>8.0f}KB {row['peak'] / 2**20:>8.1f}MB")
+    sizes = sorted(results)
+    if len(sizes) >= 2:
+        small, big = sizes[0], sizes[-1]
+        print(f"\n{big}/{small} ratios (time; linear is {big / small:g})")
+        for name in PAGES:
+            a, b = results[small][name], results[big][name]
+            print(f"  {name:<12} time x{b['median'] / a['median']:.2f}   "
+                  f"queries {a['queries']} -> {b['queries']}   size x{b['bytes'] / a['bytes']:.2f}")
+    if 5000 in results:
+        print("\nTargets at 5000 tasks")
+        for name in ("list page", "gantt week"):
+            median = results[5000][name]["median"]
+            verdict = "ok" if median <= TARGET_SECONDS else "OVER"
+            print(f"  {name:<12} median {median:.3f}s (target <= {TARGET_SECONDS:.1f}s): {verdict}")
+        if 1000 in results:
+            for name in ("list page", "gantt week"):
+                ratio = results[5000][name]["median"] / results[1000][name]["median"]
+                verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
+                print(f"  {name:<12} 5000/1000 ratio {ratio:.2f} (target <= {TARGET_RATIO:g}): "
+                      f"{verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Gantt geometry: pure functions from dates to SVG coordinates (no database, no request).
+
+The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels; a bar spans its
+start day to the end of its finish day; milestones are diamonds in the middle of their day;
+summary tasks are brackets. Bars leave STATUS_ROOM pixels free at their right edge, where the
+task-links issue draws a small status dot (`Shape.dot_x`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from markupsafe import escape
+
+from ppm.schedule.services import Row
+
+ROW_HEIGHT = 28
+AXIS_BAND = 22
+AXIS_HEIGHT = 2 * AXIS_BAND
+BAR_HEIGHT = 14
+STATUS_ROOM = 14
+MIN_BAR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Zoom:
+    key: str
+    label: str
+    px_per_day: int
+
+
+ZOOMS: dict[str, Zoom] = {
+    zoom.key: zoom for zoom in (
+        Zoom("day", "Day", 24),
+        Zoom("week", "Week", 10),
+        Zoom("month", "Month", 4),
+        Zoom("quarter", "Quarter", 2),
+    )
+}
+DEFAULT_ZOOM = "week"
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    x: int
+    width: int
+    label: str
+
+
+@dataclass(slots=True)
+class Shape:
+    """One row of the chart. `kind` is 't' (bar), 's' (summary bracket) or 'm' (milestone)."""
+
+    id: str
+    kind: str
+    y: int  # top of the row
+    x: int
+    width: int
+    path: str = ""  # summary bracket / milestone diamond outline
+    dot_x: int = 0  # where a status dot may sit, right of the bar (task-links issue)
+
+
+@dataclass(slots=True)
+class Chart:
+    zoom: Zoom
+    origin: date
+    end: date
+    width: int
+    height: int
+    major: list[Tick]
+    minor: list[Tick]
+    grid_path: str  # vertical lines at each week, month or quarter, as one SVG path
+    weekend_path: str  # Saturdays and Sundays shaded at Day zoom, as one SVG path
+    today: date
+    today_x: int | None
+    shapes: list[Shape]
+    row_height: int = ROW_HEIGHT
+    axis_height: int = AXIS_HEIGHT
+    axis_band: int = AXIS_BAND
+
+
+def _unit_start(day: date, zoom: str) -> date:
+    if zoom in ("day", "week"):
+        return day - timedelta(days=day.weekday())
+    if zoom == "month":
+        return day.replace(day=1)
+    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+
+
+def _next_unit(day: date, zoom: str) -> date:
+    """The start of the unit after the one `day` starts (week for day/week zoom)."""
+    if zoom in ("day", "week"):
+        return day + timedelta(days=7)
+    months = 1 if zoom == "month" else 3
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _months(first: date, last: date) -> list[date]:
+    out: list[date] = []
+    day = first.replace(day=1)
+    while day < last:
+        out.append(day)
+        day = _next_unit(day, "month")
+    return out
+
+
+def _fit(width: int, *labels: str) -> str:
+    """The longest label that fits `width` pixels of 12px bold text, or none."""
+    for label in labels:
+        if len(label) * 8 + 8 <= width:
+            return label
+    return ""
+
+
+def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
+    zoom = ZOOMS.get(zoom_key) or ZOOMS[DEFAULT_ZOOM]
+    key, px = zoom.key, zoom.px_per_day
+    if rows:
+        first = min(r.start_date for r in rows)
+        last = max(r.finish_date for r in rows)
+        # Show today when it is near the work (a plan starting next month, a late project).
+        if first - timedelta(days=45) <= today < first:
+            first = today
+        if last < today <= last + timedelta(days=45):
+            last = today
+    else:
+        first = last = today
+    origin = _unit_start(first - timedelta(days=1), key)
+    end = _next_unit(_unit_start(last, key), key)
+    end = _next_unit(end, key) if (end - last).days < 4 else end  # room for the status dot
+    days = (end - origin).days
+    width = days * px
+
+    def x(day: date) -> int:
+        return (day - origin).days * px
+
+    minor: list[Tick] = []
+    major: list[Tick] = []
+    weekends: list[Tick] = []
+    grid: list[int] = []
+    if key in ("day", "week"):
+        day = origin
+        while day < end:
+            grid.append(x(day))
+            if key == "week":
+                minor.append(Tick(x(day), 7 * px, f"{day.day} {day:%b}"))
+            else:
+                for offset in range(7):
+                    current = day + timedelta(days=offset)
+                    minor.append(Tick(x(current), px, str(current.day)))
+                weekends.append(Tick(x(day + timedelta(days=5)), 2 * px, ""))
+            day += timedelta(days=7)
+        for month in _months(origin, end):
+            start = max(month, origin)
+            stop = min(_next_unit(month, "month"), end)
+            major.append(Tick(x(start), x(stop) - x(start), _fit(
+                x(stop) - x(start), f"{month:%B %Y}", f"{month:%b %Y}", f"{month:%b}")))
+    else:
+        unit = origin
+        while unit < end:
+            following = _next_unit(unit, key)
+            grid.append(x(unit))
+            label = f"{unit:%b}" if key == "month" else f"Q{(unit.month - 1) // 3 + 1}"
+            minor.append(Tick(x(unit), x(following) - x(unit), label))
+            unit = following
+        year = origin.year
+        while date(year, 1, 1) < end:
+            start = max(date(year, 1, 1), origin)
+            stop = min(date(year + 1, 1, 1), end)
+            major.append(Tick(x(start), x(stop) - x(start), _fit(x(stop) - x(start), str(year))))
+            year += 1
+
+    shapes: list[Shape] = []
+    half = BAR_HEIGHT // 2
+    for index, row in enumerate(rows):
+        row_id = str(escape(row.id))  # printed without autoescape (see _gantt.html)
+        top = index * ROW_HEIGHT
+        middle = top + ROW_HEIGHT // 2
+        left = x(row.start_date)
+        right = x(row.finish_date + timedelta(days=1))
+        if row.is_summary:
+            right = max(right, left + 12)
+            a, b, low = top + 8, top + 14, top + 20
+            path = (f"M{left} {a}H{right}V{low}L{right - 5} {b}H{left + 5}L{left} {low}Z")
+            shapes.append(Shape(row_id, "s", top, left, right - left, path))
+        elif row.is_milestone:
+            centre = left + px // 2 if px > 1 else left
+            path = (f"M{centre} {middle - 8}L{centre + 8} {middle}L{centre} {middle + 8}"
+                    f"L{centre - 8} {middle}Z")
+            shapes.append(Shape(row_id, "m", top, centre - 8, 16, path))
+        else:
+            span = max(right - left, MIN_BAR)
+            shapes.append(Shape(row_id, "t", top + ROW_HEIGHT // 2 - half, left, span,
+                                dot_x=left + span + STATUS_ROOM // 2))
+    today_x = x(today) + px // 2 if origin <= today < end else None
+    height = max(len(rows), 1) * ROW_HEIGHT
+    return Chart(zoom=zoom, origin=origin, end=end, width=width, height=height, major=major,
+                 minor=minor, grid_path="".join(f"M{g} 0V{height}" for g in grid),
+                 weekend_path="".join(f"M{w.x} 0h{w.width}V{height}h-{w.width}Z"
+                                      for w in weekends),
+                 today=today, today_x=today_x, shapes=shapes)

@@ -1,0 +1,160 @@
+"""Read models for the schedule: a project's rows in WBS order and one task's detail for the
+drawer, each loaded in a fixed number of queries whatever the size of the project.
+
+Writes go through `ppm.projects.services` (create_task, update_task): this module only reads.
+The rows are plain objects built from column queries, not ORM instances: at 5,000 tasks that
+is several times faster, and the assignees come from one query instead of one per 500 tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, select
+
+from ppm.auth.models import User
+from ppm.errors import NotFound
+from ppm.extensions import db
+from ppm.projects import services as project_services
+from ppm.projects.models import Task, task_assignees
+from ppm.projects.services import Access
+
+TONES = 6  # avatar colour classes (tone-0 … tone-5); the initials and name carry the meaning
+
+
+@dataclass(slots=True)
+class Person:
+    id: str
+    name: str
+    initials: str
+    tone: int
+
+
+@dataclass(slots=True)
+class Row:
+    """One live task as the schedule shows it."""
+
+    id: str
+    parent_id: str | None
+    name: str
+    start_date: date
+    finish_date: date
+    is_milestone: bool
+    is_summary: bool
+    depth: int = 0
+    assignees: list[Person] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """'s' summary, 'm' milestone, 't' task (short: it is repeated in every row's markup)."""
+        return "s" if self.is_summary else "m" if self.is_milestone else "t"
+
+
+@dataclass(slots=True)
+class Schedule:
+    access: Access
+    rows: list[Row]
+
+    def by_id(self) -> dict[str, Row]:
+        return {row.id: row for row in self.rows}
+
+    def ancestors(self, task_id: str) -> list[Row]:
+        """The task's parents, nearest first."""
+        index = self.by_id()
+        found: list[Row] = []
+        row = index.get(task_id)
+        while row is not None and row.parent_id is not None:
+            row = index.get(row.parent_id)
+            if row is not None:
+                found.append(row)
+        return found
+
+
+@dataclass(slots=True)
+class Detail:
+    """What the drawer shows for one task."""
+
+    task: Task
+    ancestors: list[tuple[str, str]]  # (id, name), root first
+    child_count: int
+
+
+def initials(name: str) -> str:
+    parts = name.split()
+    if not parts:
+        return "?"
+    if len(parts) == 1:
+        return parts[0][:2].upper()
+    return (parts[0][0] + parts[-1][0]).upper()
+
+
+def person(user_id: str, name: str) -> Person:
+    return Person(id=user_id, name=name, initials=initials(name),
+                  tone=sum(map(ord, user_id)) % TONES)
+
+
+def _live(project_id: str) -> ColumnElement[bool]:
+    return and_(Task.project_id == project_id, Task.deleted_at.is_(None))
+
+
+def load_schedule(actor: User, project_id: str) -> Schedule:
+    """The project's live tasks in WBS order with depths and assignees: three queries (the
+    project and role, the tasks, the assignees) for any number of tasks."""
+    access = project_services.load_project(actor, project_id)
+    return Schedule(access=access, rows=schedule_rows(access.project.id))
+
+
+def schedule_rows(project_id: str) -> list[Row]:
+    rows = [
+        Row(id=r.id, parent_id=r.parent_id, name=r.name, start_date=r.start_date,
+            finish_date=r.finish_date, is_milestone=r.is_milestone, is_summary=r.is_summary)
+        for r in db.session.execute(
+            select(Task.id, Task.parent_id, Task.name, Task.start_date, Task.finish_date,
+                   Task.is_milestone, Task.is_summary)
+            .where(_live(project_id))
+            .order_by(Task.position, Task.created_at, Task.id))
+    ]
+    ordered = project_services.wbs_order(rows)
+    depths = project_services.task_depths(ordered)
+    index: dict[str, Row] = {}
+    for row in ordered:
+        row.depth = depths[row.id]
+        index[row.id] = row
+    people: dict[str, Person] = {}
+    assigned = db.session.execute(
+        select(task_assignees.c.task_id, User.id, User.name)
+        .join(User, User.id == task_assignees.c.user_id)
+        .join(Task, Task.id == task_assignees.c.task_id)
+        .where(_live(project_id))
+        .order_by(User.name, User.id))
+    for task_id, user_id, name in assigned:
+        owner = index.get(task_id)
+        if owner is not None:
+            who = people.get(user_id)
+            if who is None:
+                who = people[user_id] = person(user_id, name)
+            owner.assignees.append(who)
+    return ordered
+
+
+def task_detail(access: Access, task_id: str) -> Detail:
+    """One live task of a project the caller has loaded (`load_project` checked the role),
+    with its assignees, its chain of parents and its number of subtasks: three queries."""
+    project_id = access.project.id
+    task = db.session.scalar(select(Task).where(
+        _live(project_id), Task.id == project_services.safe_id(task_id)))
+    if task is None:
+        raise NotFound("Task not found.")
+    tree = db.session.execute(
+        select(Task.id, Task.parent_id, Task.name).where(_live(project_id))).all()
+    parents = {tid: (parent, name) for tid, parent, name in tree}
+    chain: list[tuple[str, str]] = []
+    current = task.parent_id
+    while current is not None and current in parents and len(chain) < len(parents):
+        parent, name = parents[current]
+        chain.append((current, name))
+        current = parent
+    chain.reverse()
+    children = sum(1 for _, parent, _ in tree if parent == task.id)
+    return Detail(task=task, ancestors=chain, child_count=children)
