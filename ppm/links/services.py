@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import subqueryload
 
 from ppm import crypto
 from ppm.auth.models import User
@@ -187,14 +188,14 @@ def _task(actor: User, project_id: str, task_id: str, need: Role, write: bool = 
     return task
 
 
-def _live_links(task_id: str) -> list[TaskLink]:
+def live_links(task_id: str) -> list[TaskLink]:
     return list(db.session.scalars(select(TaskLink).where(
         TaskLink.task_id == task_id, TaskLink.deleted_at.is_(None)
     ).order_by(TaskLink.position, TaskLink.created_at, TaskLink.id)))
 
 
 def list_links(actor: User, project_id: str, task_id: str) -> list[TaskLink]:
-    return _live_links(_task(actor, project_id, task_id, Role.viewer).id)
+    return live_links(_task(actor, project_id, task_id, Role.viewer).id)
 
 
 def _link(task: Task, link_id: str) -> TaskLink:
@@ -229,7 +230,7 @@ def add_link(actor: User, project_id: str, task_id: str, data: Any) -> TaskLink:
     title = _clean_title(data.get("custom_title"), errors)
     labels = _clean_labels(data.get("labels"), errors)
     errors.raise_if_any()
-    if any(link.url_key == key for link in _live_links(task.id)):
+    if any(link.url_key == key for link in live_links(task.id)):
         raise Conflict("This link is already on the task.", code="duplicate_link")
     route = resolve(actor, url)
     position = db.session.scalar(
@@ -383,6 +384,7 @@ def tasks_with_summaries(actor: User, project_id: str) -> list[tuple[Task, dict[
     sub = summary_subquery(access.project.id)
     rows = db.session.execute(
         select(Task, sub.c.link_count, sub.c.worst_rank)
+        .options(subqueryload(Task.assignees))  # one query for all assignees, whatever the size
         .outerjoin(sub, sub.c.task_id == Task.id)
         .where(Task.project_id == access.project.id, Task.deleted_at.is_(None))
         .order_by(Task.position, Task.created_at, Task.id)

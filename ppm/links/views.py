@@ -19,24 +19,11 @@ from ppm.integrations.registry import TASK_LINK_PROVIDERS
 from ppm.links import services
 from ppm.links.forms import LinkForm, split_labels
 from ppm.links.models import TaskLink
+from ppm.links.section import section_context
 from ppm.projects import services as projects
 from ppm.projects.models import Role
 
 bp = Blueprint("links", __name__, url_prefix="/projects/<project_id>/tasks/<task_id>/links")
-
-
-def section_context(project_id: str, task_id: str, form: LinkForm | None = None,
-                    focus: str = "") -> dict[str, Any]:
-    """Everything the section template needs; the drawer calls this too."""
-    access = projects.load_project(current_user, project_id)
-    links = services.list_links(current_user, project_id, task_id)
-    return {
-        "links": links, "project_id": project_id, "task_id": task_id,
-        "form": form or LinkForm(formdata=None), "focus": focus,
-        "can_edit": access.can(Role.member) and not access.project.archived,
-        "can_refresh": not access.project.archived,
-        "providers": TASK_LINK_PROVIDERS, "row_state": {},
-    }
 
 
 def _section(project_id: str, task_id: str, status: int = 200, message: str = "",

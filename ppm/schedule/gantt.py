@@ -60,6 +60,7 @@ class Shape:
     width: int
     path: str = ""  # summary bracket / milestone diamond outline
     dot_x: int = 0  # where a status dot may sit, right of the bar (task-links issue)
+    dot: str = ""  # the worst link status to draw there, at Day and Week zoom only (SPEC §8)
 
 
 @dataclass(slots=True)
@@ -193,8 +194,9 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
             shapes.append(Shape(row_id, "m", top, centre - 8, 16, path))
         else:
             span = max(right - left, MIN_BAR)
+            dot = (row.worst_status or "") if row.link_count and key in ("day", "week") else ""
             shapes.append(Shape(row_id, "t", top + ROW_HEIGHT // 2 - half, left, span,
-                                dot_x=left + span + STATUS_ROOM // 2))
+                                dot_x=left + span + STATUS_ROOM // 2, dot=dot))
     today_x = x(today) + px // 2 if origin <= today < end else None
     height = max(len(rows), 1) * ROW_HEIGHT
     return Chart(zoom=zoom, origin=origin, end=end, width=width, height=height, major=major,

@@ -16,6 +16,8 @@ from sqlalchemy import ColumnElement, and_, select
 from ppm.auth.models import User
 from ppm.errors import NotFound
 from ppm.extensions import db
+from ppm.links import services as link_services
+from ppm.links.status import status_for_rank
 from ppm.projects import services as project_services
 from ppm.projects.models import Task, task_assignees
 from ppm.projects.services import Access
@@ -44,6 +46,8 @@ class Row:
     is_summary: bool
     depth: int = 0
     assignees: list[Person] = field(default_factory=list)
+    link_count: int = 0
+    worst_status: str | None = None  # of the live links (SPEC §8), None when there are none
 
     @property
     def kind(self) -> str:
@@ -106,12 +110,15 @@ def load_schedule(actor: User, project_id: str) -> Schedule:
 
 
 def schedule_rows(project_id: str) -> list[Row]:
+    links = link_services.summary_subquery(project_id)  # aggregated per task before the join
     rows = [
         Row(id=r.id, parent_id=r.parent_id, name=r.name, start_date=r.start_date,
-            finish_date=r.finish_date, is_milestone=r.is_milestone, is_summary=r.is_summary)
+            finish_date=r.finish_date, is_milestone=r.is_milestone, is_summary=r.is_summary,
+            link_count=r.link_count or 0, worst_status=status_for_rank(r.worst_rank))
         for r in db.session.execute(
             select(Task.id, Task.parent_id, Task.name, Task.start_date, Task.finish_date,
-                   Task.is_milestone, Task.is_summary)
+                   Task.is_milestone, Task.is_summary, links.c.link_count, links.c.worst_rank)
+            .outerjoin(links, links.c.task_id == Task.id)
             .where(_live(project_id))
             .order_by(Task.position, Task.created_at, Task.id))
     ]

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from ppm.errors import ValidationError
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, is_htmx, trigger, wants_fragment
+from ppm.links.section import section_context
 from ppm.projects import services as project_services
 from ppm.projects.models import Role
 from ppm.projects.services import Access
@@ -90,7 +91,7 @@ class RowView:
     _rows.html and _gantt.html print these with autoescape off: every attribute must be
     escaped (or be a constant) here."""
 
-    __slots__ = ("depth", "duration", "finish_iso", "finish_label", "id", "kind", "name",
+    __slots__ = ("depth", "duration", "finish_iso", "finish_label", "id", "kind", "links", "name",
                  "people", "short_finish", "short_start", "start_iso", "start_label", "url")
 
     def __init__(self, row: Row, prefix: str, labels: DateLabels, people: PeopleViews) -> None:
@@ -103,7 +104,22 @@ class RowView:
         self.duration = labels.duration(row.start_date, row.finish_date, row.is_milestone)
         self.people = [people(p) for p in row.assignees] if row.assignees else EMPTY
         self.url = prefix + self.id  # the prefix is escaped by row_views
+        self.links = link_indicator(row)
 
+
+def link_indicator(row: Row) -> Markup:
+    """The at-a-glance glyph and count (SPEC §8): tinted by the worst status, named in words;
+    none on summary and milestone rows or without links. Escaped here (see RowView)."""
+    if row.kind != "t" or not row.link_count or row.worst_status is None:
+        return EMPTY_MARKUP
+    noun = "external link" if row.link_count == 1 else "external links"
+    label = escape(f"{row.link_count} {noun}, worst status: {row.worst_status}")
+    return Markup(  # noqa: S704 - every value is escaped or a constant status name
+        f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}">'
+        f'<span aria-hidden="true">&#128279;&#xFE0E;{row.link_count}</span></span>')
+
+
+EMPTY_MARKUP = Markup("")
 
 KIND_MARKUP = {kind: escape(kind) for kind in "smt"}
 DEPTH_MARKUP = [escape(depth) for depth in range(MAX_INDENT + 1)]
@@ -244,7 +260,7 @@ def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any
             "view_body": Markup(body)}  # noqa: S704 - a template autoescaped it
 
 
-def _drawer_context(detail: Detail | None, base: str, state: ViewState,
+def _drawer_context(detail: Detail | None, base: str, state: ViewState, access: Access,
                     edit_form: EditTaskForm | None = None,
                     sub_form: AddTaskForm | None = None,
                     message: str | None = None) -> dict[str, Any]:
@@ -259,6 +275,7 @@ def _drawer_context(detail: Detail | None, base: str, state: ViewState,
     if task.is_milestone:
         edit_form.start_date.label.text = "Date"
     return {"drawer": drawer_view(detail, base, state), "edit_form": edit_form,
+            "links_section": section_context(task.project_id, task.id, access=access),
             "sub_form": sub_form or AddTaskForm(formdata=None), "drawer_message": message,
             "close_url": base + state.query(task=None)}
 
@@ -281,7 +298,7 @@ def _page(project_id: str, state: ViewState, status: int = 200, *,
         "add_form": add_form or AddTaskForm(formdata=None),
         "add_open": add_form is not None, "parent_options": _parent_options(schedule.rows),
         **_view_context(schedule.rows, base, state),
-        **_drawer_context(detail, base, state, edit_form, sub_form),
+        **_drawer_context(detail, base, state, schedule.access, edit_form, sub_form),
         "drawer_focus": "heading" if status == 200 else "",
     }
     return _finish(make_response(render_template("schedule/schedule.html", **context), status))
@@ -312,7 +329,7 @@ def _drawer_fragment(project_id: str, state: ViewState, status: int = 200, *,
     detail = task_detail(access, state.task) if state.task else None
     context = {"access": access, "state": state, "base": base, "can_edit": _can_edit(access),
                "drawer_focus": focus if status == 200 else "",
-               **_drawer_context(detail, base, state, edit_form, sub_form, message)}
+               **_drawer_context(detail, base, state, access, edit_form, sub_form, message)}
     html = render_template("schedule/_drawer.html", **context)
     html += render_template("schedule/_toolbar.html", oob=True, **context)
     response = _finish(make_response(html, status))
@@ -470,3 +487,12 @@ def edit_task(project_id: str, task_id: str) -> Any:
     response = _drawer_fragment(project_id, state, message=f"Saved “{task.name}”.")
     return _with_changed_rows(response, project_id, state, task.id)
 
+
+
+@bp.get("/projects/<project_id>/schedule/tasks/<task_id>/row")
+def task_row(project_id: str, task_id: str) -> Any:
+    """The task's row (and its parents) out of band, or a reload of the Gantt: sent after a
+    link write in the drawer, so the at-a-glance indicator follows (SPEC §8)."""
+    state = ViewState.read(request.args)
+    response = _finish(make_response("", 200))
+    return _with_changed_rows(response, project_id, state, task_id)
