@@ -14,6 +14,7 @@ from ppm.auth import services as auth_services
 from ppm.auth.models import User
 from ppm.errors import DomainError
 from ppm.extensions import db
+from ppm.links.demo import add_bulk_links, add_demo_links
 from ppm.models_base import new_id
 from ppm.projects import services as project_services
 from ppm.projects.models import Membership, Project, Role, Task
@@ -80,7 +81,8 @@ def demo(password: str, task_count: int | None, links_per_task: int) -> None:
     user = _demo_user(password)
     if task_count is not None:
         project = build_big_project(user, task_count)
-        click.echo(f"Made project “{project.name}” with {task_count} tasks.")
+        links = add_bulk_links(project, links_per_task)
+        click.echo(f"Made project “{project.name}” with {task_count} tasks and {links} links.")
         click.echo(project.id)
         return
     existing = db.session.scalar(
@@ -129,6 +131,7 @@ def _demo_project(user: User) -> Project:
     add("Content migration", 18, 14, build, who=[team[0], team[2]])
     add("Accessibility audit", 30, 5, build, who=[team[2]])
     add("Launch", 42, 0, milestone=True)
+    add_demo_links(user, pid)
     return access.project
 
 
