@@ -33,6 +33,7 @@ from ppm import create_app
 from ppm.auth import services as auth_services
 from ppm.cli import build_big_project
 from ppm.extensions import db
+from ppm.links.demo import add_bulk_links
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password"
 TARGET_SECONDS = 1.0
@@ -56,13 +57,15 @@ def make_app(folder: str) -> Flask:
     return app
 
 
-def build(app: Flask, size: int) -> tuple[str, float]:
+def build(app: Flask, size: int, links_per_task: int = 0) -> tuple[str, float]:
     with app.app_context():
         owner = auth_services.find_user_by_email(EMAIL)
         assert owner is not None
         started = time.perf_counter()
-        project_id = build_big_project(owner, size).id
-        return project_id, time.perf_counter() - started
+        project = build_big_project(owner, size)
+        if links_per_task:
+            add_bulk_links(project, links_per_task)
+        return project.id, time.perf_counter() - started
 
 
 def login(app: Flask) -> FlaskClient:
@@ -101,10 +104,27 @@ def measure(app: Flask, client: FlaskClient, url: str, runs: int) -> dict[str, A
             "queries": len(statements), "bytes": len(first.data), "peak": peak}
 
 
+LINKS_TARGET_RATIO = 1.3
+
+
+def _links_run(app: Flask, client: FlaskClient, size: int, per_task: int,
+               runs: int) -> dict[str, dict[str, Any]]:
+    project_id, seconds = build(app, size, per_task)
+    print(f"\n{size} tasks + {per_task} links per task (built in {seconds:.1f} s), {runs} runs each")
+    rows = {}
+    for name, pattern in PAGES.items():
+        rows[name] = row = measure(app, client, pattern.format(pid=project_id), runs)
+        print(f"  {name:<12} {row['median']:>8.3f}s {row['queries']:>8} queries "
+              f"{row['bytes'] / 1024:>8.0f}KB")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed requests per page (>= 5)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--links-per-task", type=int, default=4,
+                        help="links per non-summary task in the extra run at the largest size")
     args = parser.parse_args()
     runs = max(args.runs, 5)
     results: dict[int, dict[str, dict[str, Any]]] = {}
@@ -123,6 +143,20 @@ def main() -> None:
                 print(f"  {name:<12} {row['median']:>8.3f}s {row['min']:>8.3f}s "
                       f"{row['max']:>8.3f}s {row['queries']:>8} "
                       f"{row['bytes'] / 1024:>8.0f}KB {row['peak'] / 2**20:>8.1f}MB")
+        linked = _links_run(app, client, max(args.sizes), args.links_per_task, runs) \
+            if args.links_per_task else {}
+    if linked:
+        size = max(args.sizes)
+        print(f"\n{size} tasks with {args.links_per_task} links per task vs the same size without links")
+        for name, row in linked.items():
+            plain = results[size][name]
+            ratio = row["median"] / plain["median"]
+            verdict = "ok" if name != "list page" or (ratio <= LINKS_TARGET_RATIO and
+                                                       row["queries"] == plain["queries"]) else "OVER"
+            print(f"  {name:<12} median {row['median']:.3f}s vs {plain['median']:.3f}s  "
+                  f"x{ratio:.2f}   queries {plain['queries']} -> {row['queries']}"
+                  + (f"   (list target: same queries, <= x{LINKS_TARGET_RATIO}): {verdict}"
+                     if name == "list page" else ""))
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
