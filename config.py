@@ -28,7 +28,8 @@ class Config:
     INTEGRATION_ENCRYPTION_KEY: str | None = os.environ.get("INTEGRATION_ENCRYPTION_KEY")
     # None means "a SQLite file in the instance folder", filled in by create_app.
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's log line must never carry a value (a ciphertext).
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True, "hide_parameters": True}
     INTEGRATION_ALLOWED_HOSTS = _hosts("INTEGRATION_ALLOWED_HOSTS")
     EGRESS_ALLOWLISTED_HOSTS = _hosts("EGRESS_ALLOWLISTED_HOSTS")
     INTEGRATION_ALLOW_HTTP = _bool("INTEGRATION_ALLOW_HTTP")
@@ -44,6 +45,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Reverse proxies in front of ppm whose X-Forwarded-* headers are trusted (0: none).
+    PROXY_HOPS = int(os.environ.get("PPM_PROXY_HOPS", "0") or 0)
     TESTING = False
 
 
@@ -55,7 +58,9 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
 
-def config_for_environment() -> type[Config]:
-    if os.environ.get("PPM_ENV", "").strip().lower() == "production":
+def config_for_environment(env: str | None = None) -> type[Config]:
+    """`env` (a PPM_ENV override given to create_app) wins over the environment variable."""
+    chosen = env if env is not None else os.environ.get("PPM_ENV", "")
+    if str(chosen).strip().lower() == "production":
         return ProductionConfig
     return Config

@@ -821,6 +821,10 @@ def fetch(
         raise ValueError("timeout must be positive")
     if headers and any(k.lower() == "host" for k in headers):
         raise ValueError("the Host header comes from the URL")
+    if headers and not all(_header_safe(k) and _header_safe(v) for k, v in headers.items()):
+        # Refused before anything is encoded: an encoding error's message would carry the value,
+        # and header values are often secrets.
+        raise EgressError("a request header contains characters that cannot be sent")
     policy = _current_policy(float(timeout))
     _check_raw_url(url)
     token = _POLICY.set(policy)
@@ -852,11 +856,17 @@ def fetch(
     return result
 
 
+def _header_safe(text: str) -> bool:
+    return isinstance(text, str) and text.isascii() and text.isprintable()
+
+
 def _log_end(method: str, url: str, policy: _Policy, started: float, outcome: str, cause: object) -> None:
     level = logging.DEBUG if outcome.isdigit() else logging.INFO
     took = time.monotonic() - started
     dialled = ",".join(policy.dialled) or "-"
-    log.log(level, "egress %s %r -> %s in %.3fs via %s; cause %r", method, url, outcome, took, dialled, cause)
+    # Only the types of the cause chain: an exception's text can quote request headers (tokens).
+    causes = " <- ".join(type(c).__name__ for c in _chain(cause)) if isinstance(cause, BaseException) else "-"
+    log.log(level, "egress %s %r -> %s in %.3fs via %s; cause %s", method, url, outcome, took, dialled, causes)
 
 
 def _read(resp: requests.Response, max_bytes: int) -> EgressResponse:

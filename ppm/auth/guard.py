@@ -18,7 +18,7 @@ from ppm.errors import json_error
 from ppm.extensions import csrf, db, login_manager
 from ppm.htmx import is_htmx
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.signup", "static", "index"}
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -47,7 +47,11 @@ def init_auth(app: Flask) -> None:
         # A bearer header on the API wins over any session cookie sent alongside it.
         if _is_api(request) and _bearer_token(request) is not None:
             return None
-        return db.session.get(User, user_id)
+        raw_id, _, epoch = str(user_id).partition(":")
+        user = db.session.get(User, raw_id) if "\x00" not in raw_id else None
+        if user is None or epoch != str(user.session_epoch):
+            return None  # logged out since this cookie was issued
+        return user
 
     @login_manager.request_loader
     def load_token_user(req: Request) -> User | None:

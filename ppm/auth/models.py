@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ppm.extensions import db
@@ -20,6 +20,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    # Part of every session's identity; logging out bumps it, so copies of an old session
+    # cookie stop working (cookie sessions cannot otherwise be revoked).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     created_at: Mapped[datetime] = created_column()
 
     api_tokens: Mapped[list[ApiToken]] = relationship(
@@ -28,6 +31,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:  # never the hash
         return f"<User {self.id}>"
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined,misc]

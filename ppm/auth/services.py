@@ -13,6 +13,7 @@ from ppm.auth.models import ApiToken, User
 from ppm.errors import Conflict, NotFound, ValidationCollector
 from ppm.extensions import db
 from ppm.models_base import utcnow
+from ppm.text import text_problem
 
 TOKEN_PREFIX = "ppm_"
 # A fixed hash to compare against when the email is unknown, so timing does not reveal it.
@@ -62,10 +63,13 @@ def _hash_token(token: str) -> str:
 def create_api_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is shown once and never stored."""
     name = name.strip() or "API token"
-    if len(name) > 100:
-        errors = ValidationCollector()
+    errors = ValidationCollector()
+    problem = text_problem(name)
+    if problem:
+        errors.add("name", f"The name {problem}.")
+    elif len(name) > 100:
         errors.add("name", "Enter a name of at most 100 characters.")
-        errors.raise_if_any()
+    errors.raise_if_any()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(token),
                    prefix=token[: len(TOKEN_PREFIX) + 4])

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from ppm.auth import services
 from ppm.auth.forms import ApiTokenForm, LoginForm
 from ppm.errors import DomainError, ValidationError
-from ppm.extensions import limiter
+from ppm.extensions import db, limiter
 from ppm.htmx import announce, page_or_fragment
 
 bp = Blueprint("auth", __name__)
@@ -25,13 +25,15 @@ def _safe_next(target: str | None) -> str:
         return url_for("projects.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+            or "\\" in target or not target.isprintable():
         return url_for("projects.index")
     return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("20 per minute", methods=["POST"])  # per client address
+@limiter.limit("10 per minute", methods=["POST"], key_func=lambda: "login:" + services.normalize_email(
+    request.form.get("email", "")))  # per account, whatever the address
 def login() -> Any:
     form = LoginForm()
     next_url = request.values.get("next", "")
@@ -53,6 +55,9 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    if current_user.is_authenticated:
+        current_user.session_epoch += 1  # every copy of this session's cookie stops working
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)

@@ -11,7 +11,7 @@ LINK_REFRESHES = "30 per minute"  # git status and cloud-file previews together
 
 
 def _user_key() -> str:
-    return f"user:{current_user.get_id()}"
+    return f"user:{current_user.id}"  # the user, not the session: logging in again resets nothing
 
 
 credential_write_limit = limiter.shared_limit(

@@ -151,7 +151,9 @@ def _clean_token(data: Mapping[str, Any], errors: ValidationCollector) -> str | 
         errors.add("token", "Paste the access token.")
     elif len(token) > TOKEN_MAX:
         errors.add("token", f"This is longer than any access token ({TOKEN_MAX} characters at most).")
-    elif any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in token):
+    elif not token.isascii() or not token.isprintable() or " " in token:
+        # Tokens are printable ASCII; anything else (a pasted zero-width space, a smart dash)
+        # could never be sent as a header and must not reach the network code.
         errors.add("token", "The token contains spaces or invisible characters; paste just the token.")
     else:
         return token
@@ -190,6 +192,9 @@ def _base_url_problem(raw: str, allow_http: bool) -> str | None:
     host = (parts.hostname or "").lower()
     if not host or not (_HOST_RE.match(host) or _is_ip(host)) or port == 0:
         return example
+    segments = parts.path.split("/")
+    if "%" in parts.path or any(seg in (".", "..") for seg in segments):
+        return "Enter the host URL without ./.. or %-escapes in its path."
     return None
 
 
@@ -238,6 +243,32 @@ def _allowed_base_url(provider: Provider, base_url: str, host: str) -> str:
         "add it to INTEGRATION_ALLOWED_HOSTS.", code="base_url_not_allowed", status=400)
 
 
+def _recheck_stored(provider: Provider, base_url: str) -> tuple[str, str]:
+    errors = ValidationCollector()
+    cleaned = normalize_base_url(base_url, errors)
+    if cleaned is None:
+        raise DomainError(
+            "The saved host URL is no longer allowed by this ppm's settings. Enter the host URL again.",
+            code="base_url_not_allowed", status=400)
+    return cleaned
+
+
+def host_still_allowed(provider_id: str, base_url: str) -> bool:
+    """For refresh: a self-hosted root the operator has since withdrawn is not contacted."""
+    provider = TASK_LINK_PROVIDERS.get(provider_id)
+    if provider is None or not base_url:
+        return True
+    errors = ValidationCollector()
+    cleaned = normalize_base_url(base_url, errors)
+    if cleaned is None:
+        return False
+    try:
+        _allowed_base_url(provider, cleaned[0], cleaned[1])
+    except DomainError:
+        return False
+    return True
+
+
 def _refuse(code: str, detail: str) -> CredentialRefused:
     return CredentialRefused(detail, code=code)
 
@@ -266,6 +297,9 @@ def connect(user: User, provider_id: str, data: Any) -> Account:
     expiry_given, user_expiry = _clean_expiry(data, errors)
     errors.raise_if_any()
     assert token is not None
+    if base_url and not host:
+        # The stored host is checked again: the operator may have withdrawn it since.
+        base_url, host = _recheck_stored(provider, base_url)
     if host:
         base_url = _allowed_base_url(provider, base_url, host)
     if token.startswith(provider.foreign_token_prefixes):
@@ -297,8 +331,10 @@ def _verify(provider: Provider, token: str, base_url: str) -> VerifiedAccount:
 
 def _store(user: User, provider: Provider, token: str, base_url: str, account: VerifiedAccount,
            expires_at: datetime | None) -> Account:
+    scopes = [str(scope)[:100] for scope in account.scopes[:100]] if account.scopes is not None else None
     values = {"ciphertext": crypto.encrypt(token), "base_url": base_url,
-              "account_login": account.login, "scopes": account.scopes, "expires_at": expires_at}
+              "account_login": (account.login or "")[:255] or None, "scopes": scopes,
+              "expires_at": expires_at}
     credential = _credential(user, provider.id)
     if credential is None:
         credential = Credential(user_id=user.id, provider=provider.id, **values)

@@ -30,6 +30,7 @@ from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
 from ppm.projects import services as projects
 from ppm.projects.models import Role, Task
+from ppm.text import text_problem
 
 log = logging.getLogger("ppm.links")
 
@@ -75,6 +76,8 @@ def _url_problem(url: str) -> str | None:
         return "Only web links (http:// or https://) can be added."
     if not parts.hostname or "\\" in url:
         return "The link needs a host name, like https://github.com/…"
+    if "@" in parts.netloc:
+        return "Leave out any user name or password in the link."
     return None
 
 
@@ -103,12 +106,19 @@ def _clean_labels(value: Any, errors: ValidationCollector) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors.add("labels", "Labels must be a list of words.")
         return None
+    if len(value) > 100:
+        errors.add("labels", f"A link can have at most {LABELS_MAX} labels.")
+        return None
     seen: set[str] = set()
     labels: list[str] = []
     for raw in value:
         label = raw.strip()
         if not label or label.casefold() in seen:
             continue
+        problem = text_problem(label)
+        if problem:
+            errors.add("labels", f"A label {problem}.")
+            return None
         if len(label) > LABEL_MAX:
             errors.add("labels", f"Each label can be at most {LABEL_MAX} characters.")
             return None
@@ -127,6 +137,10 @@ def _clean_title(value: Any, errors: ValidationCollector) -> str | None:
         errors.add("custom_title", "The title must be text.")
         return None
     title = value.strip()
+    problem = text_problem(title)
+    if problem:
+        errors.add("custom_title", f"The title {problem}.")
+        return None
     if len(title) > TITLE_MAX:
         errors.add("custom_title", f"The title can be at most {TITLE_MAX} characters.")
         return None
@@ -182,7 +196,7 @@ def detect(user: User, raw: str) -> tuple[Provider, bool] | None:
 def _task(actor: User, project_id: str, task_id: str, need: Role, write: bool = False) -> Task:
     access = projects.load_project(actor, project_id, need, write=write)
     task = db.session.scalar(select(Task).where(
-        Task.id == str(task_id), Task.project_id == access.project.id, Task.deleted_at.is_(None)))
+        Task.id == projects.safe_id(task_id), Task.project_id == access.project.id, Task.deleted_at.is_(None)))
     if task is None:
         raise NotFound("Task not found.")
     return task
@@ -200,7 +214,7 @@ def list_links(actor: User, project_id: str, task_id: str) -> list[TaskLink]:
 
 def _link(task: Task, link_id: str) -> TaskLink:
     link = db.session.scalar(select(TaskLink).where(
-        TaskLink.id == str(link_id), TaskLink.task_id == task.id, TaskLink.deleted_at.is_(None)))
+        TaskLink.id == projects.safe_id(link_id), TaskLink.task_id == task.id, TaskLink.deleted_at.is_(None)))
     if link is None:
         raise NotFound("Link not found.")
     return link
@@ -304,6 +318,8 @@ def refresh_link(actor: User, project_id: str, task_id: str, link_id: str) -> Ta
         return _refresh_preview(link)
     if provider.fetch_status is None:
         return link  # generic links have no live status: nothing to fetch, nothing changes
+    if not accounts.host_still_allowed(provider.id, link.base_url):
+        return _record_failure(link, "blocked_host", "ppm is no longer allowed to contact this host.")
     credential = accounts.credential_for(actor, provider.id, link.base_url)
     if credential is None:
         raise CredentialRequired(

@@ -28,18 +28,19 @@ bp = Blueprint("links", __name__, url_prefix="/projects/<project_id>/tasks/<task
 
 def _section(project_id: str, task_id: str, status: int = 200, message: str = "",
              form: LinkForm | None = None, focus: str = "", changed: bool = False) -> Any:
+    context = section_context(project_id, task_id, form, focus)  # checks membership first
     if not is_htmx():
         return redirect(url_for("schedule.schedule", project_id=project_id, task=task_id), 303)
-    body = render_template("links/_section.html", **section_context(project_id, task_id, form, focus))
+    body = render_template("links/_section.html", **context)
     return _finish(make_response(body, status), task_id, message, changed)
 
 
 def _row(project_id: str, task_id: str, link: TaskLink, state: str = "view", status: int = 200,
          message: str = "", focus: str = "", form: LinkForm | None = None, notice: dict[str, Any] | None = None,
          changed: bool = False) -> Any:
+    context = section_context(project_id, task_id)  # checks membership first
     if not is_htmx():
         return redirect(url_for("schedule.schedule", project_id=project_id, task=task_id), 303)
-    context = section_context(project_id, task_id)
     body = render_template("links/_row.html", link=link, state=state, focus=focus, notice=notice,
                            form=form or LinkForm(formdata=None), **{k: v for k, v in context.items()
                                                                      if k not in ("form", "focus", "links")})

@@ -17,6 +17,7 @@ from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, Validatio
 from ppm.extensions import db
 from ppm.models_base import utcnow
 from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
+from ppm.text import text_problem
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 20000
@@ -106,8 +107,9 @@ def _text(data: Mapping[str, Any], key: str, errors: ValidationCollector, *, lab
         errors.add(key, f"The {label} must be text.")
         return None
     value = value.strip()
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        errors.add(key, f"The {label} must not contain control characters.")
+    problem = text_problem(value, multiline=key == "description")
+    if problem:
+        errors.add(key, f"The {label} {problem}.")
         return None
     if required and not value:
         errors.add(key, f"Enter a {label}.")

@@ -494,5 +494,6 @@ def task_row(project_id: str, task_id: str) -> Any:
     """The task's row (and its parents) out of band, or a reload of the Gantt: sent after a
     link write in the drawer, so the at-a-glance indicator follows (SPEC §8)."""
     state = ViewState.read(request.args)
+    schedule = load_schedule(current_user, project_id)  # non-members get 404 before anything
     response = _finish(make_response("", 200))
-    return _with_changed_rows(response, project_id, state, task_id)
+    return _with_changed_rows(response, project_id, state, task_id, schedule=schedule)

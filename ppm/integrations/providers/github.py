@@ -73,12 +73,17 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
 
 # --- link status ----------------------------------------------------------------------
 
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
 def _ref(path: str) -> tuple[str, str, str, str] | None:
     """(owner, repo, kind, id) from `/owner/repo/pull/7[/files]`, issues, or commit paths."""
     parts = [p for p in path.split("/") if p]
     if len(parts) < 4:
         return None
     owner, repo, kind, ident = parts[0], parts[1], parts[2], parts[3]
+    if not (_NAME.fullmatch(owner) and _NAME.fullmatch(repo)) or owner in (".", "..") or repo in (".", ".."):
+        return None  # not a repository path: never let it steer the API URL
     if kind in ("pull", "issues") and ident.isdigit():
         return owner, repo, kind, ident
     if kind == "commit" and re.fullmatch(r"[0-9a-fA-F]{7,64}", ident):
