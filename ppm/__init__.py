@@ -12,6 +12,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from flask import Flask, Response
 from flask_limiter.errors import RateLimitExceeded
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_for_environment
 
@@ -39,16 +40,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance = overrides.get("INSTANCE_PATH") or os.environ.get("PPM_INSTANCE_PATH")
     app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None,
                 instance_relative_config=True)
-    app.config.from_object(config_for_environment())
+    # /api/v1/projects and /api/v1/projects/ are the same route; `//` is not silently merged.
+    app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
+    app.config.from_object(config_for_environment(overrides.get("PPM_ENV")))
     app.config.update(overrides)
-    if str(app.config.get("PPM_ENV", "")).lower() == "production":
-        app.config["ENV_NAME"] = "production"
+    if int(app.config.get("PROXY_HOPS") or 0) > 0:
+        hops = int(app.config["PROXY_HOPS"])  # the client address limits are keyed on
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     _normalize_config(app)
     _ensure_secrets(app)
     _ensure_database_uri(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    from ppm.templating import init_templating
+
+    init_templating(app)
     _register_handlers(app)
     logging.getLogger("ppm").setLevel(logging.INFO)
     return app
@@ -134,13 +142,15 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.integrations.api import bp as integrations_api
     from ppm.integrations.views import bp as integrations_bp
     from ppm.links.api import bp as links_api
+    from ppm.links.views import bp as links_bp
     from ppm.projects.api import bp as projects_api
     from ppm.projects.views import bp as projects_bp
     from ppm.schedule.api import bp as tasks_api
     from ppm.schedule.views import bp as schedule_bp
+    from ppm.sync.api import bp as sync_api
 
     for blueprint in (auth_bp, projects_bp, projects_api, schedule_bp, integrations_bp,
-                      integrations_api, links_api, tasks_api):
+                      integrations_api, links_api, links_bp, tasks_api, sync_api):
         app.register_blueprint(blueprint)
 
 
@@ -172,6 +182,8 @@ def _register_handlers(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["ENV_NAME"] == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if response.status_code == 429 and "Retry-After" not in headers:
             headers["Retry-After"] = "60"
         if response.mimetype == "text/html":
