@@ -25,8 +25,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ppm import egress
-from ppm.integrations.providers.base import RefreshFailed
+from ppm.integrations.providers.base import RefreshFailed, refresh_fetch
 from ppm.integrations.registry import provider_for_host
 
 log = logging.getLogger("ppm.integrations.previews")
@@ -151,28 +150,9 @@ def _media_type(content_type: str) -> tuple[str, str]:
 def fetch_preview(url: str) -> Preview:
     """Fetch the public share page anonymously and read its card, or raise RefreshFailed."""
     label = _host_label(url)
-    try:
-        response = egress.fetch(
-            "GET", url,
-            # Only what a browser without cookies would send: no Authorization, no Cookie.
-            headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"},
-            timeout=FETCH_TIMEOUT_SECONDS, max_bytes=MAX_PAGE_BYTES,
-        )
-    except egress.EgressBlocked as error:
-        log.warning("preview fetch of %s refused by the egress guard: %s", url, error)
-        raise RefreshFailed("blocked_host", f"ppm is not allowed to contact this host: {error}") from None
-    except egress.EgressTimeout:
-        log.warning("preview fetch of %s timed out", url)
-        raise RefreshFailed("provider_timeout", f"{label} did not answer in time.") from None
-    except egress.EgressTooLarge:
-        log.warning("preview fetch of %s passed %s bytes", url, MAX_PAGE_BYTES)
-        raise RefreshFailed(
-            "provider_bad_response",
-            f"{label} sent a page larger than {MAX_PAGE_BYTES // 1024} KiB; ppm reads no more than that.",
-        ) from None
-    except egress.EgressError as error:
-        log.warning("preview fetch of %s failed: %s", url, error)
-        raise RefreshFailed("provider_unreachable", f"ppm could not reach {label}.") from None
+    # Only what a browser without cookies would send: no Authorization, no Cookie.
+    response = refresh_fetch(label, url, {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"},
+                             timeout=FETCH_TIMEOUT_SECONDS, max_bytes=MAX_PAGE_BYTES)
     log.info("preview fetch of %s answered %s", url, response.status)
     return preview_from_response(url, response.status, response.headers, response.body, label=label)
 

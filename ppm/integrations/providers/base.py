@@ -108,20 +108,33 @@ class StatusResult:
     title: str = ""
 
 
-def fetch_json(label: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
-    """GET a provider API object through the egress guard, mapping every failure to a code."""
+def refresh_fetch(label: str, url: str, headers: dict[str, str], *,
+                  timeout: float = REFRESH_BUDGET_SECONDS,
+                  max_bytes: int = egress.DEFAULT_MAX_BYTES) -> egress.EgressResponse:
+    """One GET for a refresh (status or preview) through the egress guard; every way it can
+    fail becomes a RefreshFailed with the SPEC §12 code. Non-2xx answers are returned."""
     try:
-        response = egress.fetch("GET", url, headers=headers, timeout=REFRESH_BUDGET_SECONDS)
+        response = egress.fetch("GET", url, headers=headers, timeout=timeout, max_bytes=max_bytes)
     except egress.EgressBlocked as error:
         log.warning("refresh call to %s refused by the egress guard: %s", url, error)
         raise RefreshFailed("blocked_host", f"ppm is not allowed to contact this host: {error}") from None
     except egress.EgressTimeout:
         log.warning("refresh call to %s timed out", url)
         raise RefreshFailed("provider_timeout", f"{label} did not answer in time.") from None
+    except egress.EgressTooLarge:
+        log.warning("refresh call to %s passed %s bytes", url, max_bytes)
+        raise RefreshFailed("provider_bad_response",
+                            f"{label} sent more than {max_bytes // 1024} KiB; ppm reads no more than that.") from None
     except egress.EgressError as error:
         log.warning("refresh call to %s failed: %s", url, error)
         raise RefreshFailed("provider_unreachable", f"ppm could not reach {label}.") from None
     log.info("refresh call to %s answered %s", url, response.status)
+    return response
+
+
+def fetch_json(label: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """GET a provider API object, mapping every failure to a refresh error code."""
+    response = refresh_fetch(label, url, headers)
     _raise_for_refresh_status(label, response)
     try:
         data = response.json()
