@@ -10,13 +10,14 @@ from playwright.sync_api import Page, expect
 from tests.conftest import PASSWORD
 
 
-def tab_to(page: Page, locator: Any, limit: int = 40) -> None:
-    """Press Tab until `locator` has focus, as a keyboard user would."""
-    for _ in range(limit):
-        if locator.evaluate("el => el === document.activeElement"):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"could not reach {locator} with Tab")
+def tab_to(page: Page, locator: Any, limit: int = 60) -> None:
+    """Reach `locator` with Tab, or else with Shift+Tab, as a keyboard user would."""
+    for key, steps in (("Tab", limit), ("Shift+Tab", 2 * limit)):
+        for _ in range(steps):
+            if locator.evaluate("el => el === document.activeElement"):
+                return
+            page.keyboard.press(key)
+    raise AssertionError(f"could not reach {locator} with the keyboard")
 
 
 def login_with_keyboard(page: Page, base: str, email: str) -> None:

@@ -16,19 +16,8 @@ from playwright.sync_api import Page, expect
 from ppm import crypto
 from ppm.extensions import db
 from ppm.integrations.models import Credential
-from tests.e2e.test_foundation import login_with_keyboard
+from tests.e2e.test_foundation import login_with_keyboard, tab_to
 from tests.support.netguard import NetGuard, installed_netguard
-
-
-def tab_to(page: Page, locator: Any, limit: int = 60) -> None:
-    """Reach `locator` with Tab, or else with Shift+Tab, as a keyboard user would."""
-    for key, steps in (("Tab", limit), ("Shift+Tab", 2 * limit)):
-        for _ in range(steps):
-            if locator.evaluate("el => el === document.activeElement"):
-                return
-            page.keyboard.press(key)
-    raise AssertionError(f"could not reach {locator} with the keyboard")
-
 
 PR = "https://github.com/acme/api/pull/7"
 
