@@ -103,3 +103,9 @@ def user_for_api_token(token: str) -> User | None:
     row.last_used_at = utcnow()
     db.session.commit()
     return row.user
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session cookie issued so far stops working."""
+    user.session_epoch += 1
+    db.session.commit()

@@ -10,9 +10,9 @@ from flask_login import current_user, login_user, logout_user
 
 from ppm.auth import services
 from ppm.auth.forms import ApiTokenForm, LoginForm
-from ppm.errors import DomainError, ValidationError
-from ppm.extensions import db, limiter
-from ppm.htmx import announce, page_or_fragment
+from ppm.errors import NotFound, ValidationError
+from ppm.extensions import limiter
+from ppm.htmx import announce, is_htmx, page_or_fragment
 
 bp = Blueprint("auth", __name__)
 
@@ -56,18 +56,18 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     if current_user.is_authenticated:
-        current_user.session_epoch += 1  # every copy of this session's cookie stops working
-        db.session.commit()
+        services.end_sessions(current_user)  # copies of this session's cookie stop working too
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)
 
 
 def _tokens_page(form: ApiTokenForm, new_token: str | None = None, status: int = 200,
-                 message: str | None = None, focus_heading: bool = False) -> Any:
+                 message: str | None = None, focus_heading: bool = False,
+                 confirm_id: str | None = None) -> Any:
     response = page_or_fragment("auth/api_tokens.html", "auth/_api_tokens.html", status,
                                 form=form, tokens=services.list_api_tokens(current_user),
-                                new_token=new_token, focus_heading=focus_heading)
+                                new_token=new_token, focus_heading=focus_heading, confirm_id=confirm_id)
     return announce(response, message) if message and status < 400 else response
 
 
@@ -90,13 +90,19 @@ def create_api_token() -> Any:
                         message=f"Token “{row.name}” created. Copy it now: it will not be shown again.")
 
 
+@bp.get("/me/settings/api-tokens/<token_id>/revoke")
+def confirm_revoke_api_token(token_id: str) -> Any:
+    """The token's row asks first (htmx convention 8); Cancel is focused."""
+    return _tokens_page(ApiTokenForm(formdata=None), confirm_id=token_id)
+
+
 @bp.post("/me/settings/api-tokens/<token_id>/revoke")
 def revoke_api_token(token_id: str) -> Any:
     try:
         services.revoke_api_token(current_user, token_id)
-    except DomainError:
+    except NotFound:
         pass  # already gone: the list below shows the truth
-    if request.headers.get("HX-Request") != "true":
+    if not is_htmx():
         return redirect(url_for("auth.api_tokens"), 303)
     return _tokens_page(ApiTokenForm(formdata=None), message="Token revoked.",
                         focus_heading=True)

@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ppm import crypto
 from ppm.auth.models import User
@@ -135,7 +136,15 @@ def self_hosted_credentials(user: User) -> list[Credential]:
 
 
 def mark_used(credential: Credential) -> None:
-    credential.last_used_at = utcnow()
+    """Stamp `last_used_at` only: `updated_at` tells when the token was last connected or rotated."""
+    _touch(credential, last_used_at=utcnow())
+
+
+def _touch(credential: Credential, **values: Any) -> None:
+    db.session.execute(update(Credential).where(Credential.id == credential.id)
+                       .values(updated_at=Credential.updated_at, **values))
+    for key, value in values.items():
+        set_committed_value(credential, key, value)
 
 
 # --- connect / rotate -----------------------------------------------------------------
@@ -377,7 +386,7 @@ def reencrypt_all() -> tuple[int, int]:
     done = failed = 0
     for credential in db.session.scalars(select(Credential).order_by(Credential.id)):
         try:
-            credential.ciphertext = crypto.reencrypt(credential.ciphertext)
+            _touch(credential, ciphertext=crypto.reencrypt(credential.ciphertext))
             done += 1
         except crypto.UnreadableSecret:
             failed += 1

@@ -193,8 +193,13 @@ def detect(user: User, raw: str) -> tuple[Provider, bool] | None:
 # --- reads ----------------------------------------------------------------------------
 
 
-def _task(actor: User, project_id: str, task_id: str, need: Role, write: bool = False) -> Task:
+def _task(actor: User, project_id: str, task_id: str, need: Role, write: bool = False,
+          lock: bool = False) -> Task:
+    """A live task of a project the actor may read (or write). `lock` takes the project's sync
+    lock first, as every writer does, so a concurrent task removal cannot interleave."""
     access = projects.load_project(actor, project_id, need, write=write)
+    if lock:
+        projects.lock_sequence(access.project.id)
     task = db.session.scalar(select(Task).where(
         Task.id == projects.safe_id(task_id), Task.project_id == access.project.id, Task.deleted_at.is_(None)))
     if task is None:
@@ -233,7 +238,7 @@ def _stamp(link: TaskLink) -> None:
 
 
 def add_link(actor: User, project_id: str, task_id: str, data: Any) -> TaskLink:
-    task = _task(actor, project_id, task_id, Role.member, write=True)
+    task = _task(actor, project_id, task_id, Role.member, write=True, lock=True)
     data = projects.require_mapping(data)
     errors = ValidationCollector()
     url = key = ""
@@ -255,10 +260,9 @@ def add_link(actor: User, project_id: str, task_id: str, data: Any) -> TaskLink:
                     created_by_id=actor.id,
                     preview_type=previews.preview_type_for_url(url) if route.provider.is_file_host else "")
     db.session.add(link)
-    db.session.flush()
-    _stamp(link)
     try:
-        db.session.commit()
+        _stamp(link)
+        db.session.commit()  # a racing add of the same URL fails here, on the unique index
     except IntegrityError:
         db.session.rollback()  # a racing add of the same URL won
         raise Conflict("This link is already on the task.", code="duplicate_link") from None
@@ -266,7 +270,7 @@ def add_link(actor: User, project_id: str, task_id: str, data: Any) -> TaskLink:
 
 
 def edit_link(actor: User, project_id: str, task_id: str, link_id: str, data: Any) -> TaskLink:
-    task = _task(actor, project_id, task_id, Role.member, write=True)
+    task = _task(actor, project_id, task_id, Role.member, write=True, lock=True)
     link = _link(task, link_id)
     data = projects.require_mapping(data)
     errors = ValidationCollector()
@@ -283,7 +287,7 @@ def edit_link(actor: User, project_id: str, task_id: str, link_id: str, data: An
 
 
 def remove_link(actor: User, project_id: str, task_id: str, link_id: str) -> None:
-    task = _task(actor, project_id, task_id, Role.member, write=True)
+    task = _task(actor, project_id, task_id, Role.member, write=True, lock=True)
     link = _link(task, link_id)
     link.deleted_at = utcnow()
     _stamp(link)

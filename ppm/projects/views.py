@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ppm.errors import DomainError, ValidationError
 from ppm.forms_util import apply_errors
-from ppm.htmx import announce, page_or_fragment, redirect_htmx_aware
+from ppm.htmx import announce, is_htmx, page_or_fragment, redirect_htmx_aware
 from ppm.projects import services
 from ppm.projects.forms import ROLE_CHOICES, MemberForm, ProjectForm, RoleForm
 from ppm.projects.models import Role
@@ -59,14 +59,24 @@ def unarchive(project_id: str) -> Any:
 
 
 def _members_response(project_id: str, form: MemberForm, status: int = 200,
-                      message: str | None = None, error: str | None = None) -> Any:
+                      message: str | None = None, error: str | None = None, focus: str = "",
+                      confirm_id: str | None = None) -> Any:
+    """The members section; `focus` names the control the person needs next (htmx convention 7)
+    and `confirm_id` shows that member's row as the inline remove confirm."""
     access = services.load_project(current_user, project_id)
     response = page_or_fragment(
         "projects/members.html", "projects/_members.html", status, access=access,
         members=services.list_members(current_user, project_id), form=form,
         role_choices=ROLE_CHOICES, can_manage=access.can(Role.admin),
-        is_owner=access.can(Role.owner), error=error)
+        is_owner=access.can(Role.owner), error=error, focus=focus, confirm_id=confirm_id)
     return announce(response, message) if message else response
+
+
+def _members_done(project_id: str, message: str, focus: str) -> Any:
+    """After a successful write: the section for htmx, post-redirect-get without JavaScript."""
+    if not is_htmx():
+        return redirect(url_for("projects.members", project_id=project_id), 303)
+    return _members_response(project_id, MemberForm(formdata=None), message=message, focus=focus)
 
 
 @bp.get("/projects/<project_id>/members")
@@ -88,8 +98,7 @@ def add_member(project_id: str) -> Any:
             form.email.errors = [error.detail]
             return _members_response(project_id, form, 422)
         raise
-    return _members_response(project_id, MemberForm(formdata=None),
-                             message=f"{membership.user.name} added as {membership.role}.")
+    return _members_done(project_id, f"{membership.user.name} added as {membership.role}.", focus="email")
 
 
 @bp.post("/projects/<project_id>/members/<user_id>/role")
@@ -103,8 +112,14 @@ def change_role(project_id: str, user_id: str) -> Any:
             return _members_response(project_id, MemberForm(formdata=None), 422,
                                      error=error.detail)
         raise
-    return _members_response(project_id, MemberForm(formdata=None),
-                             message=f"{membership.user.name} is now {membership.role}.")
+    return _members_done(project_id, f"{membership.user.name} is now {membership.role}.",
+                         focus=f"role-{membership.user_id}")
+
+
+@bp.get("/projects/<project_id>/members/<user_id>/remove")
+def confirm_remove_member(project_id: str, user_id: str) -> Any:
+    services.load_project(current_user, project_id, Role.admin, write=True)
+    return _members_response(project_id, MemberForm(formdata=None), confirm_id=user_id, focus="cancel")
 
 
 @bp.post("/projects/<project_id>/members/<user_id>/remove")
@@ -119,7 +134,7 @@ def remove_member(project_id: str, user_id: str) -> Any:
         raise
     if leaving:
         return redirect_htmx_aware(url_for("projects.index"))
-    return _members_response(project_id, MemberForm(formdata=None), message="Member removed.")
+    return _members_done(project_id, "Member removed.", focus="heading")
 
 
 @bp.get("/projects/<project_id>/integrations")
