@@ -28,5 +28,5 @@ def section_context(project_id: str, task_id: str, form: LinkForm | None = None,
         "form": form or LinkForm(formdata=None), "focus": focus,
         "can_edit": access.can(Role.member) and not access.project.archived,
         "can_refresh": not access.project.archived,
-        "providers": TASK_LINK_PROVIDERS, "row_state": {},
+        "providers": TASK_LINK_PROVIDERS,
     }

@@ -13,7 +13,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_login import current_user
 
 from ppm.errors import DomainError, ValidationError
-from ppm.htmx import announce, is_htmx, trigger
+from ppm.htmx import announce, trigger, wants_fragment
 from ppm.integrations.limits import link_refresh_limit
 from ppm.integrations.registry import TASK_LINK_PROVIDERS
 from ppm.links import services
@@ -29,8 +29,10 @@ bp = Blueprint("links", __name__, url_prefix="/projects/<project_id>/tasks/<task
 def _section(project_id: str, task_id: str, status: int = 200, message: str = "",
              form: LinkForm | None = None, focus: str = "", changed: bool = False) -> Any:
     context = section_context(project_id, task_id, form, focus)  # checks membership first
-    if not is_htmx():
-        return redirect(url_for("schedule.schedule", project_id=project_id, task=task_id), 303)
+    if not wants_fragment():
+        if status < 400:
+            return _back_to_drawer(project_id, task_id)
+        return _page(project_id, task_id, status, section=context)
     body = render_template("links/_section.html", **context)
     return _finish(make_response(body, status), task_id, message, changed)
 
@@ -39,12 +41,25 @@ def _row(project_id: str, task_id: str, link: TaskLink, state: str = "view", sta
          message: str = "", focus: str = "", form: LinkForm | None = None, notice: dict[str, Any] | None = None,
          changed: bool = False) -> Any:
     context = section_context(project_id, task_id)  # checks membership first
-    if not is_htmx():
-        return redirect(url_for("schedule.schedule", project_id=project_id, task=task_id), 303)
-    body = render_template("links/_row.html", link=link, state=state, focus=focus, notice=notice,
-                           form=form or LinkForm(formdata=None), **{k: v for k, v in context.items()
-                                                                     if k not in ("form", "focus", "links")})
-    return _finish(make_response(body, status), task_id, message, changed)
+    row = {"link": link, "state": state, "focus": focus, "notice": notice,
+           "form": form or LinkForm(formdata=None),
+           **{k: v for k, v in context.items() if k not in ("form", "focus", "links")}}
+    if not wants_fragment():
+        if state == "view" and status < 400:
+            return _back_to_drawer(project_id, task_id)
+        return _page(project_id, task_id, status, row=row)  # edit or confirm, without JavaScript
+    return _finish(make_response(render_template("links/_row.html", **row), status), task_id, message, changed)
+
+
+def _back_to_drawer(project_id: str, task_id: str) -> Any:
+    return redirect(url_for("schedule.schedule", project_id=project_id, task=task_id), 303)
+
+
+def _page(project_id: str, task_id: str, status: int, **region: Any) -> Any:
+    """Without JavaScript, a form or confirm that the drawer would swap in is a page of its own."""
+    task = projects.get_task(current_user, project_id, task_id)
+    back = url_for("schedule.schedule", project_id=project_id, task=task_id)
+    return make_response(render_template("links/page.html", task=task, back=back, **region), status)
 
 
 def _finish(response: Any, task_id: str, message: str, changed: bool) -> Any:
@@ -62,9 +77,10 @@ def section(project_id: str, task_id: str) -> Any:
 @bp.get("/detect")
 def detect(project_id: str, task_id: str) -> Any:
     """The live hint under the add field: which provider the pasted URL goes to."""
-    projects.load_project(current_user, project_id)
+    services.list_links(current_user, project_id, task_id)  # a task the caller can see
     found = services.detect(current_user, request.args.get("url", ""))
-    return render_template("links/_hint.html", found=found)
+    hint = render_template("links/_hint.html", found=found).strip()
+    return announce(make_response(hint), hint) if hint else make_response(hint)
 
 
 @bp.post("")

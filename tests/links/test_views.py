@@ -145,3 +145,29 @@ def test_link_titles_are_escaped(setup: Any) -> None:
     html = owner.form(base, {"url": "https://example.org/x", "custom_title": "<script>alert(1)</script>"},
                       headers=HX).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_every_link_control_works_without_javascript(setup: Any) -> None:
+    owner, _, base = setup
+    assert owner.form(base, {"url": "https://example.org/a"}).status_code == 303
+    link_id = _first_link_id(owner.get(base, headers=HX).get_data(as_text=True))
+    bad_add = owner.form(base, {"url": "ftp://example.org", "custom_title": "kept"})
+    html = bad_add.get_data(as_text=True)
+    assert bad_add.status_code == 422 and "<html" in html and "There is a problem" in html and 'value="kept"' in html
+    edit = owner.get(f"{base}/{link_id}/edit")
+    assert edit.status_code == 200 and "<html" in edit.get_data(as_text=True) and 'name="custom_title"' in \
+        edit.get_data(as_text=True)
+    bad_edit = owner.form(f"{base}/{link_id}/edit", {"custom_title": "x" * 201})
+    assert bad_edit.status_code == 422 and "at most 200" in bad_edit.get_data(as_text=True)
+    saved = owner.form(f"{base}/{link_id}/edit", {"custom_title": "Spec", "labels": ""})
+    assert saved.status_code == 303 and "task=" in saved.headers["Location"]
+    confirm = owner.get(f"{base}/{link_id}/remove")
+    assert confirm.status_code == 200 and "Remove this link?" in confirm.get_data(as_text=True)
+    assert owner.form(f"{base}/{link_id}/remove").status_code == 303
+    assert "No links yet." in owner.get(base, headers=HX).get_data(as_text=True)
+
+
+def test_the_hint_is_announced_in_the_one_live_region(setup: Any) -> None:
+    owner, _, base = setup
+    html = owner.get(f"{base}/detect?url=https://github.com/a/b/pull/1").get_data(as_text=True)
+    assert 'hx-swap-oob="innerHTML:#live-region">GitHub detected' in html
