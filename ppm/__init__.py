@@ -11,7 +11,6 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 from flask import Flask, Response
-from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_for_environment
@@ -161,18 +160,9 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_handlers(app: Flask) -> None:
-    from ppm.errors import json_error, register_error_handlers, wants_json
+    from ppm.errors import register_error_handlers
 
     register_error_handlers(app)
-
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limited(error: RateLimitExceeded) -> Any:
-        detail = "Too many requests. Wait a minute and try again."
-        if wants_json():
-            return json_error(429, "rate_limited", detail)
-        from ppm.errors import page_error
-
-        return page_error(429, detail)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

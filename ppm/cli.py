@@ -15,7 +15,7 @@ from ppm.auth.models import User
 from ppm.errors import DomainError
 from ppm.extensions import db
 from ppm.links.demo import add_bulk_links, add_demo_links
-from ppm.models_base import new_id
+from ppm.models_base import new_id, utc_today
 from ppm.projects import services as project_services
 from ppm.projects.models import Membership, Project, Role, Task
 
@@ -107,7 +107,7 @@ def _demo_project(user: User) -> Project:
     team = _teammates()
     for mate, role in zip(team, ("admin", "member", "viewer"), strict=True):
         project_services.add_member(user, pid, {"email": mate.email, "role": role})
-    today = date.today()
+    today = utc_today()
 
     def add(name: str, start: int, days: int, parent: Task | None = None,
             milestone: bool = False, who: list[User] | None = None) -> Task:
@@ -147,7 +147,7 @@ def build_big_project(owner: User, count: int) -> Project:
     team = _teammates()
     people = [owner, *team]
     rng = random.Random(count)  # noqa: S311 - repeatable demo data, not security
-    start = date.today() - timedelta(days=60)
+    start = utc_today() - timedelta(days=60)
     rows: list[Task] = []
 
     def make(parent: Task | None, position: int, name: str, first: date, days: int = 0, *,

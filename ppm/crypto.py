@@ -39,11 +39,3 @@ def reencrypt(ciphertext: str) -> str:
         return _fernet().rotate(ciphertext.encode()).decode()
     except (InvalidToken, ValueError) as error:
         raise UnreadableSecret("no configured key can read this secret") from error
-
-
-def is_valid_key_list(raw: str) -> bool:
-    try:
-        MultiFernet([Fernet(k.strip().encode()) for k in raw.split(",") if k.strip()])
-    except ValueError:
-        return False
-    return True

@@ -115,6 +115,7 @@ HTTP_CODES = {
     405: ("method_not_allowed", "This method is not allowed on this resource."),
     413: ("too_large", "The request body is too large."),
     415: ("unsupported_media_type", "Send the body as JSON."),
+    429: ("rate_limited", "Too many requests. Wait a minute and try again."),
 }
 
 
@@ -146,8 +147,6 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> Any:
         status = error.code or 500
         code, detail = HTTP_CODES.get(status, ("error", error.description or "Error."))
-        if status == 429:
-            return error.get_response()  # shaped by the rate-limit handler
         if wants_json():
             response = json_error(status, code, detail)
         else:

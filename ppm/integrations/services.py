@@ -252,7 +252,7 @@ def _allowed_base_url(provider: Provider, base_url: str, host: str) -> str:
         "add it to INTEGRATION_ALLOWED_HOSTS.", code="base_url_not_allowed", status=400)
 
 
-def _recheck_stored(provider: Provider, base_url: str) -> tuple[str, str]:
+def _recheck_stored(base_url: str) -> tuple[str, str]:
     errors = ValidationCollector()
     cleaned = normalize_base_url(base_url, errors)
     if cleaned is None:
@@ -308,7 +308,7 @@ def connect(user: User, provider_id: str, data: Any) -> Account:
     assert token is not None
     if base_url and not host:
         # The stored host is checked again: the operator may have withdrawn it since.
-        base_url, host = _recheck_stored(provider, base_url)
+        base_url, host = _recheck_stored(base_url)
     if host:
         base_url = _allowed_base_url(provider, base_url, host)
     if token.startswith(provider.foreign_token_prefixes):

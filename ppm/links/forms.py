@@ -17,4 +17,4 @@ class LinkForm(FlaskForm):
 
 def split_labels(raw: str | None) -> list[str]:
     """Labels are typed comma-separated in the form."""
-    return [part for part in (raw or "").split(",")]
+    return (raw or "").split(",")

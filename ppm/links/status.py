@@ -7,14 +7,9 @@ from typing import Any
 from sqlalchemy import case
 from sqlalchemy.sql.elements import ColumnElement
 
-STATUSES = ("open", "draft", "merged", "closed", "unknown")
 # closed > draft > open > merged > unknown: lower rank needs more attention.
 PRECEDENCE = ("closed", "draft", "open", "merged", "unknown")
 RANK = {status: rank for rank, status in enumerate(PRECEDENCE)}
-
-
-def worst(statuses: list[str]) -> str | None:
-    return min(statuses, key=lambda s: RANK.get(s, RANK["unknown"])) if statuses else None
 
 
 def rank_expression(column: Any) -> ColumnElement[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
@@ -15,7 +15,7 @@ from ppm.auth.models import User
 from ppm.auth.services import find_user_by_email
 from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector
 from ppm.extensions import db
-from ppm.models_base import utcnow
+from ppm.models_base import utc_today, utcnow
 from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
 from ppm.text import text_problem
 
@@ -118,11 +118,6 @@ def _text(data: Mapping[str, Any], key: str, errors: ValidationCollector, *, lab
         errors.add(key, f"The {label} must be at most {max_len} characters.")
         return None
     return value
-
-
-def _today() -> date:
-    """Today in UTC, the same for every server whatever its time zone."""
-    return datetime.now(UTC).date()
 
 
 def _date(data: Mapping[str, Any], key: str, errors: ValidationCollector,
@@ -520,7 +515,7 @@ def create_task(actor: User, project_id: str, data: Any) -> Task:
               if data.get("finish_date") not in (None, "") else None)
     if start is None and not errors.has("start_date"):
         # A milestone given only its finish date sits on that day.
-        start = finish if finish and (milestone or finish < _today()) else _today()
+        start = finish if finish and (milestone or finish < utc_today()) else utc_today()
     if finish is None and not errors.has("finish_date"):
         finish = start
     _validate_dates(errors, start, finish, milestone)

@@ -3,7 +3,7 @@
 The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels; a bar spans its
 start day to the end of its finish day; milestones are diamonds in the middle of their day;
 summary tasks are brackets. Bars leave STATUS_ROOM pixels free at their right edge, where the
-task-links issue draws a small status dot (`Shape.dot_x`).
+worst link status is drawn as a small dot (`Shape.dot_x`, SPEC §8).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Shape:
     x: int
     width: int
     path: str = ""  # summary bracket / milestone diamond outline
-    dot_x: int = 0  # where a status dot may sit, right of the bar (task-links issue)
+    dot_x: int = 0  # where the status dot sits, right of the bar
     dot: str = ""  # the worst link status to draw there, at Day and Week zoom only (SPEC §8)
 
 

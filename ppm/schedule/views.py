@@ -24,6 +24,7 @@ from ppm.errors import ValidationError
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, is_htmx, trigger, wants_fragment
 from ppm.links.section import section_context
+from ppm.models_base import utc_today
 from ppm.projects import services as project_services
 from ppm.projects.models import Role
 from ppm.projects.services import Access
@@ -187,7 +188,7 @@ def duration_label(start: date, finish: date, milestone: bool) -> str:
 def row_views(rows: Iterable[Row], state: ViewState) -> list[RowView]:
     """Rows link to the drawer with a query-only URL ("?task=…", resolved against the schedule
     page): at 5,000 rows the project path repeated twice per row would be 1 MB of the page."""
-    labels, people = DateLabels(date.today()), PeopleViews()
+    labels, people = DateLabels(utc_today()), PeopleViews()
     query = state.query(task=None)
     prefix = escape((query + "&" if query else "?") + "task=")
     return [RowView(row, prefix, labels, people) for row in rows]
@@ -250,7 +251,7 @@ def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any
     if not rows:
         body = ""
     elif state.view == "gantt":
-        chart = gantt.build_chart(rows, state.zoom, date.today())
+        chart = gantt.build_chart(rows, state.zoom, utc_today())
         body = render_template("schedule/_gantt.html", chart=chart, **context)
     else:
         rows_html = render_template("schedule/_rows.html", **context)

@@ -8,7 +8,7 @@ import pytest
 
 from ppm.extensions import db
 from ppm.links.models import TaskLink
-from ppm.links.status import PRECEDENCE, worst
+from ppm.links.status import PRECEDENCE, RANK, status_for_rank
 from tests.links.conftest import World, add
 
 
@@ -24,10 +24,8 @@ def summary_of(world: World, task_id: str | None = None) -> dict[str, Any]:
 
 def test_precedence_is_closed_draft_open_merged_unknown() -> None:
     assert PRECEDENCE == ("closed", "draft", "open", "merged", "unknown")
-    assert worst(["merged", "open", "unknown"]) == "open"
-    assert worst(["merged", "draft", "closed"]) == "closed"
-    assert worst(["unknown", "merged"]) == "merged"
-    assert worst([]) is None
+    assert [status_for_rank(RANK[s]) for s in PRECEDENCE] == list(PRECEDENCE)
+    assert sorted(["merged", "open", "unknown"], key=RANK.__getitem__)[0] == "open"
 
 
 @pytest.mark.parametrize(("statuses", "expected"), [
