@@ -309,6 +309,18 @@ projects.TASK_REMOVAL_HOOKS.append(_remove_links_of_tasks)
 # --- refresh --------------------------------------------------------------------------
 
 
+def _path_below_root(link: TaskLink) -> str:
+    """The link's path read relative to its host root (a GitLab relative root, say)."""
+    path = urlsplit(link.url).path
+    return path[len(urlsplit(link.base_url).path.rstrip("/")):] if link.base_url else path
+
+
+def has_live_status(link: TaskLink) -> bool:
+    """Whether refresh can give this link a status (a PR, MR or issue; not a commit or page)."""
+    provider = TASK_LINK_PROVIDERS.get(link.provider)
+    return bool(provider and provider.has_live_status and provider.has_live_status(_path_below_root(link)))
+
+
 class CredentialRequired(DomainError):
     status = 422
     code = "credential_required"
@@ -332,9 +344,7 @@ def refresh_link(actor: User, project_id: str, task_id: str, link_id: str) -> Ta
                    "connect_url": f"/me/settings/connected-accounts#{provider.id}"})
     try:
         token = accounts.read_token(credential)
-        path = urlsplit(link.url).path[len(urlsplit(link.base_url).path.rstrip("/")):] \
-            if link.base_url else urlsplit(link.url).path
-        result = provider.fetch_status(token, link.base_url, path)
+        result = provider.fetch_status(token, link.base_url, _path_below_root(link))
     except crypto.UnreadableSecret:
         return _record_failure(link, "credential_unreadable",
                                f"Your {provider.label} token can no longer be read. Connect it again.")

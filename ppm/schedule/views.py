@@ -23,7 +23,9 @@ from markupsafe import Markup, escape
 from ppm.errors import ValidationError
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, is_htmx, trigger, wants_fragment
+from ppm.links.icons import LINK_GLYPH, status_icon, status_shape
 from ppm.links.section import section_context
+from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
 from ppm.projects import services as project_services
 from ppm.projects.models import Role
@@ -92,7 +94,7 @@ class RowView:
     _rows.html and _gantt.html print these with autoescape off: every attribute must be
     escaped (or be a constant) here."""
 
-    __slots__ = ("depth", "duration", "finish_iso", "finish_label", "id", "kind", "links", "name",
+    __slots__ = ("depth", "duration", "finish_iso", "finish_label", "id", "kind", "links", "links_text", "name",
                  "people", "short_finish", "short_start", "start_iso", "start_label", "url")
 
     def __init__(self, row: Row, prefix: str, labels: DateLabels, people: PeopleViews) -> None:
@@ -106,6 +108,7 @@ class RowView:
         self.people = [people(p) for p in row.assignees] if row.assignees else EMPTY
         self.url = prefix + self.id  # the prefix is escaped by row_views
         self.links = link_indicator(row)
+        self.links_text = link_summary_text(row)
 
 
 def link_indicator(row: Row) -> Markup:
@@ -115,12 +118,24 @@ def link_indicator(row: Row) -> Markup:
         return EMPTY_MARKUP
     noun = "external link" if row.link_count == 1 else "external links"
     label = escape(f"{row.link_count} {noun}, worst status: {row.worst_status}")
-    return Markup(  # noqa: S704 - every value is escaped or a constant status name
-        f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}">'
-        f'<span aria-hidden="true">&#128279;&#xFE0E;{row.link_count}</span></span>')
+    return Markup(  # noqa: S704 - every value is escaped or constant markup
+        f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}" '
+        f'title="{label}">{LINK_GLYPH}<span aria-hidden="true">{row.link_count}</span>'
+        f"{status_icon(row.worst_status)}</span>")
+
+
+def link_summary_text(row: Row) -> Markup:
+    """The same summary in words only, for the Gantt's names table (its dots are decorative)."""
+    if row.kind != "t" or not row.link_count or row.worst_status is None:
+        return EMPTY_MARKUP
+    noun = "external link" if row.link_count == 1 else "external links"
+    return Markup('<span class="visually-hidden">, {}</span>').format(
+        f"{row.link_count} {noun}, worst status: {row.worst_status}")
 
 
 EMPTY_MARKUP = Markup("")
+STATUS_SHAPES = {status: status_shape(status) for status in PRECEDENCE}
+STATUS_ICONS = {status: status_icon(status) for status in PRECEDENCE}
 
 KIND_MARKUP = {kind: escape(kind) for kind in "smt"}
 DEPTH_MARKUP = [escape(depth) for depth in range(MAX_INDENT + 1)]
@@ -252,7 +267,8 @@ def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any
         body = ""
     elif state.view == "gantt":
         chart = gantt.build_chart(rows, state.zoom, utc_today())
-        body = render_template("schedule/_gantt.html", chart=chart, **context)
+        body = render_template("schedule/_gantt.html", chart=chart, status_shapes=STATUS_SHAPES,
+                               status_icons=STATUS_ICONS, **context)
     else:
         rows_html = render_template("schedule/_rows.html", **context)
         body = render_template("schedule/_list.html", rows_html=Markup(rows_html),  # noqa: S704

@@ -45,6 +45,8 @@ def test_list_rows_show_glyph_count_and_words(project: dict[str, Any]) -> None:
     work = _row(html, project["work"]).css_first(".link-indicator-slot .link-indicator")
     assert work.attributes["aria-label"] == "3 external links, worst status: closed"
     assert "ws-closed" in work.attributes["class"] and "3" in work.text()
+    assert work.attributes["title"] == work.attributes["aria-label"]  # a tooltip says it in words too
+    assert work.css_first("svg path") is not None  # drawn glyphs, not an emoji a font may lack
     single = _row(html, project["single"]).css_first(".link-indicator")
     assert single.attributes["aria-label"] == "1 external link, worst status: merged"
     # Hidden on summary and milestone rows, and without links.
@@ -58,10 +60,15 @@ def test_list_rows_show_glyph_count_and_words(project: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("zoom", "dots"), [("day", 2), ("week", 2), ("month", 0), ("quarter", 0)])
 def test_gantt_dots_only_at_day_and_week_zoom(project: dict[str, Any], zoom: str, dots: int) -> None:
     html = project["client"].get(f"/projects/{project['id']}/schedule?view=gantt&zoom={zoom}").get_data(as_text=True)
-    found = LexborHTMLParser(html).css("circle.gantt-dot")
+    found = LexborHTMLParser(html).css("g.gantt-dot")
     assert len(found) == dots
     if dots:
         assert sorted(c.attributes["class"] for c in found) == ["gantt-dot ws-closed", "gantt-dot ws-merged"]
+        # Each status has its own shape, not only its colour: closed is a cross, merged a tick.
+        shapes = {c.attributes["class"]: c.html for c in found}
+        assert shapes["gantt-dot ws-closed"] != shapes["gantt-dot ws-merged"].replace("merged", "closed")
+        legend = LexborHTMLParser(html).css_first(".legend-statuses").text()
+        assert all(word in legend for word in ("closed", "draft", "open", "merged", "unknown"))
         svg = LexborHTMLParser(html).css_first("svg.gantt-bars")
         assert svg.attributes["aria-hidden"] == "true"
 

@@ -60,7 +60,8 @@ def test_live_hint(setup: Any) -> None:
     owner, _, base = setup
     assert "GitHub detected — refresh fetches live status" in owner.get(
         f"{base}/detect?url=https://github.com/a/b/pull/1").get_data(as_text=True)
-    assert "Saved as a generic link" in owner.get(f"{base}/detect?url=example.org/x").get_data(as_text=True)
+    plain = owner.get(f"{base}/detect?url=example.org/x").get_data(as_text=True)
+    assert "Will be saved as a plain link (no live status)" in plain
     assert "Google Drive detected" in owner.get(
         f"{base}/detect?url=https://drive.google.com/file/d/x/view").get_data(as_text=True)
     assert owner.get(f"{base}/detect?url=javascript:x").get_data(as_text=True).strip() == ""

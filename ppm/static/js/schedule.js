@@ -81,6 +81,12 @@
     if (active && active !== document.body && !open.contains(active)) { return; }
     // Escape in a field someone has typed into does not throw their words away.
     if (active && "defaultValue" in active && active.value !== active.defaultValue) { return; }
+    // Inside a link being edited or confirmed, Escape cancels that, not the whole drawer.
+    var row = active && active.closest ? active.closest(".link-row") : null;
+    var cancel = row && Array.prototype.find.call(row.querySelectorAll("a.button"), function (a) {
+      return a.textContent.trim() === "Cancel";
+    });
+    if (cancel) { event.preventDefault(); cancel.click(); return; }
     var close = open.querySelector(".drawer-close");
     if (close) { event.preventDefault(); close.click(); }
   });
