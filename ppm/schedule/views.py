@@ -349,6 +349,9 @@ def _drawer_fragment(project_id: str, state: ViewState, status: int = 200, *,
                **_drawer_context(detail, base, state, access, edit_form, sub_form, message)}
     html = render_template("schedule/_drawer.html", **context)
     html += render_template("schedule/_toolbar.html", oob=True, **context)
+    # htmx sets the document title from a <title> in the response: it follows the drawer.
+    name = f"{detail.task.name} · " if detail else ""
+    html = f"<title>{escape(name + 'Schedule · ' + access.project.name + ' · ppm')}</title>" + html
     response = _finish(make_response(html, status))
     if status == 200:
         if detail is None:

@@ -102,3 +102,10 @@ def test_the_drawer_hosts_the_links_section(project: dict[str, Any]) -> None:
     section = LexborHTMLParser(html).css_first("#drawer #task-links")
     assert section is not None and len(section.css("li.link-row")) == 3
     assert section.css_first("form.link-add") is not None
+
+
+def test_the_drawer_fragment_carries_the_page_title(project: dict[str, Any]) -> None:
+    response = project["client"].get(f"/projects/{project['id']}/schedule?task={project['work']}",
+                                     headers={**HX, "HX-Target": "drawer"})
+    html = response.get_data(as_text=True)
+    assert html.startswith("<title>Work · Schedule · ") and html.index("</title>") < html.index('id="drawer"')
