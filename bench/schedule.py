@@ -46,11 +46,16 @@ PAGES = {
 
 
 def make_app(folder: str) -> Flask:
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False, "INSTANCE_PATH": folder,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "INSTANCE_PATH": folder,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3",
+        }
+    )
     with app.app_context():
         db.create_all()
         auth_services.create_user(EMAIL, "Bench Owner", PASSWORD)
@@ -100,22 +105,26 @@ def measure(app: Flask, client: FlaskClient, url: str, runs: int) -> dict[str, A
     client.get(url)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "queries": len(statements), "bytes": len(first.data), "peak": peak}
+    return {
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "queries": len(statements),
+        "bytes": len(first.data),
+        "peak": peak,
+    }
 
 
 LINKS_TARGET_RATIO = 1.3
 
 
-def _links_run(app: Flask, client: FlaskClient, size: int, per_task: int,
-               runs: int) -> dict[str, dict[str, Any]]:
+def _links_run(app: Flask, client: FlaskClient, size: int, per_task: int, runs: int) -> dict[str, dict[str, Any]]:
     project_id, seconds = build(app, size, per_task)
     print(f"\n{size} tasks + {per_task} links per task (built in {seconds:.1f} s), {runs} runs each")
     rows = {}
     for name, pattern in PAGES.items():
         rows[name] = row = measure(app, client, pattern.format(pid=project_id), runs)
-        print(f"  {name:<12} {row['median']:>8.3f}s {row['queries']:>8} queries "
-              f"{row['bytes'] / 1024:>8.0f}KB")
+        print(f"  {name:<12} {row['median']:>8.3f}s {row['queries']:>8} queries {row['bytes'] / 1024:>8.0f}KB")
     return rows
 
 
@@ -123,8 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed requests per page (>= 5)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
-    parser.add_argument("--links-per-task", type=int, default=4,
-                        help="links per non-summary task in the extra run at the largest size")
+    parser.add_argument(
+        "--links-per-task", type=int, default=4, help="links per non-summary task in the extra run at the largest size"
+    )
     args = parser.parse_args()
     runs = max(args.runs, 5)
     results: dict[int, dict[str, dict[str, Any]]] = {}
@@ -134,37 +144,47 @@ def main() -> None:
         for size in args.sizes:
             project_id, seconds = build(app, size)
             print(f"\n{size} tasks (built in bulk in {seconds:.1f} s), {runs} runs each")
-            print(f"  {'page':<12} {'median':>9} {'min':>9} {'max':>9} {'queries':>8} "
-                  f"{'size':>10} {'peak mem':>10}")
+            print(f"  {'page':<12} {'median':>9} {'min':>9} {'max':>9} {'queries':>8} {'size':>10} {'peak mem':>10}")
             results[size] = {}
             for name, pattern in PAGES.items():
                 row = measure(app, client, pattern.format(pid=project_id), runs)
                 results[size][name] = row
-                print(f"  {name:<12} {row['median']:>8.3f}s {row['min']:>8.3f}s "
-                      f"{row['max']:>8.3f}s {row['queries']:>8} "
-                      f"{row['bytes'] / 1024:>8.0f}KB {row['peak'] / 2**20:>8.1f}MB")
-        linked = _links_run(app, client, max(args.sizes), args.links_per_task, runs) \
-            if args.links_per_task else {}
+                print(
+                    f"  {name:<12} {row['median']:>8.3f}s {row['min']:>8.3f}s "
+                    f"{row['max']:>8.3f}s {row['queries']:>8} "
+                    f"{row['bytes'] / 1024:>8.0f}KB {row['peak'] / 2**20:>8.1f}MB"
+                )
+        linked = _links_run(app, client, max(args.sizes), args.links_per_task, runs) if args.links_per_task else {}
     if linked:
         size = max(args.sizes)
         print(f"\n{size} tasks with {args.links_per_task} links per task vs the same size without links")
         for name, row in linked.items():
             plain = results[size][name]
             ratio = row["median"] / plain["median"]
-            verdict = "ok" if name != "list page" or (ratio <= LINKS_TARGET_RATIO and
-                                                       row["queries"] == plain["queries"]) else "OVER"
-            print(f"  {name:<12} median {row['median']:.3f}s vs {plain['median']:.3f}s  "
-                  f"x{ratio:.2f}   queries {plain['queries']} -> {row['queries']}"
-                  + (f"   (list target: same queries, <= x{LINKS_TARGET_RATIO}): {verdict}"
-                     if name == "list page" else ""))
+            verdict = (
+                "ok"
+                if name != "list page" or (ratio <= LINKS_TARGET_RATIO and row["queries"] == plain["queries"])
+                else "OVER"
+            )
+            print(
+                f"  {name:<12} median {row['median']:.3f}s vs {plain['median']:.3f}s  "
+                f"x{ratio:.2f}   queries {plain['queries']} -> {row['queries']}"
+                + (
+                    f"   (list target: same queries, <= x{LINKS_TARGET_RATIO}): {verdict}"
+                    if name == "list page"
+                    else ""
+                )
+            )
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
         print(f"\n{big}/{small} ratios (time; linear is {big / small:g})")
         for name in PAGES:
             a, b = results[small][name], results[big][name]
-            print(f"  {name:<12} time x{b['median'] / a['median']:.2f}   "
-                  f"queries {a['queries']} -> {b['queries']}   size x{b['bytes'] / a['bytes']:.2f}")
+            print(
+                f"  {name:<12} time x{b['median'] / a['median']:.2f}   "
+                f"queries {a['queries']} -> {b['queries']}   size x{b['bytes'] / a['bytes']:.2f}"
+            )
     if 5000 in results:
         print("\nTargets at 5000 tasks")
         for name in ("list page", "gantt week"):
@@ -175,8 +195,7 @@ def main() -> None:
             for name in ("list page", "gantt week"):
                 ratio = results[5000][name]["median"] / results[1000][name]["median"]
                 verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
-                print(f"  {name:<12} 5000/1000 ratio {ratio:.2f} (target <= {TARGET_RATIO:g}): "
-                      f"{verdict}")
+                print(f"  {name:<12} 5000/1000 ratio {ratio:.2f} (target <= {TARGET_RATIO:g}): {verdict}")
 
 
 if __name__ == "__main__":

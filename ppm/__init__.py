@@ -20,25 +20,26 @@ class ConfigurationError(RuntimeError):
     """The app cannot start safely with this configuration."""
 
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' https: data:",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' https: data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     overrides = dict(config or {})
     # The instance folder holds the SQLite file and generated secrets; movable for tests and ops.
     instance = overrides.get("INSTANCE_PATH") or os.environ.get("PPM_INSTANCE_PATH")
-    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None,
-                instance_relative_config=True)
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None, instance_relative_config=True)
     # /api/v1/projects and /api/v1/projects/ are the same route; `//` is not silently merged.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
@@ -85,13 +86,16 @@ def _ensure_secrets(app: Flask) -> None:
     missing = [k for k in ("SECRET_KEY", "INTEGRATION_ENCRYPTION_KEY") if not app.config.get(k)]
     if production and missing:
         raise ConfigurationError(
-            "ppm refuses to start in production without " + " and ".join(missing)
-            + ". Set them in the environment (see README: Configuration).")
+            "ppm refuses to start in production without "
+            + " and ".join(missing)
+            + ". Set them in the environment (see README: Configuration)."
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app, "secret_key", lambda: os.urandom(32).hex())
     if not app.config.get("INTEGRATION_ENCRYPTION_KEY"):
         app.config["INTEGRATION_ENCRYPTION_KEY"] = _instance_secret(
-            app, "integration_encryption_key", lambda: Fernet.generate_key().decode())
+            app, "integration_encryption_key", lambda: Fernet.generate_key().decode()
+        )
 
 
 def _ensure_database_uri(app: Flask) -> None:
@@ -114,8 +118,9 @@ def _init_extensions(app: Flask) -> None:
     from ppm.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     init_auth(app)  # before the limiter: who is asking is settled first (401 before 429)
     limiter.init_app(app)
@@ -129,6 +134,7 @@ def _sqlite_pragmas(app: Flask) -> None:
     from ppm.extensions import db
 
     with app.app_context():
+
         @event.listens_for(db.engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
@@ -148,8 +154,18 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.schedule.views import bp as schedule_bp
     from ppm.sync.api import bp as sync_api
 
-    for blueprint in (auth_bp, projects_bp, projects_api, schedule_bp, integrations_bp,
-                      integrations_api, links_api, links_bp, tasks_api, sync_api):
+    for blueprint in (
+        auth_bp,
+        projects_bp,
+        projects_api,
+        schedule_bp,
+        integrations_bp,
+        integrations_api,
+        links_api,
+        links_bp,
+        tasks_api,
+        sync_api,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -61,8 +61,7 @@ def _demo_user(password: str) -> User:
 
 
 def _teammates() -> list[User]:
-    people = [("ravi@example.com", "Ravi Patel"), ("mei@example.com", "Mei Chen"),
-              ("sam@example.com", "Sam Okafor")]
+    people = [("ravi@example.com", "Ravi Patel"), ("mei@example.com", "Mei Chen"), ("sam@example.com", "Sam Okafor")]
     users = []
     for email, name in people:
         user = auth_services.find_user_by_email(email)
@@ -72,10 +71,16 @@ def _teammates() -> list[User]:
 
 @ppm_cli.command("demo")
 @click.option("--password", default="demo", help="Password for demo@example.com.")
-@click.option("--tasks", "task_count", type=click.IntRange(1, 100000), default=None,
-              help="Instead, make a separate project with this many tasks (for benchmarks).")
-@click.option("--links-per-task", type=click.IntRange(0, 50), default=4,
-              help="Links per non-summary task in a --tasks project.")
+@click.option(
+    "--tasks",
+    "task_count",
+    type=click.IntRange(1, 100000),
+    default=None,
+    help="Instead, make a separate project with this many tasks (for benchmarks).",
+)
+@click.option(
+    "--links-per-task", type=click.IntRange(0, 50), default=4, help="Links per non-summary task in a --tasks project."
+)
 def demo(password: str, task_count: int | None, links_per_task: int) -> None:
     """Fill a demo project owned by demo@example.com (idempotent)."""
     user = _demo_user(password)
@@ -86,8 +91,8 @@ def demo(password: str, task_count: int | None, links_per_task: int) -> None:
         click.echo(project.id)
         return
     existing = db.session.scalar(
-        select(Project).join(Membership).where(Project.name == DEMO_PROJECT,
-                                               Membership.user_id == user.id))
+        select(Project).join(Membership).where(Project.name == DEMO_PROJECT, Membership.user_id == user.id)
+    )
     if existing is None:
         existing = _demo_project(user)
         click.echo(f"Made the demo project “{DEMO_PROJECT}”.")
@@ -95,8 +100,10 @@ def demo(password: str, task_count: int | None, links_per_task: int) -> None:
         click.echo(f"The demo project “{DEMO_PROJECT}” already exists.")
     if auth_services.authenticate(DEMO_EMAIL, password) is None:
         # An earlier run made the user with another password; never print one that fails.
-        click.echo(f"Log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} "
-                   "(the user already existed; its password was left unchanged).")
+        click.echo(
+            f"Log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} "
+            "(the user already existed; its password was left unchanged)."
+        )
         return
     click.echo(f"Log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} with password: {password}")
 
@@ -109,16 +116,28 @@ def _demo_project(user: User) -> Project:
         project_services.add_member(user, pid, {"email": mate.email, "role": role})
     today = utc_today()
 
-    def add(name: str, start: int, days: int, parent: Task | None = None,
-            milestone: bool = False, who: list[User] | None = None) -> Task:
+    def add(
+        name: str,
+        start: int,
+        days: int,
+        parent: Task | None = None,
+        milestone: bool = False,
+        who: list[User] | None = None,
+    ) -> Task:
         first = today + timedelta(days=start)
-        return project_services.create_task(user, pid, {
-            "name": name, "start_date": first.isoformat(),
-            "finish_date": (first + timedelta(days=0 if milestone else days)).isoformat(),
-            "is_milestone": milestone, "parent_id": parent.id if parent else None,
-            "assignee_ids": [u.id for u in (who or [])],
-            "description": f"{name}. Edit this description to add notes.",
-        })
+        return project_services.create_task(
+            user,
+            pid,
+            {
+                "name": name,
+                "start_date": first.isoformat(),
+                "finish_date": (first + timedelta(days=0 if milestone else days)).isoformat(),
+                "is_milestone": milestone,
+                "parent_id": parent.id if parent else None,
+                "assignee_ids": [u.id for u in (who or [])],
+                "description": f"{name}. Edit this description to add notes.",
+            },
+        )
 
     discovery = add("Discovery", 0, 10)
     add("Stakeholder interviews", -3, 5, discovery, who=[team[0]])
@@ -150,14 +169,31 @@ def build_big_project(owner: User, count: int) -> Project:
     start = utc_today() - timedelta(days=60)
     rows: list[Task] = []
 
-    def make(parent: Task | None, position: int, name: str, first: date, days: int = 0, *,
-             milestone: bool = False, summary: bool = False) -> Task | None:
+    def make(
+        parent: Task | None,
+        position: int,
+        name: str,
+        first: date,
+        days: int = 0,
+        *,
+        milestone: bool = False,
+        summary: bool = False,
+    ) -> Task | None:
         if len(rows) >= count:
             return None
-        task = Task(id=new_id(), project_id=project.id, parent_id=parent.id if parent else None,
-                    position=position, name=name, description="", start_date=first,
-                    finish_date=first + timedelta(days=days), is_milestone=milestone,
-                    is_summary=summary, sync_number=len(rows) + 1)
+        task = Task(
+            id=new_id(),
+            project_id=project.id,
+            parent_id=parent.id if parent else None,
+            position=position,
+            name=name,
+            description="",
+            start_date=first,
+            finish_date=first + timedelta(days=days),
+            is_milestone=milestone,
+            is_summary=summary,
+            sync_number=len(rows) + 1,
+        )
         if not (milestone or summary):
             task.assignees = rng.sample(people, k=rng.choice((0, 1, 1, 1, 2)))
         rows.append(task)
@@ -176,15 +212,24 @@ def build_big_project(owner: User, count: int) -> Project:
             for i in range(1, 7):
                 first = ws_start + timedelta(days=rng.randint(0, 12))
                 if i == 3:
-                    deliverable = make(stream, i - 1, f"Deliverable {number}.{w}", first,
-                                       summary=True)
+                    deliverable = make(stream, i - 1, f"Deliverable {number}.{w}", first, summary=True)
                     for k in range(1, 3):
                         if deliverable is not None:
-                            make(deliverable, k - 1, f"Draft {number}.{w}.{k}",
-                                 first + timedelta(days=rng.randint(0, 4)), rng.randint(1, 6))
+                            make(
+                                deliverable,
+                                k - 1,
+                                f"Draft {number}.{w}.{k}",
+                                first + timedelta(days=rng.randint(0, 4)),
+                                rng.randint(1, 6),
+                            )
                 elif i == 6:
-                    make(stream, i - 1, f"Workstream {number}.{w} signed off",
-                         ws_start + timedelta(days=16), milestone=True)
+                    make(
+                        stream,
+                        i - 1,
+                        f"Workstream {number}.{w} signed off",
+                        ws_start + timedelta(days=16),
+                        milestone=True,
+                    )
                 else:
                     make(stream, i - 1, f"Task {number}.{w}.{i}", first, rng.randint(1, 8))
     # Summary dates roll up from their children (created after their parents, so walk back);

@@ -21,8 +21,14 @@ class DomainError(Exception):
     code = "bad_request"
     detail = "The request could not be processed."
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None,
-                 status: int | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.detail = detail or self.detail
         self.code = code or self.code
         self.status = status or self.status

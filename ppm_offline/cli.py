@@ -18,12 +18,22 @@ from ppm_offline.sync import sync_project
 # SPEC §8: most attention first. Only this client's copy of the rule; it never imports ppm.
 WORST_FIRST = ("closed", "draft", "open", "merged", "unknown")
 PROVIDER_LABELS = {
-    "github": "GitHub", "gitlab": "GitLab", "generic": "Generic", "google_drive": "Google Drive",
-    "dropbox": "Dropbox", "box": "Box", "onedrive": "OneDrive",
+    "github": "GitHub",
+    "gitlab": "GitLab",
+    "generic": "Generic",
+    "google_drive": "Google Drive",
+    "dropbox": "Dropbox",
+    "box": "Box",
+    "onedrive": "OneDrive",
 }
 PREVIEW_LABELS = {
-    "document": "Document", "spreadsheet": "Spreadsheet", "presentation": "Presentation",
-    "image": "Image", "pdf": "PDF", "folder": "Folder", "file": "File",
+    "document": "Document",
+    "spreadsheet": "Spreadsheet",
+    "presentation": "Presentation",
+    "image": "Image",
+    "pdf": "PDF",
+    "folder": "Folder",
+    "file": "File",
 }
 
 
@@ -38,23 +48,34 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ppm_offline",
         description="Mirror a ppm project's tasks and task links into a local SQLite file "
-                    "through the sync delta, and read them back without the server.")
+        "through the sync delta, and read them back without the server.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{sync,show}")
 
-    sync = commands.add_parser("sync", help="bring the local copy of a project up to date",
-                               description="Fetch every change since the stored cursor, page by page.")
+    sync = commands.add_parser(
+        "sync",
+        help="bring the local copy of a project up to date",
+        description="Fetch every change since the stored cursor, page by page.",
+    )
     sync.add_argument("--server", required=True, help="the ppm address, e.g. http://127.0.0.1:5000")
-    sync.add_argument("--token", default=os.environ.get("PPM_TOKEN", ""),
-                      help="a personal API token (default: the PPM_TOKEN environment variable)")
+    sync.add_argument(
+        "--token",
+        default=os.environ.get("PPM_TOKEN", ""),
+        help="a personal API token (default: the PPM_TOKEN environment variable)",
+    )
     sync.add_argument("--project", required=True, help="the project id")
     sync.add_argument("--db", required=True, help="the local SQLite file (created if missing)")
     sync.add_argument("--limit", type=_page_size, default=500, help="rows per page, 1 to 5000 (default 500)")
     sync.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each page (default 30)")
-    sync.add_argument("--full", action="store_true",
-                      help="forget the local copy of this project and fetch everything again")
+    sync.add_argument(
+        "--full", action="store_true", help="forget the local copy of this project and fetch everything again"
+    )
 
-    show = commands.add_parser("show", help="print the local copy (works offline)",
-                               description="Print the mirrored tasks, or one task with its links.")
+    show = commands.add_parser(
+        "show",
+        help="print the local copy (works offline)",
+        description="Print the mirrored tasks, or one task with its links.",
+    )
     show.add_argument("--db", required=True, help="the local SQLite file written by `sync`")
     show.add_argument("--task", help="a task id (or the start of one) to show with its links")
     show.add_argument("--project", help="only this project (when the file mirrors several)")
@@ -96,29 +117,43 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 def _sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     server = normalize_server(args.server)
     if server.startswith("http://") and not is_loopback(server):
-        print("ppm_offline: warning: sending the token over plain http to a server that is not "
-              "on this machine; use https://.", file=err)
+        print(
+            "ppm_offline: warning: sending the token over plain http to a server that is not "
+            "on this machine; use https://.",
+            file=err,
+        )
     client = SyncClient(server, args.token, timeout=args.timeout)
     store = Store.open(args.db)
     try:
         try:
-            result = sync_project(store, args.project, server,
-                                  lambda since, limit: client.fetch_page(args.project, since, limit),
-                                  limit=args.limit, full=args.full)
+            result = sync_project(
+                store,
+                args.project,
+                server,
+                lambda since, limit: client.fetch_page(args.project, since, limit),
+                limit=args.limit,
+                full=args.full,
+            )
         except ClientError as error:
             state = store.project(args.project)
-            kept = (f" The local copy in {args.db} is kept at cursor {state.cursor}; `show` still works."
-                    if state is not None and state.synced_at else "")
+            kept = (
+                f" The local copy in {args.db} is kept at cursor {state.cursor}; `show` still works."
+                if state is not None and state.synced_at
+                else ""
+            )
             raise ClientError(f"{error}{kept}") from None
     finally:
         store.close()
     if result.changes == 0:
         print(f"Project {args.project} is up to date (cursor {result.cursor}).", file=out)
     else:
-        print(f"Synced project {args.project} from {server}: "
-              f"{result.tasks_updated} task(s) updated, {result.tasks_deleted} removed; "
-              f"{result.links_updated} link(s) updated, {result.links_deleted} removed; "
-              f"{result.pages} page(s), cursor {result.cursor}.", file=out)
+        print(
+            f"Synced project {args.project} from {server}: "
+            f"{result.tasks_updated} task(s) updated, {result.tasks_deleted} removed; "
+            f"{result.links_updated} link(s) updated, {result.links_deleted} removed; "
+            f"{result.pages} page(s), cursor {result.cursor}.",
+            file=out,
+        )
     return 0
 
 
@@ -149,8 +184,11 @@ def _show_projects(store: Store, only: str | None, out: TextIO) -> None:
     for state in states:
         tasks = store.tasks(state.id)
         links = store.project_links(state.id)
-        print(f"Project {state.id} from {state.server}: {len(tasks)} task(s), {len(links)} link(s); "
-              f"cursor {state.cursor}, last synced {state.synced_at or 'never'}", file=out)
+        print(
+            f"Project {state.id} from {state.server}: {len(tasks)} task(s), {len(links)} link(s); "
+            f"cursor {state.cursor}, last synced {state.synced_at or 'never'}",
+            file=out,
+        )
         statuses: dict[str, list[str]] = {}
         for link in links:
             statuses.setdefault(link["task_id"], []).append(link["status"])
@@ -162,8 +200,9 @@ def _show_projects(store: Store, only: str | None, out: TextIO) -> None:
         stack = [(t, 1) for t in reversed(children.get(None, []))]
         while stack:
             task, depth = stack.pop()
-            line = (f"{'  ' * depth}[{task['id'][:8]}] {clean(task['name'])}  "
-                    f"{task['start_date']} → {task['finish_date']}")
+            line = (
+                f"{'  ' * depth}[{task['id'][:8]}] {clean(task['name'])}  {task['start_date']} → {task['finish_date']}"
+            )
             if task["is_summary"]:
                 line += "  (summary)"
             elif task["is_milestone"]:
@@ -220,8 +259,13 @@ def describe_link(number: int, link: sqlite3.Row) -> list[str]:
     if labels:
         lines.append("     labels: " + ", ".join(clean(label) for label in labels))
     if isinstance(error, dict):
-        lines.append(f"     Couldn't refresh: {clean(error.get('detail') or error.get('code'))}"
-                     + (f" (at {clean(error.get('at'))})" if error.get("at") else "")
-                     + (f" — showing the {'card' if link['preview_type'] else 'status'} from {link['fetched_at']}"
-                        if link["fetched_at"] else ""))
+        lines.append(
+            f"     Couldn't refresh: {clean(error.get('detail') or error.get('code'))}"
+            + (f" (at {clean(error.get('at'))})" if error.get("at") else "")
+            + (
+                f" — showing the {'card' if link['preview_type'] else 'status'} from {link['fetched_at']}"
+                if link["fetched_at"]
+                else ""
+            )
+        )
     return lines

@@ -35,8 +35,7 @@ class BadResponse(ClientError):
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is refused, not followed: the bearer token must not travel to another URL."""
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> None:
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
         return None
 
 
@@ -45,8 +44,7 @@ def normalize_server(server: str) -> str:
     text = server.strip().rstrip("/")
     parts = urllib.parse.urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ClientError(f"--server must look like http://127.0.0.1:5000 or https://ppm.example.org, "
-                          f"not {server!r}.")
+        raise ClientError(f"--server must look like http://127.0.0.1:5000 or https://ppm.example.org, not {server!r}.")
     return text
 
 
@@ -74,8 +72,14 @@ class SyncClient:
     def fetch_page(self, project_id: str, since: int, limit: int) -> dict[str, Any]:
         url = self.url_for(project_id, since, limit)
         # The scheme is http or https: normalize_server refused anything else.
-        request = urllib.request.Request(url, method="GET", headers={  # noqa: S310
-            "Accept": "application/json", "User-Agent": f"ppm_offline/{__version__}"})
+        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
+            url,
+            method="GET",
+            headers={
+                "Accept": "application/json",
+                "User-Agent": f"ppm_offline/{__version__}",
+            },
+        )
         # Unredirected: never copied onto a redirect (which is refused anyway).
         request.add_unredirected_header("Authorization", f"Bearer {self.token}")
         try:
@@ -91,8 +95,9 @@ class SyncClient:
         try:
             page = json.loads(body)
         except ValueError:
-            raise BadResponse(f"{self.server} answered with something that is not JSON. "
-                              "Is --server the address of a ppm server?") from None
+            raise BadResponse(
+                f"{self.server} answered with something that is not JSON. Is --server the address of a ppm server?"
+            ) from None
         if not isinstance(page, dict):
             raise BadResponse("The server's answer is not a sync delta (not a JSON object).")
         return page
@@ -103,24 +108,35 @@ class SyncClient:
         if status == 401:
             return AuthRejected(
                 "The server rejected the API token (401"
-                + (f": {detail}" if detail else "") + "). Check --token; a new token can be made at "
-                "/me/settings/api-tokens or with `flask --app wsgi ppm create-token EMAIL`.")
+                + (f": {detail}" if detail else "")
+                + "). Check --token; a new token can be made at "
+                "/me/settings/api-tokens or with `flask --app wsgi ppm create-token EMAIL`."
+            )
         if status == 404:
             return ProjectNotFound(
                 f"Project {project_id} was not found on {self.server} (404). Check --project, and "
-                "that the token's user is a member of the project.")
+                "that the token's user is a member of the project."
+            )
         if 300 <= status < 400:
             location = error.headers.get("Location", "")
-            return ClientError(f"The server redirected to {location or 'another address'} ({status}); "
-                               "the token is not sent there. Give the final address with --server.")
+            return ClientError(
+                f"The server redirected to {location or 'another address'} ({status}); "
+                "the token is not sent there. Give the final address with --server."
+            )
         if status == 429:
             wait = error.headers.get("Retry-After", "")
-            return ClientError("The server is rate-limiting requests (429)"
-                               + (f"; try again in {wait} seconds." if wait else "; try again shortly."))
+            return ClientError(
+                "The server is rate-limiting requests (429)"
+                + (f"; try again in {wait} seconds." if wait else "; try again shortly.")
+            )
         if status >= 500:
             return ClientError(f"The ppm server failed with an error ({status}). Try again later.")
-        return ClientError(f"The server refused the request ({status}"
-                           + (f" {code}" if code else "") + ")" + (f": {detail}" if detail else "."))
+        return ClientError(
+            f"The server refused the request ({status}"
+            + (f" {code}" if code else "")
+            + ")"
+            + (f": {detail}" if detail else ".")
+        )
 
 
 def _error_body(error: urllib.error.HTTPError) -> tuple[str, str]:
@@ -135,6 +151,11 @@ def _error_body(error: urllib.error.HTTPError) -> tuple[str, str]:
     code = str(body["code"]) if isinstance(body.get("code"), str) else ""
     fields = body.get("fields")
     if isinstance(fields, dict) and fields:
-        detail += " (" + "; ".join(f"{name}: {' '.join(map(str, msgs))}"
-                                   for name, msgs in fields.items() if isinstance(msgs, list)) + ")"
+        detail += (
+            " ("
+            + "; ".join(
+                f"{name}: {' '.join(map(str, msgs))}" for name, msgs in fields.items() if isinstance(msgs, list)
+            )
+            + ")"
+        )
     return str(detail), str(code)

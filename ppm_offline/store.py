@@ -108,8 +108,7 @@ class Store:
         if not target.is_file():
             raise StoreError(f"There is no local copy at {target}. Run `python -m ppm_offline sync` first.")
         try:
-            connection = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True,
-                                         isolation_level=None)
+            connection = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
             store = cls(connection, str(target))
             version = store.db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as error:
@@ -128,8 +127,9 @@ class Store:
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} is not a SQLite file ({error}).") from None
         if version not in (0, SCHEMA_VERSION):
-            raise StoreError(f"{self.path} was made by another version of ppm_offline "
-                             f"(schema {version}); use a new --db file.")
+            raise StoreError(
+                f"{self.path} was made by another version of ppm_offline (schema {version}); use a new --db file."
+            )
         if version == 0:
             tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
@@ -153,8 +153,9 @@ class Store:
     # --- sync state -------------------------------------------------------------------
 
     def project(self, project_id: str) -> ProjectState | None:
-        row = self.db.execute("SELECT id, server, cursor, synced_at FROM projects WHERE id = ?",
-                              (project_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT id, server, cursor, synced_at FROM projects WHERE id = ?", (project_id,)
+        ).fetchone()
         return ProjectState(row["id"], row["server"], int(row["cursor"]), row["synced_at"]) if row else None
 
     def projects(self) -> list[ProjectState]:
@@ -167,7 +168,8 @@ class Store:
         if state is not None and state.server != server and not full:
             raise StoreError(
                 f"{self.path} mirrors project {project_id} from {state.server}, not {server}. "
-                "Use another --db file, or --full to start again from this server.")
+                "Use another --db file, or --full to start again from this server."
+            )
         if state is None or full:
             with self.transaction():
                 self.db.execute("DELETE FROM tasks WHERE project_id = ?", (project_id,))
@@ -175,7 +177,8 @@ class Store:
                 self.db.execute(
                     "INSERT INTO projects (id, server, cursor, synced_at) VALUES (?, ?, 0, NULL) "
                     "ON CONFLICT (id) DO UPDATE SET server = excluded.server, cursor = 0, synced_at = NULL",
-                    (project_id, server))
+                    (project_id, server),
+                )
             state = self.project(project_id)
         assert state is not None
         return state
@@ -191,18 +194,30 @@ class Store:
                 self.db.execute("DELETE FROM tasks WHERE id = ? AND project_id = ?", (task_id, project_id))
             for link_id in page["task_links"]["deleted"]:
                 self.db.execute("DELETE FROM links WHERE id = ? AND project_id = ?", (link_id, project_id))
-            self.db.execute("UPDATE projects SET cursor = ?, synced_at = ? WHERE id = ?",
-                            (int(page["cursor"]), _now(), project_id))
+            self.db.execute(
+                "UPDATE projects SET cursor = ?, synced_at = ? WHERE id = ?", (int(page["cursor"]), _now(), project_id)
+            )
 
     def _put_task(self, project_id: str, task: dict[str, Any]) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO tasks (id, project_id, parent_id, name, description, start_date, "
             "finish_date, is_milestone, is_summary, position, updated_at, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (task["id"], project_id, task.get("parent_id"), str(task.get("name") or ""),
-             str(task.get("description") or ""), task.get("start_date"), task.get("finish_date"),
-             int(bool(task.get("is_milestone"))), int(bool(task.get("is_summary"))),
-             int(task.get("position") or 0), task.get("updated_at"), _dump(task)))
+            (
+                task["id"],
+                project_id,
+                task.get("parent_id"),
+                str(task.get("name") or ""),
+                str(task.get("description") or ""),
+                task.get("start_date"),
+                task.get("finish_date"),
+                int(bool(task.get("is_milestone"))),
+                int(bool(task.get("is_summary"))),
+                int(task.get("position") or 0),
+                task.get("updated_at"),
+                _dump(task),
+            ),
+        )
 
     def _put_link(self, project_id: str, link: dict[str, Any]) -> None:
         error = link.get("refresh_error")
@@ -210,51 +225,72 @@ class Store:
             "INSERT OR REPLACE INTO links (id, project_id, task_id, url, provider, display_title, labels, "
             "status, fetched_at, refresh_error, title, description, thumbnail_url, preview_type, position, "
             "updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (link["id"], project_id, str(link.get("task_id") or ""), str(link.get("url") or ""),
-             str(link.get("provider") or ""),
-             str(link.get("display_title") or link.get("custom_title") or link.get("title")
-                 or link.get("url") or ""),
-             _dump(link.get("labels") or []), str(link.get("status") or "unknown"), link.get("fetched_at"),
-             _dump(error) if error else None, str(link.get("title") or ""),
-             str(link.get("description") or ""), str(link.get("thumbnail_url") or ""),
-             str(link.get("preview_type") or ""), int(link.get("position") or 0), link.get("updated_at"),
-             _dump(link)))
+            (
+                link["id"],
+                project_id,
+                str(link.get("task_id") or ""),
+                str(link.get("url") or ""),
+                str(link.get("provider") or ""),
+                str(
+                    link.get("display_title") or link.get("custom_title") or link.get("title") or link.get("url") or ""
+                ),
+                _dump(link.get("labels") or []),
+                str(link.get("status") or "unknown"),
+                link.get("fetched_at"),
+                _dump(error) if error else None,
+                str(link.get("title") or ""),
+                str(link.get("description") or ""),
+                str(link.get("thumbnail_url") or ""),
+                str(link.get("preview_type") or ""),
+                int(link.get("position") or 0),
+                link.get("updated_at"),
+                _dump(link),
+            ),
+        )
 
     # --- reads ------------------------------------------------------------------------
 
     def tasks(self, project_id: str) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM tasks WHERE project_id = ? ORDER BY position, id",
-                               (project_id,)).fetchall()
+        return self.db.execute(
+            "SELECT * FROM tasks WHERE project_id = ? ORDER BY position, id", (project_id,)
+        ).fetchall()
 
     def links_of(self, task_id: str) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM links WHERE task_id = ? ORDER BY position, id",
-                               (task_id,)).fetchall()
+        return self.db.execute("SELECT * FROM links WHERE task_id = ? ORDER BY position, id", (task_id,)).fetchall()
 
     def project_links(self, project_id: str) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM links WHERE project_id = ? ORDER BY task_id, position, id",
-                               (project_id,)).fetchall()
+        return self.db.execute(
+            "SELECT * FROM links WHERE project_id = ? ORDER BY task_id, position, id", (project_id,)
+        ).fetchall()
 
     def find_task(self, key: str, project_id: str | None = None) -> sqlite3.Row:
         """A task by id, or by a unique prefix of its id (as `show` prints them)."""
-        exact = self.db.execute("SELECT * FROM tasks WHERE id = ? AND (? IS NULL OR project_id = ?)",
-                                (key, project_id, project_id)).fetchone()
+        exact = self.db.execute(
+            "SELECT * FROM tasks WHERE id = ? AND (? IS NULL OR project_id = ?)", (key, project_id, project_id)
+        ).fetchone()
         if exact is not None:
             return exact  # type: ignore[no-any-return]
         pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.db.execute(
             "SELECT * FROM tasks WHERE id LIKE ? ESCAPE '\\' AND (? IS NULL OR project_id = ?) LIMIT 2",
-            (pattern, project_id, project_id)).fetchall()
+            (pattern, project_id, project_id),
+        ).fetchall()
         if len(rows) == 1 and key:
             return rows[0]  # type: ignore[no-any-return]
         if rows and key:
             raise StoreError(f"More than one task id starts with {key!r}; give more of it.")
-        raise StoreError(f"No task {key!r} in the local copy {self.path} "
-                         "(it may have been removed, or not synced yet).")
+        raise StoreError(
+            f"No task {key!r} in the local copy {self.path} (it may have been removed, or not synced yet)."
+        )
 
     def snapshot(self, project_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """({task id: JSON}, {link id: JSON}) exactly as the server last sent each row."""
-        tasks = {r["id"]: json.loads(r["data"]) for r in
-                 self.db.execute("SELECT id, data FROM tasks WHERE project_id = ?", (project_id,))}
-        links = {r["id"]: json.loads(r["data"]) for r in
-                 self.db.execute("SELECT id, data FROM links WHERE project_id = ?", (project_id,))}
+        tasks = {
+            r["id"]: json.loads(r["data"])
+            for r in self.db.execute("SELECT id, data FROM tasks WHERE project_id = ?", (project_id,))
+        }
+        links = {
+            r["id"]: json.loads(r["data"])
+            for r in self.db.execute("SELECT id, data FROM links WHERE project_id = ?", (project_id,))
+        }
         return tasks, links

@@ -30,6 +30,7 @@ class SyncResult:
 
 def check_page(page: Any, since: int) -> dict[str, Any]:
     """The page, if it is the shape SPEC §9 promises for this `since`; else BadResponse."""
+
     def bad(why: str) -> BadResponse:
         return BadResponse(f"The server's sync answer is not valid: {why}.")
 
@@ -53,7 +54,8 @@ def check_page(page: Any, since: int) -> dict[str, Any]:
             raise bad(f"`{group}` is missing")
         updated, deleted = section.get("updated"), section.get("deleted")
         if not isinstance(updated, list) or not all(
-                isinstance(row, dict) and isinstance(row.get("id"), str) for row in updated):
+            isinstance(row, dict) and isinstance(row.get("id"), str) for row in updated
+        ):
             raise bad(f"`{group}.updated` is not a list of objects with ids")
         if not isinstance(deleted, list) or not all(isinstance(i, str) for i in deleted):
             raise bad(f"`{group}.deleted` is not a list of ids")
@@ -62,8 +64,16 @@ def check_page(page: Any, since: int) -> dict[str, Any]:
     return page
 
 
-def sync_project(store: Store, project_id: str, server: str, fetch: FetchPage, *,
-                 limit: int = 500, full: bool = False, max_pages: int | None = None) -> SyncResult:
+def sync_project(
+    store: Store,
+    project_id: str,
+    server: str,
+    fetch: FetchPage,
+    *,
+    limit: int = 500,
+    full: bool = False,
+    max_pages: int | None = None,
+) -> SyncResult:
     """Brings the local copy of `project_id` up to date, page by page, from its stored cursor.
 
     Each page is applied with its cursor in one local transaction: stopping at any point (the

@@ -42,16 +42,23 @@ def base_config(tmp_path: Any) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """scrypt takes ~0.1 s a hash; tests are about behaviour, not the hash's cost."""
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+    monkeypatch.setattr(
+        auth_services, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
 
 
 @pytest.fixture(scope="session")
 def _postgres_schema() -> Iterator[None]:
     """On PostgreSQL the schema is made once; each test then truncates."""
     if TEST_DATABASE_URL:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL, "TESTING": True,
-                          "SECRET_KEY": "x", "INTEGRATION_ENCRYPTION_KEY": TEST_KEY})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+                "TESTING": True,
+                "SECRET_KEY": "x",
+                "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
+            }
+        )
         with app.app_context():
             db.drop_all()
             with db.engine.begin() as conn:
@@ -95,15 +102,16 @@ def client(app: Flask) -> FlaskClient:
 
 # --- factories -------------------------------------------------------------------------
 
+
 class Factory:
     def __init__(self) -> None:
         self.count = 0
 
-    def user(self, email: str | None = None, name: str | None = None,
-             password: str = PASSWORD) -> User:
+    def user(self, email: str | None = None, name: str | None = None, password: str = PASSWORD) -> User:
         self.count += 1
-        return auth_services.create_user(email or f"user{self.count}@example.com",
-                                         name or f"User {self.count}", password)
+        return auth_services.create_user(
+            email or f"user{self.count}@example.com", name or f"User {self.count}", password
+        )
 
     def project(self, owner: User, name: str = "Apollo", **members: str) -> str:
         from ppm.projects import services
@@ -111,8 +119,7 @@ class Factory:
         access = services.create_project(owner, {"name": name})
         return access.project.id
 
-    def member(self, owner: User, project_id: str, role: str = "member",
-               user: User | None = None) -> User:
+    def member(self, owner: User, project_id: str, role: str = "member", user: User | None = None) -> User:
         from ppm.projects import services
 
         user = user or self.user()
@@ -149,8 +156,9 @@ class SessionClient:
         page = self.client.get("/login")
         token = CSRF_META.search(page.get_data(as_text=True))
         assert token
-        response = self.client.post("/login", data={
-            "email": self.user.email, "password": password, "csrf_token": token.group(1)})
+        response = self.client.post(
+            "/login", data={"email": self.user.email, "password": password, "csrf_token": token.group(1)}
+        )
         assert response.status_code == 303, response.get_data(as_text=True)
         self.refresh_csrf()
         return self
@@ -206,6 +214,7 @@ def client_for(app: Flask, user: User) -> TokenClient:
 
 
 # --- query counting -------------------------------------------------------------------
+
 
 class QueryCounter:
     def __init__(self) -> None:

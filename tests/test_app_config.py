@@ -16,8 +16,13 @@ from tests.conftest import SessionClient
 def test_production_refuses_to_start_without_keys(monkeypatch: Any, tmp_path: Path) -> None:
     monkeypatch.setenv("PPM_ENV", "production")
     with pytest.raises(ConfigurationError) as error:
-        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-                    "SECRET_KEY": None, "INTEGRATION_ENCRYPTION_KEY": None})
+        create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+                "SECRET_KEY": None,
+                "INTEGRATION_ENCRYPTION_KEY": None,
+            }
+        )
     message = str(error.value)
     assert "SECRET_KEY" in message and "INTEGRATION_ENCRYPTION_KEY" in message
 
@@ -25,14 +30,20 @@ def test_production_refuses_to_start_without_keys(monkeypatch: Any, tmp_path: Pa
 def test_production_refuses_without_encryption_key_only(monkeypatch: Any, tmp_path: Path) -> None:
     monkeypatch.setenv("PPM_ENV", "production")
     with pytest.raises(ConfigurationError, match="INTEGRATION_ENCRYPTION_KEY"):
-        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-                    "SECRET_KEY": "set", "INTEGRATION_ENCRYPTION_KEY": None})
+        create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+                "SECRET_KEY": "set",
+                "INTEGRATION_ENCRYPTION_KEY": None,
+            }
+        )
 
 
 def test_production_with_keys_sets_secure_cookies(monkeypatch: Any, tmp_path: Path) -> None:
     monkeypatch.setenv("PPM_ENV", "production")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-                      "SECRET_KEY": "s", "INTEGRATION_ENCRYPTION_KEY": "k"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": "s", "INTEGRATION_ENCRYPTION_KEY": "k"}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -47,9 +58,14 @@ def test_development_generates_secrets_once_with_mode_0600(monkeypatch: Any, tmp
     monkeypatch.delenv("INTEGRATION_ENCRYPTION_KEY", raising=False)
 
     def build() -> Flask:
-        return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-                           "INSTANCE_PATH": str(tmp_path / "instance"),
-                           "SECRET_KEY": None, "INTEGRATION_ENCRYPTION_KEY": None})
+        return create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+                "INSTANCE_PATH": str(tmp_path / "instance"),
+                "SECRET_KEY": None,
+                "INTEGRATION_ENCRYPTION_KEY": None,
+            }
+        )
 
     first = build()
     second = build()
@@ -62,17 +78,27 @@ def test_development_generates_secrets_once_with_mode_0600(monkeypatch: Any, tmp
 
 def test_default_database_is_sqlite_in_instance_folder(monkeypatch: Any, tmp_path: Path) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": None, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "SECRET_KEY": "s",
-                      "INTEGRATION_ENCRYPTION_KEY": "k"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": None,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "s",
+            "INTEGRATION_ENCRYPTION_KEY": "k",
+        }
+    )
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/instance/ppm.sqlite3"
 
 
 def test_host_lists_accept_comma_separated_strings(tmp_path: Path) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": "s",
-                      "INTEGRATION_ENCRYPTION_KEY": "k",
-                      "INTEGRATION_ALLOWED_HOSTS": "GitLab.Example.org, ghe.example.com",
-                      "EGRESS_ALLOWLISTED_HOSTS": ["Internal.Example."]})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            "SECRET_KEY": "s",
+            "INTEGRATION_ENCRYPTION_KEY": "k",
+            "INTEGRATION_ALLOWED_HOSTS": "GitLab.Example.org, ghe.example.com",
+            "EGRESS_ALLOWLISTED_HOSTS": ["Internal.Example."],
+        }
+    )
     assert app.config["INTEGRATION_ALLOWED_HOSTS"] == ["gitlab.example.org", "ghe.example.com"]
     assert app.config["EGRESS_ALLOWLISTED_HOSTS"] == ["internal.example"]
 
@@ -90,8 +116,13 @@ def test_security_headers_on_every_response(client: Any, path: str) -> None:
 
 def test_pages_have_no_inline_script_or_style(session_client: SessionClient, make: Any) -> None:
     project_id = make.project(session_client.user)
-    for path in ["/projects/", f"/projects/{project_id}/schedule", f"/projects/{project_id}/members",
-                 f"/projects/{project_id}/integrations", "/me/settings/api-tokens"]:
+    for path in [
+        "/projects/",
+        f"/projects/{project_id}/schedule",
+        f"/projects/{project_id}/members",
+        f"/projects/{project_id}/integrations",
+        "/me/settings/api-tokens",
+    ]:
         html = session_client.get(path).get_data(as_text=True)
         assert "<script>" not in html and "<script " not in html.replace('<script src="', "")
         assert "style=" not in html and "<style" not in html

@@ -19,9 +19,15 @@ from tests.support.settings import TEST_DATABASE_URL
 
 def _fresh_app(tmp_path: Path) -> Any:
     uri = TEST_DATABASE_URL or f"sqlite:///{tmp_path}/migrations.sqlite3"
-    return create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "s", "TESTING": True,
-                       "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
-                       "INSTANCE_PATH": str(tmp_path / "instance")})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "SECRET_KEY": "s",
+            "TESTING": True,
+            "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
 
 
 def _empty_database() -> None:
@@ -38,8 +44,15 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None
         try:
             upgrade()
             tables = set(inspect(db.engine).get_table_names())
-            assert {"users", "api_tokens", "projects", "memberships", "tasks",
-                    "task_assignees", "credentials"} <= tables
+            assert {
+                "users",
+                "api_tokens",
+                "projects",
+                "memberships",
+                "tasks",
+                "task_assignees",
+                "credentials",
+            } <= tables
             with db.engine.connect() as conn:
                 context = MigrationContext.configure(conn, opts={"compare_type": True})
                 differences = compare_metadata(context, db.metadata)

@@ -18,10 +18,18 @@ LOGIN_LIMIT = 20
 def _app(tmp_path: Path, storage: str) -> Any:
     from ppm.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path}/r.db",
-                      "SECRET_KEY": "s", "INTEGRATION_ENCRYPTION_KEY": TEST_KEY, "TESTING": True,
-                      "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
-                      "WTF_CSRF_ENABLED": False, "INSTANCE_PATH": str(tmp_path / "i")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path}/r.db",
+            "SECRET_KEY": "s",
+            "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
+            "TESTING": True,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": storage,
+            "WTF_CSRF_ENABLED": False,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+        }
+    )
     with app.app_context():
         db.create_all()
     return app
@@ -49,36 +57,58 @@ def test_login_attempts_are_limited_with_retry_after(tmp_path: Path) -> None:
 def test_one_account_is_limited_whatever_the_address(tmp_path: Path) -> None:
     app = _app(tmp_path, "memory://")
     for n in range(10):
-        response = app.test_client().post("/login", data={"email": "Target@example.com", "password": f"p{n}"},
-                                          environ_base={"REMOTE_ADDR": f"203.0.113.{n}"})
+        response = app.test_client().post(
+            "/login",
+            data={"email": "Target@example.com", "password": f"p{n}"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+        )
         assert response.status_code == 422
-    blocked = app.test_client().post("/login", data={"email": "target@example.com", "password": "x"},
-                                     environ_base={"REMOTE_ADDR": "203.0.113.99"})
+    blocked = app.test_client().post(
+        "/login", data={"email": "target@example.com", "password": "x"}, environ_base={"REMOTE_ADDR": "203.0.113.99"}
+    )
     assert blocked.status_code == 429
-    other = app.test_client().post("/login", data={"email": "someone@example.com", "password": "x"},
-                                   environ_base={"REMOTE_ADDR": "203.0.113.99"})
+    other = app.test_client().post(
+        "/login", data={"email": "someone@example.com", "password": "x"}, environ_base={"REMOTE_ADDR": "203.0.113.99"}
+    )
     assert other.status_code == 422  # another account from the same address is not locked out
 
 
 def test_forwarded_addresses_count_only_behind_a_configured_proxy(tmp_path: Path) -> None:
     from ppm import create_app as build
 
-    app = build({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db", "SECRET_KEY": "s",
-                 "INTEGRATION_ENCRYPTION_KEY": TEST_KEY, "RATELIMIT_ENABLED": True, "PROXY_HOPS": 1,
-                 "WTF_CSRF_ENABLED": False, "INSTANCE_PATH": str(tmp_path / "i")})
+    app = build(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+            "SECRET_KEY": "s",
+            "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
+            "RATELIMIT_ENABLED": True,
+            "PROXY_HOPS": 1,
+            "WTF_CSRF_ENABLED": False,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+        }
+    )
     from ppm.extensions import db
 
     with app.app_context():
         db.create_all()
     for n in range(LOGIN_LIMIT):
-        response = app.test_client().post("/login", data={"email": f"a{n}@example.com", "password": "x"},
-                                          headers={"X-Forwarded-For": "198.51.100.1"})
+        response = app.test_client().post(
+            "/login", data={"email": f"a{n}@example.com", "password": "x"}, headers={"X-Forwarded-For": "198.51.100.1"}
+        )
         assert response.status_code == 422
-    assert app.test_client().post("/login", data={"email": "b@example.com", "password": "x"},
-                                  headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 429
+    assert (
+        app.test_client()
+        .post("/login", data={"email": "b@example.com", "password": "x"}, headers={"X-Forwarded-For": "198.51.100.1"})
+        .status_code
+        == 429
+    )
     # Another client behind the same proxy keeps its own budget.
-    assert app.test_client().post("/login", data={"email": "c@example.com", "password": "x"},
-                                  headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 422
+    assert (
+        app.test_client()
+        .post("/login", data={"email": "c@example.com", "password": "x"}, headers={"X-Forwarded-For": "198.51.100.2"})
+        .status_code
+        == 422
+    )
 
 
 @pytest.mark.redis

@@ -19,5 +19,6 @@ class ApiTokenForm(FlaskForm):
     class Meta:
         csrf = False
 
-    name = StringField("Token name (optional)", validators=[
-        Length(max=100, message="Enter a name of at most 100 characters.")])
+    name = StringField(
+        "Token name (optional)", validators=[Length(max=100, message="Enter a name of at most 100 characters.")]
+    )

@@ -114,8 +114,7 @@ def _guard_api() -> Any:
     if not current_user.is_authenticated:
         if _bearer_token(request) is not None:
             return json_error(401, "not_authenticated", "The API token is not valid or was revoked.")
-        return json_error(401, "not_authenticated",
-                          "Log in, or send an API token as 'Authorization: Bearer <token>'.")
+        return json_error(401, "not_authenticated", "Log in, or send an API token as 'Authorization: Bearer <token>'.")
     if authenticated_by_token():
         return None  # a bearer token cannot be forged by another site: no CSRF needed
     return _check_csrf()

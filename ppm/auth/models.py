@@ -40,9 +40,7 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "api_tokens"
 
     id: Mapped[str] = id_column()
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     # SHA-256 of the token: a database leak does not leak usable tokens.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)

@@ -71,8 +71,7 @@ def create_api_token(user: User, name: str = "") -> tuple[ApiToken, str]:
         errors.add("name", "Enter a name of at most 100 characters.")
     errors.raise_if_any()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(token),
-                   prefix=token[: len(TOKEN_PREFIX) + 4])
+    row = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(token), prefix=token[: len(TOKEN_PREFIX) + 4])
     db.session.add(row)
     db.session.commit()
     return row, token
@@ -84,8 +83,10 @@ def list_api_tokens(user: User) -> list[ApiToken]:
 
 
 def revoke_api_token(user: User, token_id: str) -> None:
-    row = None if "\x00" in token_id else db.session.scalar(
-        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    row = (
+        None
+        if "\x00" in token_id
+        else db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     )
     if row is None:
         raise NotFound("This token does not exist or was already revoked.")

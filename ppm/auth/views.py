@@ -24,16 +24,25 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("projects.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target or not target.isprintable():
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()
+    ):
         return url_for("projects.index")
     return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])  # per client address
-@limiter.limit("10 per minute", methods=["POST"], key_func=lambda: "login:" + services.normalize_email(
-    request.form.get("email", "")))  # per account, whatever the address
+@limiter.limit(
+    "10 per minute",
+    methods=["POST"],
+    key_func=lambda: "login:" + services.normalize_email(request.form.get("email", "")),
+)  # per account, whatever the address
 def login() -> Any:
     form = LoginForm()
     next_url = request.values.get("next", "")
@@ -48,8 +57,7 @@ def login() -> Any:
                 login_user(user)
                 return redirect(_safe_next(next_url), 303)
             error = LOGIN_FAILED
-        return render_template("auth/login.html", form=form, next_url=next_url,
-                               login_error=error), 422
+        return render_template("auth/login.html", form=form, next_url=next_url, login_error=error), 422
     return render_template("auth/login.html", form=form, next_url=next_url, login_error=None)
 
 
@@ -62,12 +70,24 @@ def logout() -> Any:
     return redirect(url_for("auth.login"), 303)
 
 
-def _tokens_page(form: ApiTokenForm, new_token: str | None = None, status: int = 200,
-                 message: str | None = None, focus_heading: bool = False,
-                 confirm_id: str | None = None) -> Any:
-    response = page_or_fragment("auth/api_tokens.html", "auth/_api_tokens.html", status,
-                                form=form, tokens=services.list_api_tokens(current_user),
-                                new_token=new_token, focus_heading=focus_heading, confirm_id=confirm_id)
+def _tokens_page(
+    form: ApiTokenForm,
+    new_token: str | None = None,
+    status: int = 200,
+    message: str | None = None,
+    focus_heading: bool = False,
+    confirm_id: str | None = None,
+) -> Any:
+    response = page_or_fragment(
+        "auth/api_tokens.html",
+        "auth/_api_tokens.html",
+        status,
+        form=form,
+        tokens=services.list_api_tokens(current_user),
+        new_token=new_token,
+        focus_heading=focus_heading,
+        confirm_id=confirm_id,
+    )
     return announce(response, message) if message and status < 400 else response
 
 
@@ -86,8 +106,11 @@ def create_api_token() -> Any:
     except ValidationError as error:
         form.name.errors = list(error.fields.get("name", [error.detail]))
         return _tokens_page(form, status=422)
-    return _tokens_page(ApiTokenForm(formdata=None), new_token=token,
-                        message=f"Token “{row.name}” created. Copy it now: it will not be shown again.")
+    return _tokens_page(
+        ApiTokenForm(formdata=None),
+        new_token=token,
+        message=f"Token “{row.name}” created. Copy it now: it will not be shown again.",
+    )
 
 
 @bp.get("/me/settings/api-tokens/<token_id>/revoke")
@@ -104,5 +127,4 @@ def revoke_api_token(token_id: str) -> Any:
         pass  # already gone: the list below shows the truth
     if not is_htmx():
         return redirect(url_for("auth.api_tokens"), 303)
-    return _tokens_page(ApiTokenForm(formdata=None), message="Token revoked.",
-                        focus_heading=True)
+    return _tokens_page(ApiTokenForm(formdata=None), message="Token revoked.", focus_heading=True)

@@ -21,9 +21,11 @@ bp = Blueprint("integrations_api", __name__, url_prefix="/api/v1/me/credentials"
 @bp.before_request
 def session_only() -> Any:
     if authenticated_by_token():
-        return json_error(403, "session_required",
-                          "Connected accounts can only be managed from a logged-in browser session, "
-                          "not with an API token.")
+        return json_error(
+            403,
+            "session_required",
+            "Connected accounts can only be managed from a logged-in browser session, not with an API token.",
+        )
     return None
 
 

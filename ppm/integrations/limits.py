@@ -14,7 +14,6 @@ def _user_key() -> str:
     return f"user:{current_user.id}"  # the user, not the session: logging in again resets nothing
 
 
-credential_write_limit = limiter.shared_limit(
-    CREDENTIAL_WRITES, scope="credential-writes", key_func=_user_key)
+credential_write_limit = limiter.shared_limit(CREDENTIAL_WRITES, scope="credential-writes", key_func=_user_key)
 
 link_refresh_limit = limiter.shared_limit(LINK_REFRESHES, scope="link-refresh", key_func=_user_key)

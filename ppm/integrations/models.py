@@ -17,9 +17,7 @@ class Credential(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (UniqueConstraint("user_id", "provider"),)
 
     id: Mapped[str] = id_column()
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     provider: Mapped[str] = mapped_column(String(32), nullable=False)
     ciphertext: Mapped[str] = mapped_column(Text, nullable=False)
     base_url: Mapped[str] = mapped_column(String(2048), default="", nullable=False)

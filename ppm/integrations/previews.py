@@ -39,13 +39,32 @@ THUMBNAIL_URL_MAX = 2048
 PRIVATE_DETAIL = "Private file — open to view"
 
 _EXTENSIONS = {
-    "doc": "document", "docx": "document", "odt": "document", "rtf": "document", "txt": "document",
-    "md": "document", "pages": "document",
-    "xls": "spreadsheet", "xlsx": "spreadsheet", "ods": "spreadsheet", "csv": "spreadsheet",
+    "doc": "document",
+    "docx": "document",
+    "odt": "document",
+    "rtf": "document",
+    "txt": "document",
+    "md": "document",
+    "pages": "document",
+    "xls": "spreadsheet",
+    "xlsx": "spreadsheet",
+    "ods": "spreadsheet",
+    "csv": "spreadsheet",
     "numbers": "spreadsheet",
-    "ppt": "presentation", "pptx": "presentation", "odp": "presentation", "key": "presentation",
-    "png": "image", "jpg": "image", "jpeg": "image", "gif": "image", "webp": "image", "svg": "image",
-    "heic": "image", "bmp": "image", "tif": "image", "tiff": "image",
+    "ppt": "presentation",
+    "pptx": "presentation",
+    "odp": "presentation",
+    "key": "presentation",
+    "png": "image",
+    "jpg": "image",
+    "jpeg": "image",
+    "gif": "image",
+    "webp": "image",
+    "svg": "image",
+    "heic": "image",
+    "bmp": "image",
+    "tif": "image",
+    "tiff": "image",
     "pdf": "pdf",
 }
 
@@ -103,11 +122,13 @@ def preview_type_for_url(url: str) -> str:
         path = urlsplit(url).path.lower()
     except ValueError:
         return "file"
-    if "/folders/" in path or "/folder/" in path or path.endswith("/folder") or \
-            path.startswith(("/sh/", "/scl/fo/")):
+    if "/folders/" in path or "/folder/" in path or path.endswith("/folder") or path.startswith(("/sh/", "/scl/fo/")):
         return "folder"
-    for marker, kind in (("/document/", "document"), ("/spreadsheets/", "spreadsheet"),
-                         ("/presentation/", "presentation")):
+    for marker, kind in (
+        ("/document/", "document"),
+        ("/spreadsheets/", "spreadsheet"),
+        ("/presentation/", "presentation"),
+    ):
         if marker in path:
             return kind
     name = path.rstrip("/").rsplit("/", 1)[-1]
@@ -151,14 +172,20 @@ def fetch_preview(url: str) -> Preview:
     """Fetch the public share page anonymously and read its card, or raise RefreshFailed."""
     label = _host_label(url)
     # Only what a browser without cookies would send: no Authorization, no Cookie.
-    response = refresh_fetch(label, url, {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"},
-                             timeout=FETCH_TIMEOUT_SECONDS, max_bytes=MAX_PAGE_BYTES)
+    response = refresh_fetch(
+        label,
+        url,
+        {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"},
+        timeout=FETCH_TIMEOUT_SECONDS,
+        max_bytes=MAX_PAGE_BYTES,
+    )
     log.info("preview fetch of %s answered %s", url, response.status)
     return preview_from_response(url, response.status, response.headers, response.body, label=label)
 
 
-def preview_from_response(url: str, status: int, headers: Mapping[str, str], body: bytes,
-                          *, label: str = "The file host") -> Preview:
+def preview_from_response(
+    url: str, status: int, headers: Mapping[str, str], body: bytes, *, label: str = "The file host"
+) -> Preview:
     """The card for one answer (no I/O). Private answers raise RefreshFailed("file_not_public")."""
     if 300 <= status < 400 or status in (401, 403, 404):
         raise RefreshFailed("file_not_public", PRIVATE_DETAIL)  # the body is never looked at
@@ -172,8 +199,9 @@ def preview_from_response(url: str, status: int, headers: Mapping[str, str], bod
     media, _ = _media_type(content_type)
     kind = preview_type_for(url, content_type)
     url_says_image = preview_type_for_url(url) == "image"
-    if media.startswith("image/") or (url_says_image and media in ("", "application/octet-stream",
-                                                                    "binary/octet-stream")):
+    if media.startswith("image/") or (
+        url_says_image and media in ("", "application/octet-stream", "binary/octet-stream")
+    ):
         # A direct image link is its own thumbnail (when it is https).
         return Preview(thumbnail_url=clean_thumbnail_url(url, url), preview_type=kind)
     if not _is_markup(media):
@@ -194,8 +222,13 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 def _is_markup(media: str) -> bool:
     # No Content-Type at all: sniffing a page is safe (we only read metadata out of it).
-    return media == "" or media.startswith("text/") or "html" in media or media.endswith("+xml") \
+    return (
+        media == ""
+        or media.startswith("text/")
+        or "html" in media
+        or media.endswith("+xml")
         or media == "application/xml"
+    )
 
 
 def _host_label(url: str) -> str:
@@ -210,20 +243,69 @@ def _host_label(url: str) -> str:
 # --- decoding -----------------------------------------------------------------------------
 
 # Python codecs for the encodings browsers support (WHATWG Encoding), by codecs.lookup name.
-_WEB_CODECS = frozenset({
-    "utf-8", "utf-16-le", "utf-16-be", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255",
-    "cp1256", "cp1257", "cp1258", "cp866", "cp874", "tis-620", "koi8-r", "koi8-u", "mac-roman",
-    "mac-cyrillic", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
-    "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16",
-    "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932",
-    "euc_kr", "cp949",
-})
+_WEB_CODECS = frozenset(
+    {
+        "utf-8",
+        "utf-16-le",
+        "utf-16-be",
+        "cp1252",
+        "cp1250",
+        "cp1251",
+        "cp1253",
+        "cp1254",
+        "cp1255",
+        "cp1256",
+        "cp1257",
+        "cp1258",
+        "cp866",
+        "cp874",
+        "tis-620",
+        "koi8-r",
+        "koi8-u",
+        "mac-roman",
+        "mac-cyrillic",
+        "iso8859-2",
+        "iso8859-3",
+        "iso8859-4",
+        "iso8859-5",
+        "iso8859-6",
+        "iso8859-7",
+        "iso8859-8",
+        "iso8859-10",
+        "iso8859-13",
+        "iso8859-14",
+        "iso8859-15",
+        "iso8859-16",
+        "gbk",
+        "gb2312",
+        "gb18030",
+        "big5",
+        "big5hkscs",
+        "euc_jp",
+        "iso2022_jp",
+        "shift_jis",
+        "cp932",
+        "euc_kr",
+        "cp949",
+    }
+)
 # WHATWG maps these labels elsewhere than Python would (Latin-1 and ASCII mean windows-1252).
 _LABEL_ALIASES = {
-    "iso8859-1": "cp1252", "ascii": "cp1252", "latin-1": "cp1252", "x-user-defined": "cp1252",
-    "utf-16": "utf-16-le", "unicode": "utf-16-le", "ucs-2": "utf-16-le", "utf-16le": "utf-16-le",
-    "utf-16be": "utf-16-be", "windows-874": "cp874", "x-mac-cyrillic": "mac-cyrillic",
-    "x-sjis": "shift_jis", "iso-8859-8-i": "iso8859-8", "gb2312": "gbk", "x-gbk": "gbk",
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "latin-1": "cp1252",
+    "x-user-defined": "cp1252",
+    "utf-16": "utf-16-le",
+    "unicode": "utf-16-le",
+    "ucs-2": "utf-16-le",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
+    "windows-874": "cp874",
+    "x-mac-cyrillic": "mac-cyrillic",
+    "x-sjis": "shift_jis",
+    "iso-8859-8-i": "iso8859-8",
+    "gb2312": "gbk",
+    "x-gbk": "gbk",
 }
 _LABEL_RE = re.compile(r"[a-z0-9._:+-]{1,40}")
 _PRESCAN_BYTES = 8192
@@ -280,8 +362,8 @@ def _utf16_without_bom(body: bytes) -> str | None:
     pairs = len(sample) // 2
     if pairs < 4:
         return None
-    even_nuls = sample[0:pairs * 2:2].count(0)
-    odd_nuls = sample[1:pairs * 2:2].count(0)
+    even_nuls = sample[0 : pairs * 2 : 2].count(0)
+    odd_nuls = sample[1 : pairs * 2 : 2].count(0)
     if odd_nuls >= pairs * 0.7 and even_nuls <= pairs * 0.1:
         return "utf-16-le"
     if even_nuls >= pairs * 0.7 and odd_nuls <= pairs * 0.1:
@@ -314,8 +396,9 @@ def decode_body(body: bytes, http_charset: str = "") -> str:
 
 # Control characters (other than the whitespace ones, collapsed below), bidi overrides and
 # isolates, the BOM, lone surrogates and non-characters: never part of a title.
-_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff"
-                        "\ud800-\udfff]")
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
+)
 
 
 def clean_text(value: str | None, limit: int) -> str:
@@ -335,8 +418,10 @@ def clean_thumbnail_url(value: str | None, page_url: str) -> str:
     if not value:
         return ""
     try:
-        candidate = value.strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12"
-                                "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+        candidate = value.strip(
+            "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12"
+            "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+        )
         # As a browser's URL parser does: tabs and newlines vanish, backslashes are slashes.
         candidate = re.sub(r"[\t\n\r]", "", candidate).replace("\\", "/")
         if not candidate or _INVISIBLE.search(candidate) or any(ch.isspace() and ch != " " for ch in candidate):
@@ -365,10 +450,17 @@ _DESCRIPTION_KEYS = ("og:description", "twitter:description", "description")
 _IMAGE_KEYS = ("og:image:secure_url", "og:image", "og:image:url", "twitter:image", "twitter:image:src")
 
 # Sign-in endpoints of the four hosts (and the identity providers they send people to).
-_LOGIN_HOSTS = ("accounts.google.com", "login.microsoftonline.com", "login.live.com", "login.windows.net",
-                "account.box.com", "login.box.com")
-_LOGIN_PATH = re.compile(r"/(?:login|log-in|signin|sign-in|servicelogin|v\d/signin|oauth2?/authorize)(?:[/?#.]|$)",
-                         re.IGNORECASE)
+_LOGIN_HOSTS = (
+    "accounts.google.com",
+    "login.microsoftonline.com",
+    "login.live.com",
+    "login.windows.net",
+    "account.box.com",
+    "login.box.com",
+)
+_LOGIN_PATH = re.compile(
+    r"/(?:login|log-in|signin|sign-in|servicelogin|v\d/signin|oauth2?/authorize)(?:[/?#.]|$)", re.IGNORECASE
+)
 # Field names the four hosts' sign-in forms use for the account name.
 _LOGIN_FIELDS = frozenset({"identifier", "identifierid", "loginfmt", "login_email", "login", "passwd"})
 _SIGN_IN_WORDS = re.compile(r"\b(?:sign|log)[\s-]?in\b", re.IGNORECASE)
@@ -476,14 +568,15 @@ def _is_login_wall(tree: LexborHTMLParser, page_url: str, element_title: str) ->
             if _is_login_url(target.strip().strip("'\""), page_url):
                 return True
     for rel_node in tree.css("link"):
-        if (rel_node.attributes.get("rel") or "").strip().lower() == "canonical" and \
-                _is_login_url(rel_node.attributes.get("href"), page_url):
+        if (rel_node.attributes.get("rel") or "").strip().lower() == "canonical" and _is_login_url(
+            rel_node.attributes.get("href"), page_url
+        ):
             return True
     return _is_sign_in_title(element_title)
 
 
 def _is_sign_in_title(title: str) -> bool:
-    """"Sign in - Google Accounts", "Google Drive: Sign-in", "Box | Login", "Sign in to your
+    """ "Sign in - Google Accounts", "Google Drive: Sign-in", "Box | Login", "Sign in to your
     account": some part of the title, between separators, is only the words "sign in"/"log in"
     (or "sign in to" your account or a host). A file called "Login flow.pdf" is not one."""
     for part in _TITLE_SEPARATORS.split(title.strip()):
@@ -491,6 +584,6 @@ def _is_sign_in_title(title: str) -> bool:
         if not words:
             continue
         match = _SIGN_IN_WORDS.match(words)
-        if match and (match.end() == len(words) or _SIGN_IN_TO.match(words[match.end():])):
+        if match and (match.end() == len(words) or _SIGN_IN_TO.match(words[match.end() :])):
             return True
     return False

@@ -87,8 +87,9 @@ def connectable(provider_id: str) -> Provider:
 
 
 def _credential(user: User, provider_id: str) -> Credential | None:
-    return db.session.scalar(select(Credential).where(
-        Credential.user_id == user.id, Credential.provider == provider_id))
+    return db.session.scalar(
+        select(Credential).where(Credential.user_id == user.id, Credential.provider == provider_id)
+    )
 
 
 def _is_readable(credential: Credential) -> bool:
@@ -102,13 +103,11 @@ def _is_readable(credential: Credential) -> bool:
 def list_accounts(user: User, *, by_id: bool = True) -> list[Account]:
     """One account per connectable provider: ordered by id (the API), or in the registry's
     order (the page shows GitHub and GitLab before Generic)."""
-    rows = {c.provider: c for c in db.session.scalars(
-        select(Credential).where(Credential.user_id == user.id))}
+    rows = {c.provider: c for c in db.session.scalars(select(Credential).where(Credential.user_id == user.id))}
     providers = connectable_providers()
     if not by_id:
         providers = [p for p in TASK_LINK_PROVIDERS.values() if p.connectable]
-    return [Account(p, rows.get(p.id), _is_readable(rows[p.id]) if p.id in rows else True)
-            for p in providers]
+    return [Account(p, rows.get(p.id), _is_readable(rows[p.id]) if p.id in rows else True) for p in providers]
 
 
 def get_account(user: User, provider_id: str) -> Account:
@@ -131,8 +130,7 @@ def credential_for(user: User, provider_id: str, base_url: str) -> Credential | 
 
 
 def self_hosted_credentials(user: User) -> list[Credential]:
-    return list(db.session.scalars(select(Credential).where(
-        Credential.user_id == user.id, Credential.base_url != "")))
+    return list(db.session.scalars(select(Credential).where(Credential.user_id == user.id, Credential.base_url != "")))
 
 
 def mark_used(credential: Credential) -> None:
@@ -141,8 +139,9 @@ def mark_used(credential: Credential) -> None:
 
 
 def _touch(credential: Credential, **values: Any) -> None:
-    db.session.execute(update(Credential).where(Credential.id == credential.id)
-                       .values(updated_at=Credential.updated_at, **values))
+    db.session.execute(
+        update(Credential).where(Credential.id == credential.id).values(updated_at=Credential.updated_at, **values)
+    )
     for key, value in values.items():
         set_committed_value(credential, key, value)
 
@@ -249,7 +248,10 @@ def _allowed_base_url(provider: Provider, base_url: str, host: str) -> str:
         return base_url
     raise DomainError(
         f"{host} is not a {provider.label} host this ppm may contact. Ask your ppm operator to "
-        "add it to INTEGRATION_ALLOWED_HOSTS.", code="base_url_not_allowed", status=400)
+        "add it to INTEGRATION_ALLOWED_HOSTS.",
+        code="base_url_not_allowed",
+        status=400,
+    )
 
 
 def _recheck_stored(base_url: str) -> tuple[str, str]:
@@ -258,7 +260,9 @@ def _recheck_stored(base_url: str) -> tuple[str, str]:
     if cleaned is None:
         raise DomainError(
             "The saved host URL is no longer allowed by this ppm's settings. Enter the host URL again.",
-            code="base_url_not_allowed", status=400)
+            code="base_url_not_allowed",
+            status=400,
+        )
     return cleaned
 
 
@@ -313,14 +317,17 @@ def connect(user: User, provider_id: str, data: Any) -> Account:
         base_url = _allowed_base_url(provider, base_url, host)
     if token.startswith(provider.foreign_token_prefixes):
         other = "GitLab" if provider.id == "github" else "GitHub"
-        raise _refuse("wrong_provider_token",
-                      f"This looks like a {other} token, not a {provider.label} one. Paste it in the "
-                      f"{other} section instead; it was not sent anywhere.")
+        raise _refuse(
+            "wrong_provider_token",
+            f"This looks like a {other} token, not a {provider.label} one. Paste it in the "
+            f"{other} section instead; it was not sent anywhere.",
+        )
     if not expiry_given and existing and existing.expires_at and _aware(existing.expires_at) > utcnow():
         user_expiry = existing.expires_at  # left out on rotate: keep what we knew
     if user_expiry is not None and _aware(user_expiry) <= utcnow():
-        raise _refuse("token_expired", "That expiry date has passed: this token has expired. "
-                                       "Create a new one with the provider.")
+        raise _refuse(
+            "token_expired", "That expiry date has passed: this token has expired. Create a new one with the provider."
+        )
     account = _verify(provider, token, base_url)
     expires_at = account.expires_at or user_expiry
     if expires_at is not None and _aware(expires_at) <= utcnow():
@@ -338,12 +345,17 @@ def _verify(provider: Provider, token: str, base_url: str) -> VerifiedAccount:
         raise _refuse(failure.code, failure.detail) from None
 
 
-def _store(user: User, provider: Provider, token: str, base_url: str, account: VerifiedAccount,
-           expires_at: datetime | None) -> Account:
+def _store(
+    user: User, provider: Provider, token: str, base_url: str, account: VerifiedAccount, expires_at: datetime | None
+) -> Account:
     scopes = [str(scope)[:100] for scope in account.scopes[:100]] if account.scopes is not None else None
-    values = {"ciphertext": crypto.encrypt(token), "base_url": base_url,
-              "account_login": (account.login or "")[:255] or None, "scopes": scopes,
-              "expires_at": expires_at}
+    values = {
+        "ciphertext": crypto.encrypt(token),
+        "base_url": base_url,
+        "account_login": (account.login or "")[:255] or None,
+        "scopes": scopes,
+        "expires_at": expires_at,
+    }
     credential = _credential(user, provider.id)
     if credential is None:
         credential = Credential(user_id=user.id, provider=provider.id, **values)

@@ -20,18 +20,31 @@ from ppm.integrations.limits import credential_write_limit
 bp = Blueprint("integrations", __name__, url_prefix="/me/settings/connected-accounts")
 
 
-def _render(provider_id: str, state: str, form: ConnectForm | None = None, status: int = 200,
-            message: str | None = None, error: str | None = None, focus: str = "") -> Any:
+def _render(
+    provider_id: str,
+    state: str,
+    form: ConnectForm | None = None,
+    status: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+    focus: str = "",
+) -> Any:
     """The section alone for htmx, else the whole page with that section in `state`."""
     account = services.get_account(current_user, provider_id)
-    section = {"account": account, "state": state, "form": form or ConnectForm(formdata=None),
-               "error": error, "focus": focus}
+    section = {
+        "account": account,
+        "state": state,
+        "form": form or ConnectForm(formdata=None),
+        "error": error,
+        "focus": focus,
+    }
     if wants_fragment():
         body = render_template("integrations/_account.html", **section)
     else:
         accounts = services.list_accounts(current_user, by_id=False)
-        body = render_template("integrations/connected_accounts.html", accounts=accounts,
-                               active=provider_id, section=section)
+        body = render_template(
+            "integrations/connected_accounts.html", accounts=accounts, active=provider_id, section=section
+        )
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return announce(response, message) if message else response
@@ -46,8 +59,7 @@ def _done(provider_id: str, message: str, focus: str) -> Any:
 @bp.get("")
 def page() -> Any:
     accounts = services.list_accounts(current_user, by_id=False)
-    return render_template("integrations/connected_accounts.html", accounts=accounts, active=None,
-                           section=None)
+    return render_template("integrations/connected_accounts.html", accounts=accounts, active=None, section=None)
 
 
 @bp.get("/<provider_id>")

@@ -12,8 +12,7 @@ from ppm.integrations.limits import link_refresh_limit
 from ppm.links import services
 from ppm.links.serializers import link_json
 
-bp = Blueprint("links_api", __name__,
-               url_prefix="/api/v1/projects/<project_id>/tasks/<task_id>/links")
+bp = Blueprint("links_api", __name__, url_prefix="/api/v1/projects/<project_id>/tasks/<task_id>/links")
 
 
 @bp.get("/")

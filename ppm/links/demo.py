@@ -21,16 +21,30 @@ from ppm.projects.services import next_sync_number
 DEMO_LINKS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "Stakeholder interviews": [
         ("https://wiki.example.org/research/interviews", {}),
-        ("https://docs.google.com/document/d/1demoInterviewNotes/edit",
-         {"title": "Interview notes", "description": "Notes from twelve stakeholder interviews.",
-          "preview_type": "document", "hours": 5}),
+        (
+            "https://docs.google.com/document/d/1demoInterviewNotes/edit",
+            {
+                "title": "Interview notes",
+                "description": "Notes from twelve stakeholder interviews.",
+                "preview_type": "document",
+                "hours": 5,
+            },
+        ),
     ],
     "Analytics review": [
-        ("https://github.com/acme/website/issues/42",
-         {"status": "open", "title": "Dashboard shows stale numbers", "hours": 2}),
-        ("https://docs.google.com/spreadsheets/d/1demoTraffic/edit",
-         {"title": "Traffic 2026", "description": "Weekly visits by page.", "preview_type": "spreadsheet",
-          "hours": 30}),
+        (
+            "https://github.com/acme/website/issues/42",
+            {"status": "open", "title": "Dashboard shows stale numbers", "hours": 2},
+        ),
+        (
+            "https://docs.google.com/spreadsheets/d/1demoTraffic/edit",
+            {
+                "title": "Traffic 2026",
+                "description": "Weekly visits by page.",
+                "preview_type": "spreadsheet",
+                "hours": 30,
+            },
+        ),
     ],
     "Design system": [
         ("https://github.com/acme/website/pull/101", {"status": "merged", "title": "Add design tokens", "hours": 26}),
@@ -39,24 +53,36 @@ DEMO_LINKS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("https://github.com/acme/website/pull/118", {"status": "draft", "title": "Typography scale", "hours": 1}),
     ],
     "Component library": [
-        ("https://github.com/acme/website/pull/120",
-         {"status": "open", "title": "Button and link components", "hours": 3}),
-        ("https://github.com/acme/website/commit/9f2c1e7",
-         {"title": "Fix focus ring on buttons", "hours": 3}),
+        (
+            "https://github.com/acme/website/pull/120",
+            {"status": "open", "title": "Button and link components", "hours": 3},
+        ),
+        ("https://github.com/acme/website/commit/9f2c1e7", {"title": "Fix focus ring on buttons", "hours": 3}),
     ],
     "Content migration": [
-        ("https://gitlab.com/acme/content/-/merge_requests/7",
-         {"status": "closed", "title": "Migrate blog posts", "hours": 50,
-          "error": ("provider_unreachable", "GitLab is having trouble (503).")}),
-        ("https://www.dropbox.com/scl/fo/demoassets/brand",
-         {"title": "Brand assets", "description": "Logos and photography.", "preview_type": "folder",
-          "hours": 8}),
+        (
+            "https://gitlab.com/acme/content/-/merge_requests/7",
+            {
+                "status": "closed",
+                "title": "Migrate blog posts",
+                "hours": 50,
+                "error": ("provider_unreachable", "GitLab is having trouble (503)."),
+            },
+        ),
+        (
+            "https://www.dropbox.com/scl/fo/demoassets/brand",
+            {"title": "Brand assets", "description": "Logos and photography.", "preview_type": "folder", "hours": 8},
+        ),
     ],
     "Accessibility audit": [
-        ("https://gitlab.com/acme/content/-/issues/12",
-         {"status": "open", "title": "Contrast of footer links", "hours": 4}),
-        ("https://app.box.com/s/demo-audit-report.pdf",
-         {"preview_type": "pdf", "error": ("file_not_public", "Private file — open to view")}),
+        (
+            "https://gitlab.com/acme/content/-/issues/12",
+            {"status": "open", "title": "Contrast of footer links", "hours": 4},
+        ),
+        (
+            "https://app.box.com/s/demo-audit-report.pdf",
+            {"preview_type": "pdf", "error": ("file_not_public", "Private file — open to view")},
+        ),
     ],
 }
 
@@ -89,9 +115,11 @@ def _cache(link: TaskLink, cached: dict[str, Any], now: Any) -> None:
 
 def add_bulk_links(project: Project, per_task: int) -> int:
     """`per_task` links on every non-summary task, in mixed statuses, inserted in bulk."""
-    tasks = db.session.scalars(select(Task).where(
-        Task.project_id == project.id, Task.is_summary.is_(False), Task.deleted_at.is_(None)
-    ).order_by(Task.sync_number)).all()
+    tasks = db.session.scalars(
+        select(Task)
+        .where(Task.project_id == project.id, Task.is_summary.is_(False), Task.deleted_at.is_(None))
+        .order_by(Task.sync_number)
+    ).all()
     number = project.sync_counter
     now = utcnow()
     rows: list[dict[str, Any]] = []
@@ -100,12 +128,30 @@ def add_bulk_links(project: Project, per_task: int) -> int:
             number += 1
             url = f"https://github.com/acme/app/pull/{index * per_task + k + 1}"
             status = PRECEDENCE[(index + k) % len(PRECEDENCE)]
-            rows.append({"id": new_id(), "project_id": project.id, "task_id": task.id, "url": url,
-                         "url_key": services.url_key(url), "provider": "github", "base_url": "",
-                         "title": f"Change {index}.{k}", "custom_title": "", "labels": [],
-                         "status": status, "fetched_at": now if status != "unknown" else None,
-                         "refresh_error": None, "description": "", "thumbnail_url": "", "preview_type": "",
-                         "position": k, "created_at": now, "updated_at": now, "sync_number": number})
+            rows.append(
+                {
+                    "id": new_id(),
+                    "project_id": project.id,
+                    "task_id": task.id,
+                    "url": url,
+                    "url_key": services.url_key(url),
+                    "provider": "github",
+                    "base_url": "",
+                    "title": f"Change {index}.{k}",
+                    "custom_title": "",
+                    "labels": [],
+                    "status": status,
+                    "fetched_at": now if status != "unknown" else None,
+                    "refresh_error": None,
+                    "description": "",
+                    "thumbnail_url": "",
+                    "preview_type": "",
+                    "position": k,
+                    "created_at": now,
+                    "updated_at": now,
+                    "sync_number": number,
+                }
+            )
     if rows:
         db.session.execute(TaskLink.__table__.insert(), rows)
     project.sync_counter = number

@@ -18,17 +18,16 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "task_links"
     __table_args__ = (
         # The same normalized URL at most once on a task's live links (removed ones don't count).
-        Index("uq_task_links_task_url_live", "task_id", "url_key", unique=True,
-              sqlite_where=LIVE, postgresql_where=LIVE),
+        Index(
+            "uq_task_links_task_url_live", "task_id", "url_key", unique=True, sqlite_where=LIVE, postgresql_where=LIVE
+        ),
         Index("ix_task_links_project_sync", "project_id", "sync_number"),
         Index("ix_task_links_task_position", "task_id", "position"),
     )
 
     id: Mapped[str] = id_column()
     # Denormalised from the task: the sync delta and roll-ups filter links by project directly.
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
-    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=False)
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False)
     url: Mapped[str] = mapped_column(String(2048), nullable=False)
     url_key: Mapped[str] = mapped_column(String(2048), nullable=False)
@@ -45,9 +44,7 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     thumbnail_url: Mapped[str] = mapped_column(String(2048), default="", nullable=False)
     preview_type: Mapped[str] = mapped_column(String(16), default="", nullable=False)
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    created_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -14,8 +14,9 @@ from ppm.projects import services as projects
 from ppm.projects.models import Role
 
 
-def section_context(project_id: str, task_id: str, form: LinkForm | None = None,
-                    focus: str = "", access: projects.Access | None = None) -> dict[str, Any]:
+def section_context(
+    project_id: str, task_id: str, form: LinkForm | None = None, focus: str = "", access: projects.Access | None = None
+) -> dict[str, Any]:
     """Everything the section template needs. The drawer passes the access it already checked
     for this task, which saves loading the project and the task again."""
     if access is None:
@@ -24,8 +25,11 @@ def section_context(project_id: str, task_id: str, form: LinkForm | None = None,
     else:
         links = services.live_links(task_id)
     return {
-        "links": links, "project_id": project_id, "task_id": task_id,
-        "form": form or LinkForm(formdata=None), "focus": focus,
+        "links": links,
+        "project_id": project_id,
+        "task_id": task_id,
+        "form": form or LinkForm(formdata=None),
+        "focus": focus,
         "can_edit": access.can(Role.member) and not access.project.archived,
         "can_refresh": not access.project.archived,
         "providers": TASK_LINK_PROVIDERS,

@@ -167,13 +167,15 @@ def resolve(user: User, url: str) -> Route:
     best: tuple[int, Route] | None = None
     for credential in accounts.self_hosted_credentials(user):
         root = urlsplit(credential.base_url)
-        same_origin = (root.scheme, (root.hostname or "").lower(), root.port) == \
-            (parts.scheme.lower(), host, parts.port)
+        same_origin = (root.scheme, (root.hostname or "").lower(), root.port) == (
+            parts.scheme.lower(),
+            host,
+            parts.port,
+        )
         base_path = root.path.rstrip("/")
         if not same_origin or not (parts.path == base_path or parts.path.startswith(base_path + "/")):
             continue
-        route = Route(TASK_LINK_PROVIDERS[credential.provider], credential.base_url,
-                      parts.path[len(base_path):])
+        route = Route(TASK_LINK_PROVIDERS[credential.provider], credential.base_url, parts.path[len(base_path) :])
         if best is None or len(base_path) > best[0]:
             best = (len(base_path), route)
     return best[1] if best else Route(TASK_LINK_PROVIDERS["generic"], "", parts.path)
@@ -193,24 +195,30 @@ def detect(user: User, raw: str) -> tuple[Provider, bool] | None:
 # --- reads ----------------------------------------------------------------------------
 
 
-def _task(actor: User, project_id: str, task_id: str, need: Role, write: bool = False,
-          lock: bool = False) -> Task:
+def _task(actor: User, project_id: str, task_id: str, need: Role, write: bool = False, lock: bool = False) -> Task:
     """A live task of a project the actor may read (or write). `lock` takes the project's sync
     lock first, as every writer does, so a concurrent task removal cannot interleave."""
     access = projects.load_project(actor, project_id, need, write=write)
     if lock:
         projects.lock_sequence(access.project.id)
-    task = db.session.scalar(select(Task).where(
-        Task.id == projects.safe_id(task_id), Task.project_id == access.project.id, Task.deleted_at.is_(None)))
+    task = db.session.scalar(
+        select(Task).where(
+            Task.id == projects.safe_id(task_id), Task.project_id == access.project.id, Task.deleted_at.is_(None)
+        )
+    )
     if task is None:
         raise NotFound("Task not found.")
     return task
 
 
 def live_links(task_id: str) -> list[TaskLink]:
-    return list(db.session.scalars(select(TaskLink).where(
-        TaskLink.task_id == task_id, TaskLink.deleted_at.is_(None)
-    ).order_by(TaskLink.position, TaskLink.created_at, TaskLink.id)))
+    return list(
+        db.session.scalars(
+            select(TaskLink)
+            .where(TaskLink.task_id == task_id, TaskLink.deleted_at.is_(None))
+            .order_by(TaskLink.position, TaskLink.created_at, TaskLink.id)
+        )
+    )
 
 
 def list_links(actor: User, project_id: str, task_id: str) -> list[TaskLink]:
@@ -218,8 +226,11 @@ def list_links(actor: User, project_id: str, task_id: str) -> list[TaskLink]:
 
 
 def _link(task: Task, link_id: str) -> TaskLink:
-    link = db.session.scalar(select(TaskLink).where(
-        TaskLink.id == projects.safe_id(link_id), TaskLink.task_id == task.id, TaskLink.deleted_at.is_(None)))
+    link = db.session.scalar(
+        select(TaskLink).where(
+            TaskLink.id == projects.safe_id(link_id), TaskLink.task_id == task.id, TaskLink.deleted_at.is_(None)
+        )
+    )
     if link is None:
         raise NotFound("Link not found.")
     return link
@@ -253,12 +264,22 @@ def add_link(actor: User, project_id: str, task_id: str, data: Any) -> TaskLink:
         raise Conflict("This link is already on the task.", code="duplicate_link")
     route = resolve(actor, url)
     position = db.session.scalar(
-        select(func.coalesce(func.max(TaskLink.position) + 1, 0)).where(TaskLink.task_id == task.id))
-    link = TaskLink(project_id=task.project_id, task_id=task.id, url=url, url_key=key,
-                    provider=route.provider.id, base_url=route.base_url, custom_title=title or "",
-                    labels=labels or [], status="unknown", position=position or 0,
-                    created_by_id=actor.id,
-                    preview_type=previews.preview_type_for_url(url) if route.provider.is_file_host else "")
+        select(func.coalesce(func.max(TaskLink.position) + 1, 0)).where(TaskLink.task_id == task.id)
+    )
+    link = TaskLink(
+        project_id=task.project_id,
+        task_id=task.id,
+        url=url,
+        url_key=key,
+        provider=route.provider.id,
+        base_url=route.base_url,
+        custom_title=title or "",
+        labels=labels or [],
+        status="unknown",
+        position=position or 0,
+        created_by_id=actor.id,
+        preview_type=previews.preview_type_for_url(url) if route.provider.is_file_host else "",
+    )
     db.session.add(link)
     try:
         _stamp(link)
@@ -297,8 +318,9 @@ def remove_link(actor: User, project_id: str, task_id: str, link_id: str) -> Non
 def _remove_links_of_tasks(project_id: str, task_ids: list[str]) -> None:
     """Removing a task removes its links, each with a tombstone for the sync delta."""
     now = utcnow()
-    for link in db.session.scalars(select(TaskLink).where(
-            TaskLink.task_id.in_(task_ids), TaskLink.deleted_at.is_(None))):
+    for link in db.session.scalars(
+        select(TaskLink).where(TaskLink.task_id.in_(task_ids), TaskLink.deleted_at.is_(None))
+    ):
         link.deleted_at = now
         _stamp(link)
 
@@ -312,7 +334,7 @@ projects.TASK_REMOVAL_HOOKS.append(_remove_links_of_tasks)
 def _path_below_root(link: TaskLink) -> str:
     """The link's path read relative to its host root (a GitLab relative root, say)."""
     path = urlsplit(link.url).path
-    return path[len(urlsplit(link.base_url).path.rstrip("/")):] if link.base_url else path
+    return path[len(urlsplit(link.base_url).path.rstrip("/")) :] if link.base_url else path
 
 
 def has_live_status(link: TaskLink) -> bool:
@@ -340,14 +362,15 @@ def refresh_link(actor: User, project_id: str, task_id: str, link_id: str) -> Ta
     if credential is None:
         raise CredentialRequired(
             f"Connect {provider.label} to see the status of this link.",
-            extra={"provider": provider.id,
-                   "connect_url": f"/me/settings/connected-accounts#{provider.id}"})
+            extra={"provider": provider.id, "connect_url": f"/me/settings/connected-accounts#{provider.id}"},
+        )
     try:
         token = accounts.read_token(credential)
         result = provider.fetch_status(token, link.base_url, _path_below_root(link))
     except crypto.UnreadableSecret:
-        return _record_failure(link, "credential_unreadable",
-                               f"Your {provider.label} token can no longer be read. Connect it again.")
+        return _record_failure(
+            link, "credential_unreadable", f"Your {provider.label} token can no longer be read. Connect it again."
+        )
     except RefreshFailed as failure:
         return _record_failure(link, failure.code, failure.detail)
     accounts.mark_used(credential)
@@ -395,8 +418,11 @@ def _record_failure(link: TaskLink, code: str, detail: str) -> TaskLink:
 def summary_subquery(project_id: str) -> Any:
     """Per task: live link count and worst rank, aggregated before any join (GROUP BY task_id)."""
     return (
-        select(TaskLink.task_id.label("task_id"), func.count().label("link_count"),
-               func.min(rank_expression(TaskLink.status)).label("worst_rank"))
+        select(
+            TaskLink.task_id.label("task_id"),
+            func.count().label("link_count"),
+            func.min(rank_expression(TaskLink.status)).label("worst_rank"),
+        )
         .where(TaskLink.project_id == project_id, TaskLink.deleted_at.is_(None))
         .group_by(TaskLink.task_id)
         .subquery()

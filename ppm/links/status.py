@@ -14,8 +14,7 @@ RANK = {status: rank for rank, status in enumerate(PRECEDENCE)}
 
 def rank_expression(column: Any) -> ColumnElement[int]:
     """The same precedence inside SQL, so the roll-up is part of the listing query."""
-    return case({status: rank for status, rank in RANK.items()}, value=column,
-                else_=RANK["unknown"])
+    return case({status: rank for status, rank in RANK.items()}, value=column, else_=RANK["unknown"])
 
 
 def status_for_rank(rank: int | None) -> str | None:

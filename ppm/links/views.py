@@ -26,8 +26,15 @@ from ppm.projects.models import Role
 bp = Blueprint("links", __name__, url_prefix="/projects/<project_id>/tasks/<task_id>/links")
 
 
-def _section(project_id: str, task_id: str, status: int = 200, message: str = "",
-             form: LinkForm | None = None, focus: str = "", changed: bool = False) -> Any:
+def _section(
+    project_id: str,
+    task_id: str,
+    status: int = 200,
+    message: str = "",
+    form: LinkForm | None = None,
+    focus: str = "",
+    changed: bool = False,
+) -> Any:
     context = section_context(project_id, task_id, form, focus)  # checks membership first
     if not wants_fragment():
         if status < 400:
@@ -37,13 +44,27 @@ def _section(project_id: str, task_id: str, status: int = 200, message: str = ""
     return _finish(make_response(body, status), task_id, message, changed)
 
 
-def _row(project_id: str, task_id: str, link: TaskLink, state: str = "view", status: int = 200,
-         message: str = "", focus: str = "", form: LinkForm | None = None, notice: dict[str, Any] | None = None,
-         changed: bool = False) -> Any:
+def _row(
+    project_id: str,
+    task_id: str,
+    link: TaskLink,
+    state: str = "view",
+    status: int = 200,
+    message: str = "",
+    focus: str = "",
+    form: LinkForm | None = None,
+    notice: dict[str, Any] | None = None,
+    changed: bool = False,
+) -> Any:
     context = section_context(project_id, task_id)  # checks membership first
-    row = {"link": link, "state": state, "focus": focus, "notice": notice,
-           "form": form or LinkForm(formdata=None),
-           **{k: v for k, v in context.items() if k not in ("form", "focus", "links")}}
+    row = {
+        "link": link,
+        "state": state,
+        "focus": focus,
+        "notice": notice,
+        "form": form or LinkForm(formdata=None),
+        **{k: v for k, v in context.items() if k not in ("form", "focus", "links")},
+    }
     if not wants_fragment():
         if state == "view" and status < 400:
             return _back_to_drawer(project_id, task_id)
@@ -86,8 +107,11 @@ def detect(project_id: str, task_id: str) -> Any:
 @bp.post("")
 def add(project_id: str, task_id: str) -> Any:
     form = LinkForm()
-    data = {"url": form.url.data or "", "custom_title": form.custom_title.data or "",
-            "labels": split_labels(form.labels.data)}
+    data = {
+        "url": form.url.data or "",
+        "custom_title": form.custom_title.data or "",
+        "labels": split_labels(form.labels.data),
+    }
     try:
         link = services.add_link(current_user, project_id, task_id, data)
     except ValidationError as error:
@@ -99,8 +123,9 @@ def add(project_id: str, task_id: str) -> Any:
         form.url.errors = [error.detail]
         return _section(project_id, task_id, 422, form=form)
     label = TASK_LINK_PROVIDERS[link.provider].label
-    return _section(project_id, task_id, message=f"Link added: {link.display_title} ({label}).",
-                    focus="add", changed=True)
+    return _section(
+        project_id, task_id, message=f"Link added: {link.display_title} ({label}).", focus="add", changed=True
+    )
 
 
 def _errors_onto(form: LinkForm, fields: dict[str, list[str]]) -> None:
@@ -134,8 +159,7 @@ def edit(project_id: str, task_id: str, link_id: str) -> Any:
         _errors_onto(form, error.fields)
         link = services.get_link(current_user, project_id, task_id, link_id)
         return _row(project_id, task_id, link, state="edit", status=422, form=form)
-    return _row(project_id, task_id, link, focus="edit", message=f"Link saved: {link.display_title}.",
-                changed=True)
+    return _row(project_id, task_id, link, focus="edit", message=f"Link saved: {link.display_title}.", changed=True)
 
 
 @bp.get("/<link_id>/remove")
@@ -160,8 +184,7 @@ def refresh(project_id: str, task_id: str, link_id: str) -> Any:
         link = services.refresh_link(current_user, project_id, task_id, link_id)
     except services.CredentialRequired as needed:
         link = services.get_link(current_user, project_id, task_id, link_id)
-        return _row(project_id, task_id, link, focus="refresh", notice=needed.to_dict(),
-                    message=needed.detail)
+        return _row(project_id, task_id, link, focus="refresh", notice=needed.to_dict(), message=needed.detail)
     provider = TASK_LINK_PROVIDERS.get(link.provider)
     if link.refresh_error:
         message = f"Couldn't refresh: {link.refresh_error['detail']}"

@@ -62,12 +62,8 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[str] = id_column()
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
-    )
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     created_at: Mapped[datetime] = created_column()
 
@@ -96,12 +92,8 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[str] = id_column()
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
-    )
-    parent_id: Mapped[str | None] = mapped_column(
-        ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True
-    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=False)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -115,5 +107,4 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 
-    assignees: Mapped[list[User]] = relationship(secondary=task_assignees, lazy="selectin",
-                                                 order_by=User.name)
+    assignees: Mapped[list[User]] = relationship(secondary=task_assignees, lazy="selectin", order_by=User.name)

@@ -48,8 +48,7 @@ def safe_id(value: object) -> str:
     return "" if "\x00" in text else text
 
 
-def load_project(actor: User, project_id: str, need: Role = Role.viewer,
-                 *, write: bool = False) -> Access:
+def load_project(actor: User, project_id: str, need: Role = Role.viewer, *, write: bool = False) -> Access:
     """Non-members get 404 (existence is not revealed); weak roles 403; archived writes 403."""
     row = db.session.execute(
         select(Project, Membership.role)
@@ -89,15 +88,15 @@ def lock_sequence(project_id: str) -> None:
     project row first and they queue instead of deadlocking. Reads after it see the latest
     commits. (PostgreSQL; SQLite has one writer at a time and renders no FOR UPDATE.)"""
     with db.session.no_autoflush:
-        db.session.execute(select(Project.id).where(Project.id == project_id)
-                           .with_for_update(key_share=True))
+        db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
 
 
 # --- input helpers --------------------------------------------------------------------
 
 
-def _text(data: Mapping[str, Any], key: str, errors: ValidationCollector, *, label: str,
-          max_len: int, required: bool) -> str | None:
+def _text(
+    data: Mapping[str, Any], key: str, errors: ValidationCollector, *, label: str, max_len: int, required: bool
+) -> str | None:
     if key not in data:
         if required:
             errors.add(key, f"Enter a {label}.")
@@ -120,8 +119,7 @@ def _text(data: Mapping[str, Any], key: str, errors: ValidationCollector, *, lab
     return value
 
 
-def _date(data: Mapping[str, Any], key: str, errors: ValidationCollector,
-          label: str) -> date | None:
+def _date(data: Mapping[str, Any], key: str, errors: ValidationCollector, label: str) -> date | None:
     value = data.get(key)
     if not isinstance(value, str):
         errors.add(key, f"Enter the {label} as a date like 2026-03-31.")
@@ -232,11 +230,14 @@ def _role_from(data: Mapping[str, Any], errors: ValidationCollector) -> Role | N
 
 
 def _owner_count(project_id: str) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Membership).where(
-            Membership.project_id == project_id, Membership.role == Role.owner.name
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.project_id == project_id, Membership.role == Role.owner.name)
         )
-    ) or 0
+        or 0
+    )
 
 
 def _check_owner_change(access: Access, *roles: Role) -> None:
@@ -257,8 +258,9 @@ def add_member(actor: User, project_id: str, data: Any) -> Membership:
     errors.raise_if_any()
     assert user is not None and role is not None
     _check_owner_change(access, role)
-    exists = db.session.scalar(select(Membership).where(
-        Membership.project_id == access.project.id, Membership.user_id == user.id))
+    exists = db.session.scalar(
+        select(Membership).where(Membership.project_id == access.project.id, Membership.user_id == user.id)
+    )
     if exists:
         raise Conflict(f"{user.email} is already a member of this project.", code="already_member")
     membership = Membership(project_id=access.project.id, user_id=user.id, role=role.name)
@@ -268,8 +270,9 @@ def add_member(actor: User, project_id: str, data: Any) -> Membership:
 
 
 def _membership(project_id: str, user_id: str) -> Membership:
-    membership = db.session.scalar(select(Membership).where(
-        Membership.project_id == project_id, Membership.user_id == safe_id(user_id)))
+    membership = db.session.scalar(
+        select(Membership).where(Membership.project_id == project_id, Membership.user_id == safe_id(user_id))
+    )
     if membership is None:
         raise NotFound("This person is not a member of the project.")
     return membership
@@ -285,8 +288,7 @@ def change_member_role(actor: User, project_id: str, user_id: str, data: Any) ->
     membership = _membership(access.project.id, user_id)
     _check_owner_change(access, role, membership.rank)
     if membership.rank == Role.owner and role != Role.owner and _owner_count(access.project.id) <= 1:
-        raise Conflict("A project needs at least one owner. Make someone else owner first.",
-                       code="last_owner")
+        raise Conflict("A project needs at least one owner. Make someone else owner first.", code="last_owner")
     membership.role = role.name
     db.session.commit()
     return membership
@@ -294,14 +296,12 @@ def change_member_role(actor: User, project_id: str, user_id: str, data: Any) ->
 
 def remove_member(actor: User, project_id: str, user_id: str) -> None:
     leaving_self = str(user_id) == actor.id
-    access = load_project(actor, project_id, Role.viewer if leaving_self else Role.admin,
-                          write=True)
+    access = load_project(actor, project_id, Role.viewer if leaving_self else Role.admin, write=True)
     membership = _membership(access.project.id, user_id)
     if not leaving_self:
         _check_owner_change(access, membership.rank)
     if membership.rank == Role.owner and _owner_count(access.project.id) <= 1:
-        raise Conflict("A project needs at least one owner. Make someone else owner first.",
-                       code="last_owner")
+        raise Conflict("A project needs at least one owner. Make someone else owner first.", code="last_owner")
     db.session.delete(membership)
     db.session.commit()
 
@@ -365,21 +365,26 @@ def get_task(actor: User, project_id: str, task_id: str) -> Task:
 
 
 def _live_task(project_id: str, task_id: str) -> Task:
-    task = db.session.scalar(select(Task).where(
-        Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None)))
+    task = db.session.scalar(
+        select(Task).where(Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None))
+    )
     if task is None:
         raise NotFound("Task not found.")
     return task
 
 
 def _children(task_id: str) -> list[Task]:
-    return list(db.session.scalars(select(Task).where(
-        Task.parent_id == task_id, Task.deleted_at.is_(None)).order_by(Task.position, Task.id)))
+    return list(
+        db.session.scalars(
+            select(Task).where(Task.parent_id == task_id, Task.deleted_at.is_(None)).order_by(Task.position, Task.id)
+        )
+    )
 
 
 def _descendant_ids(project_id: str, task_id: str) -> set[str]:
-    rows = db.session.execute(select(Task.id, Task.parent_id).where(
-        Task.project_id == project_id, Task.deleted_at.is_(None))).all()
+    rows = db.session.execute(
+        select(Task.id, Task.parent_id).where(Task.project_id == project_id, Task.deleted_at.is_(None))
+    ).all()
     kids: dict[str | None, list[str]] = {}
     for tid, parent in rows:
         kids.setdefault(parent, []).append(tid)
@@ -398,8 +403,9 @@ def _stamp(task: Task) -> None:
     task.updated_at = utcnow()
 
 
-def _parent_from(data: Mapping[str, Any], project_id: str, errors: ValidationCollector,
-                 task: Task | None) -> tuple[bool, Task | None]:
+def _parent_from(
+    data: Mapping[str, Any], project_id: str, errors: ValidationCollector, task: Task | None
+) -> tuple[bool, Task | None]:
     """Returns (given, parent)."""
     if "parent_id" not in data:
         return False, None
@@ -409,13 +415,13 @@ def _parent_from(data: Mapping[str, Any], project_id: str, errors: ValidationCol
     if not isinstance(value, str):
         errors.add("parent_id", "The parent must be a task id.")
         return True, None
-    parent = db.session.scalar(select(Task).where(
-        Task.id == safe_id(value), Task.project_id == project_id, Task.deleted_at.is_(None)))
+    parent = db.session.scalar(
+        select(Task).where(Task.id == safe_id(value), Task.project_id == project_id, Task.deleted_at.is_(None))
+    )
     if parent is None:
         errors.add("parent_id", "There is no such task in this project to be the parent.")
         return True, None
-    if task is not None and (parent.id == task.id
-                             or parent.id in _descendant_ids(project_id, task.id)):
+    if task is not None and (parent.id == task.id or parent.id in _descendant_ids(project_id, task.id)):
         errors.add("parent_id", "A task cannot be placed under itself or its own subtasks.")
         return True, None
     if parent.is_milestone:
@@ -424,8 +430,7 @@ def _parent_from(data: Mapping[str, Any], project_id: str, errors: ValidationCol
     return True, parent
 
 
-def _assignees_from(data: Mapping[str, Any], project_id: str,
-                    errors: ValidationCollector) -> list[User] | None:
+def _assignees_from(data: Mapping[str, Any], project_id: str, errors: ValidationCollector) -> list[User] | None:
     if "assignee_ids" not in data:
         return None
     value = data["assignee_ids"]
@@ -433,9 +438,13 @@ def _assignees_from(data: Mapping[str, Any], project_id: str,
         errors.add("assignee_ids", "Assignees must be a list of user ids.")
         return None
     wanted = list(dict.fromkeys(safe_id(v) for v in value))
-    users = list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.project_id == project_id, User.id.in_(wanted))))
+    users = list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.project_id == project_id, User.id.in_(wanted))
+        )
+    )
     if len(users) != len(wanted):
         errors.add("assignee_ids", "Every assignee must be a member of this project.")
         return None
@@ -465,10 +474,17 @@ def _place(task: Task, position: int | None) -> None:
 
 
 def _siblings(task: Task) -> list[Task]:
-    return list(db.session.scalars(select(Task).where(
-        Task.project_id == task.project_id,
-        Task.parent_id.is_(None) if task.parent_id is None else Task.parent_id == task.parent_id,
-        Task.deleted_at.is_(None)).order_by(Task.position, Task.created_at, Task.id)))
+    return list(
+        db.session.scalars(
+            select(Task)
+            .where(
+                Task.project_id == task.project_id,
+                Task.parent_id.is_(None) if task.parent_id is None else Task.parent_id == task.parent_id,
+                Task.deleted_at.is_(None),
+            )
+            .order_by(Task.position, Task.created_at, Task.id)
+        )
+    )
 
 
 def _roll_up(task_id: str | None) -> None:
@@ -488,8 +504,7 @@ def _roll_up(task_id: str | None) -> None:
         task_id = parent.parent_id
 
 
-def _validate_dates(errors: ValidationCollector, start: date | None, finish: date | None,
-                    milestone: bool) -> None:
+def _validate_dates(errors: ValidationCollector, start: date | None, finish: date | None, milestone: bool) -> None:
     if start is None or finish is None:
         return
     if finish < start:
@@ -505,14 +520,11 @@ def create_task(actor: User, project_id: str, data: Any) -> Task:
     data = require_mapping(data)
     errors = ValidationCollector()
     name = _text(data, "name", errors, label="task name", max_len=NAME_MAX, required=True)
-    description = _text(data, "description", errors, label="description",
-                        max_len=DESCRIPTION_MAX, required=False) or ""
+    description = _text(data, "description", errors, label="description", max_len=DESCRIPTION_MAX, required=False) or ""
     milestone = _bool(data, "is_milestone", errors) or False
     # Absent, null or "" means "choose for me"; anything else must be a real date.
-    start = (_date(data, "start_date", errors, "start date")
-             if data.get("start_date") not in (None, "") else None)
-    finish = (_date(data, "finish_date", errors, "finish date")
-              if data.get("finish_date") not in (None, "") else None)
+    start = _date(data, "start_date", errors, "start date") if data.get("start_date") not in (None, "") else None
+    finish = _date(data, "finish_date", errors, "finish date") if data.get("finish_date") not in (None, "") else None
     if start is None and not errors.has("start_date"):
         # A milestone given only its finish date sits on that day.
         start = finish if finish and (milestone or finish < utc_today()) else utc_today()
@@ -524,9 +536,17 @@ def create_task(actor: User, project_id: str, data: Any) -> Task:
     position = _position_from(data, errors)
     errors.raise_if_any()
     assert name is not None and start is not None and finish is not None
-    task = Task(project_id=pid, parent_id=parent.id if parent else None, name=name,
-                description=description, start_date=start, finish_date=finish,
-                is_milestone=milestone, assignees=assignees or [], position=0)
+    task = Task(
+        project_id=pid,
+        parent_id=parent.id if parent else None,
+        name=name,
+        description=description,
+        start_date=start,
+        finish_date=finish,
+        is_milestone=milestone,
+        assignees=assignees or [],
+        position=0,
+    )
     db.session.add(task)
     db.session.flush()
     _place(task, position)
@@ -546,16 +566,17 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
     name = _text(data, "name", errors, label="task name", max_len=NAME_MAX, required=False)
     if "name" in data and name == "" and not errors.has("name"):
         errors.add("name", "Enter a task name.")
-    description = _text(data, "description", errors, label="description",
-                        max_len=DESCRIPTION_MAX, required=False)
+    description = _text(data, "description", errors, label="description", max_len=DESCRIPTION_MAX, required=False)
     milestone = _bool(data, "is_milestone", errors)
     start = _date(data, "start_date", errors, "start date") if "start_date" in data else None
     finish = _date(data, "finish_date", errors, "finish date") if "finish_date" in data else None
     if task.is_summary and (start or finish) and (start, finish) != (None, None):
         changed = (start and start != task.start_date) or (finish and finish != task.finish_date)
         if changed:
-            errors.add("start_date" if start else "finish_date",
-                       "A summary task's dates come from its subtasks; change those instead.")
+            errors.add(
+                "start_date" if start else "finish_date",
+                "A summary task's dates come from its subtasks; change those instead.",
+            )
     if task.is_summary and milestone:
         errors.add("is_milestone", "A task with subtasks cannot be a milestone.")
     new_start = start or task.start_date
@@ -597,10 +618,17 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
 
 
 def _renumber_after_leaving(project_id: str, parent_id: str | None) -> None:
-    siblings = list(db.session.scalars(select(Task).where(
-        Task.project_id == project_id,
-        Task.parent_id.is_(None) if parent_id is None else Task.parent_id == parent_id,
-        Task.deleted_at.is_(None)).order_by(Task.position, Task.created_at, Task.id)))
+    siblings = list(
+        db.session.scalars(
+            select(Task)
+            .where(
+                Task.project_id == project_id,
+                Task.parent_id.is_(None) if parent_id is None else Task.parent_id == parent_id,
+                Task.deleted_at.is_(None),
+            )
+            .order_by(Task.position, Task.created_at, Task.id)
+        )
+    )
     for number, sibling in enumerate(siblings):
         if sibling.position != number:
             sibling.position = number

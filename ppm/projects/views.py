@@ -24,8 +24,9 @@ def index_redirect() -> Any:
 
 @bp.get("/projects/")
 def index() -> Any:
-    return render_template("projects/index.html", projects=services.list_projects(current_user),
-                           form=ProjectForm(formdata=None))
+    return render_template(
+        "projects/index.html", projects=services.list_projects(current_user), form=ProjectForm(formdata=None)
+    )
 
 
 @bp.post("/projects/")
@@ -35,8 +36,7 @@ def create() -> Any:
         access = services.create_project(current_user, {"name": form.name.data or ""})
     except ValidationError as error:
         apply_errors(form, error)
-        return render_template("projects/index.html", form=form,
-                               projects=services.list_projects(current_user)), 422
+        return render_template("projects/index.html", form=form, projects=services.list_projects(current_user)), 422
     return redirect_htmx_aware(url_for("schedule.schedule", project_id=access.project.id))
 
 
@@ -58,17 +58,32 @@ def unarchive(project_id: str) -> Any:
     return redirect_htmx_aware(url_for("projects.members", project_id=project_id))
 
 
-def _members_response(project_id: str, form: MemberForm, status: int = 200,
-                      message: str | None = None, error: str | None = None, focus: str = "",
-                      confirm_id: str | None = None) -> Any:
+def _members_response(
+    project_id: str,
+    form: MemberForm,
+    status: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+    focus: str = "",
+    confirm_id: str | None = None,
+) -> Any:
     """The members section; `focus` names the control the person needs next (htmx convention 7)
     and `confirm_id` shows that member's row as the inline remove confirm."""
     access = services.load_project(current_user, project_id)
     response = page_or_fragment(
-        "projects/members.html", "projects/_members.html", status, access=access,
-        members=services.list_members(current_user, project_id), form=form,
-        role_choices=ROLE_CHOICES, can_manage=access.can(Role.admin),
-        is_owner=access.can(Role.owner), error=error, focus=focus, confirm_id=confirm_id)
+        "projects/members.html",
+        "projects/_members.html",
+        status,
+        access=access,
+        members=services.list_members(current_user, project_id),
+        form=form,
+        role_choices=ROLE_CHOICES,
+        can_manage=access.can(Role.admin),
+        is_owner=access.can(Role.owner),
+        error=error,
+        focus=focus,
+        confirm_id=confirm_id,
+    )
     return announce(response, message) if message else response
 
 
@@ -88,8 +103,9 @@ def members(project_id: str) -> Any:
 def add_member(project_id: str) -> Any:
     form = MemberForm()
     try:
-        membership = services.add_member(current_user, project_id,
-                                         {"email": form.email.data or "", "role": form.role.data})
+        membership = services.add_member(
+            current_user, project_id, {"email": form.email.data or "", "role": form.role.data}
+        )
     except ValidationError as error:
         apply_errors(form, error)
         return _members_response(project_id, form, 422)
@@ -105,15 +121,14 @@ def add_member(project_id: str) -> Any:
 def change_role(project_id: str, user_id: str) -> Any:
     form = RoleForm()
     try:
-        membership = services.change_member_role(current_user, project_id, user_id,
-                                                 {"role": form.role.data})
+        membership = services.change_member_role(current_user, project_id, user_id, {"role": form.role.data})
     except DomainError as error:
         if error.status in (400, 409):
-            return _members_response(project_id, MemberForm(formdata=None), 422,
-                                     error=error.detail)
+            return _members_response(project_id, MemberForm(formdata=None), 422, error=error.detail)
         raise
-    return _members_done(project_id, f"{membership.user.name} is now {membership.role}.",
-                         focus=f"role-{membership.user_id}")
+    return _members_done(
+        project_id, f"{membership.user.name} is now {membership.role}.", focus=f"role-{membership.user_id}"
+    )
 
 
 @bp.get("/projects/<project_id>/members/<user_id>/remove")
@@ -129,8 +144,7 @@ def remove_member(project_id: str, user_id: str) -> Any:
         services.remove_member(current_user, project_id, user_id)
     except DomainError as error:
         if error.status == 409:
-            return _members_response(project_id, MemberForm(formdata=None), 422,
-                                     error=error.detail)
+            return _members_response(project_id, MemberForm(formdata=None), 422, error=error.detail)
         raise
     if leaving:
         return redirect_htmx_aware(url_for("projects.index"))

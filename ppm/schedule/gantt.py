@@ -32,7 +32,8 @@ class Zoom:
 
 
 ZOOMS: dict[str, Zoom] = {
-    zoom.key: zoom for zoom in (
+    zoom.key: zoom
+    for zoom in (
         Zoom("day", "Day", 24),
         Zoom("week", "Week", 10),
         Zoom("month", "Month", 4),
@@ -157,8 +158,13 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
         for month in _months(origin, end):
             start = max(month, origin)
             stop = min(_next_unit(month, "month"), end)
-            major.append(Tick(x(start), x(stop) - x(start), _fit(
-                x(stop) - x(start), f"{month:%B %Y}", f"{month:%b %Y}", f"{month:%b}")))
+            major.append(
+                Tick(
+                    x(start),
+                    x(stop) - x(start),
+                    _fit(x(stop) - x(start), f"{month:%B %Y}", f"{month:%b %Y}", f"{month:%b}"),
+                )
+            )
     else:
         unit = origin
         while unit < end:
@@ -185,22 +191,33 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
         if row.is_summary:
             right = max(right, left + 12)
             a, b, low = top + 8, top + 14, top + 20
-            path = (f"M{left} {a}H{right}V{low}L{right - 5} {b}H{left + 5}L{left} {low}Z")
+            path = f"M{left} {a}H{right}V{low}L{right - 5} {b}H{left + 5}L{left} {low}Z"
             shapes.append(Shape(row_id, "s", top, left, right - left, path))
         elif row.is_milestone:
             centre = left + px // 2 if px > 1 else left
-            path = (f"M{centre} {middle - 8}L{centre + 8} {middle}L{centre} {middle + 8}"
-                    f"L{centre - 8} {middle}Z")
+            path = f"M{centre} {middle - 8}L{centre + 8} {middle}L{centre} {middle + 8}L{centre - 8} {middle}Z"
             shapes.append(Shape(row_id, "m", top, centre - 8, 16, path))
         else:
             span = max(right - left, MIN_BAR)
             dot = (row.worst_status or "") if row.link_count and key in ("day", "week") else ""
-            shapes.append(Shape(row_id, "t", top + ROW_HEIGHT // 2 - half, left, span,
-                                dot_x=left + span + STATUS_ROOM // 2, dot=dot))
+            shapes.append(
+                Shape(
+                    row_id, "t", top + ROW_HEIGHT // 2 - half, left, span, dot_x=left + span + STATUS_ROOM // 2, dot=dot
+                )
+            )
     today_x = x(today) + px // 2 if origin <= today < end else None
     height = max(len(rows), 1) * ROW_HEIGHT
-    return Chart(zoom=zoom, origin=origin, end=end, width=width, height=height, major=major,
-                 minor=minor, grid_path="".join(f"M{g} 0V{height}" for g in grid),
-                 weekend_path="".join(f"M{w.x} 0h{w.width}V{height}h-{w.width}Z"
-                                      for w in weekends),
-                 today=today, today_x=today_x, shapes=shapes)
+    return Chart(
+        zoom=zoom,
+        origin=origin,
+        end=end,
+        width=width,
+        height=height,
+        major=major,
+        minor=minor,
+        grid_path="".join(f"M{g} 0V{height}" for g in grid),
+        weekend_path="".join(f"M{w.x} 0h{w.width}V{height}h-{w.width}Z" for w in weekends),
+        today=today,
+        today_x=today_x,
+        shapes=shapes,
+    )

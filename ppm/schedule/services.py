@@ -94,8 +94,7 @@ def initials(name: str) -> str:
 
 
 def person(user_id: str, name: str) -> Person:
-    return Person(id=user_id, name=name, initials=initials(name),
-                  tone=sum(map(ord, user_id)) % TONES)
+    return Person(id=user_id, name=name, initials=initials(name), tone=sum(map(ord, user_id)) % TONES)
 
 
 def _live(project_id: str) -> ColumnElement[bool]:
@@ -112,15 +111,33 @@ def load_schedule(actor: User, project_id: str) -> Schedule:
 def schedule_rows(project_id: str) -> list[Row]:
     links = link_services.summary_subquery(project_id)  # aggregated per task before the join
     rows = [
-        Row(id=r.id, parent_id=r.parent_id, name=r.name, start_date=r.start_date,
-            finish_date=r.finish_date, is_milestone=r.is_milestone, is_summary=r.is_summary,
-            link_count=r.link_count or 0, worst_status=status_for_rank(r.worst_rank))
+        Row(
+            id=r.id,
+            parent_id=r.parent_id,
+            name=r.name,
+            start_date=r.start_date,
+            finish_date=r.finish_date,
+            is_milestone=r.is_milestone,
+            is_summary=r.is_summary,
+            link_count=r.link_count or 0,
+            worst_status=status_for_rank(r.worst_rank),
+        )
         for r in db.session.execute(
-            select(Task.id, Task.parent_id, Task.name, Task.start_date, Task.finish_date,
-                   Task.is_milestone, Task.is_summary, links.c.link_count, links.c.worst_rank)
+            select(
+                Task.id,
+                Task.parent_id,
+                Task.name,
+                Task.start_date,
+                Task.finish_date,
+                Task.is_milestone,
+                Task.is_summary,
+                links.c.link_count,
+                links.c.worst_rank,
+            )
             .outerjoin(links, links.c.task_id == Task.id)
             .where(_live(project_id))
-            .order_by(Task.position, Task.created_at, Task.id))
+            .order_by(Task.position, Task.created_at, Task.id)
+        )
     ]
     ordered = project_services.wbs_order(rows)
     depths = project_services.task_depths(ordered)
@@ -134,7 +151,8 @@ def schedule_rows(project_id: str) -> list[Row]:
         .join(User, User.id == task_assignees.c.user_id)
         .join(Task, Task.id == task_assignees.c.task_id)
         .where(_live(project_id))
-        .order_by(User.name, User.id))
+        .order_by(User.name, User.id)
+    )
     for task_id, user_id, name in assigned:
         owner = index.get(task_id)
         if owner is not None:
@@ -149,12 +167,10 @@ def task_detail(access: Access, task_id: str) -> Detail:
     """One live task of a project the caller has loaded (`load_project` checked the role),
     with its assignees, its chain of parents and its number of subtasks: three queries."""
     project_id = access.project.id
-    task = db.session.scalar(select(Task).where(
-        _live(project_id), Task.id == project_services.safe_id(task_id)))
+    task = db.session.scalar(select(Task).where(_live(project_id), Task.id == project_services.safe_id(task_id)))
     if task is None:
         raise NotFound("Task not found.")
-    tree = db.session.execute(
-        select(Task.id, Task.parent_id, Task.name).where(_live(project_id))).all()
+    tree = db.session.execute(select(Task.id, Task.parent_id, Task.name).where(_live(project_id))).all()
     parents = {tid: (parent, name) for tid, parent, name in tree}
     chain: list[tuple[str, str]] = []
     current = task.parent_id

@@ -67,9 +67,11 @@ class ViewState:
     def read(cls, values: Mapping[str, str]) -> ViewState:
         view = values.get("view", "")
         zoom = values.get("zoom", "")
-        return cls(view=view if view in VIEWS else "list",
-                   zoom=zoom if zoom in gantt.ZOOMS else gantt.DEFAULT_ZOOM,
-                   task=(values.get("task") or "").strip()[:64] or None)
+        return cls(
+            view=view if view in VIEWS else "list",
+            zoom=zoom if zoom in gantt.ZOOMS else gantt.DEFAULT_ZOOM,
+            task=(values.get("task") or "").strip()[:64] or None,
+        )
 
     def query(self, **changes: Any) -> str:
         state = replace(self, **changes)
@@ -94,8 +96,23 @@ class RowView:
     _rows.html and _gantt.html print these with autoescape off: every attribute must be
     escaped (or be a constant) here."""
 
-    __slots__ = ("depth", "duration", "finish_iso", "finish_label", "id", "kind", "links", "links_text", "name",
-                 "people", "short_finish", "short_start", "start_iso", "start_label", "url")
+    __slots__ = (
+        "depth",
+        "duration",
+        "finish_iso",
+        "finish_label",
+        "id",
+        "kind",
+        "links",
+        "links_text",
+        "name",
+        "people",
+        "short_finish",
+        "short_start",
+        "start_iso",
+        "start_label",
+        "url",
+    )
 
     def __init__(self, row: Row, prefix: str, labels: DateLabels, people: PeopleViews) -> None:
         self.id = escape(row.id)
@@ -121,7 +138,8 @@ def link_indicator(row: Row) -> Markup:
     return Markup(  # noqa: S704 - every value is escaped or constant markup
         f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}" '
         f'title="{label}">{LINK_GLYPH}<span aria-hidden="true">{row.link_count}</span>'
-        f"{status_icon(row.worst_status)}</span>")
+        f"{status_icon(row.worst_status)}</span>"
+    )
 
 
 def link_summary_text(row: Row) -> Markup:
@@ -130,7 +148,8 @@ def link_summary_text(row: Row) -> Markup:
         return EMPTY_MARKUP
     noun = "external link" if row.link_count == 1 else "external links"
     return Markup('<span class="visually-hidden">, {}</span>').format(
-        f"{row.link_count} {noun}, worst status: {row.worst_status}")
+        f"{row.link_count} {noun}, worst status: {row.worst_status}"
+    )
 
 
 EMPTY_MARKUP = Markup("")
@@ -177,8 +196,7 @@ class DateLabels:
         found = self.cache.get(day)
         if found is None:
             short = f"{day.day} {day:%b}" if day.year == self.year else f"{day.day} {day:%b %Y}"
-            found = self.cache[day] = (escape(day.isoformat()), escape(long_date(day)),
-                                       escape(short))
+            found = self.cache[day] = (escape(day.isoformat()), escape(long_date(day)), escape(short))
         return found
 
     def duration(self, start: date, finish: date, milestone: bool) -> Markup:
@@ -231,14 +249,20 @@ def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
     kind = "s" if task.is_summary else "m" if task.is_milestone else "t"
     label = {"s": "Summary task", "m": "Milestone", "t": "Task"}[kind]
     return DrawerView(
-        id=task.id, name=task.name, kind=kind, kind_label=label,
-        start=long_date(task.start_date), finish=long_date(task.finish_date),
-        start_iso=task.start_date.isoformat(), finish_iso=task.finish_date.isoformat(),
+        id=task.id,
+        name=task.name,
+        kind=kind,
+        kind_label=label,
+        start=long_date(task.start_date),
+        finish=long_date(task.finish_date),
+        start_iso=task.start_date.isoformat(),
+        finish_iso=task.finish_date.isoformat(),
         duration=duration_label(task.start_date, task.finish_date, task.is_milestone),
         description=task.description,
         people=[person(u.id, u.name) for u in task.assignees],
         ancestors=[(base + state.query(task=tid), name) for tid, name in detail.ancestors],
-        child_count=detail.child_count)
+        child_count=detail.child_count,
+    )
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -253,8 +277,7 @@ def _can_edit(access: Access) -> bool:
 
 
 def _parent_options(rows: Iterable[Row]) -> list[tuple[str, str]]:
-    return [(row.id, "\u2003" * min(row.depth, MAX_INDENT) + row.name)
-            for row in rows if row.is_summary]
+    return [(row.id, "\u2003" * min(row.depth, MAX_INDENT) + row.name) for row in rows if row.is_summary]
 
 
 def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any]:
@@ -267,34 +290,49 @@ def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any
         body = ""
     elif state.view == "gantt":
         chart = gantt.build_chart(rows, state.zoom, utc_today())
-        body = render_template("schedule/_gantt.html", chart=chart, status_shapes=STATUS_SHAPES,
-                               status_icons=STATUS_ICONS, **context)
+        body = render_template(
+            "schedule/_gantt.html", chart=chart, status_shapes=STATUS_SHAPES, status_icons=STATUS_ICONS, **context
+        )
     else:
         rows_html = render_template("schedule/_rows.html", **context)
-        body = render_template("schedule/_list.html", rows_html=Markup(rows_html),  # noqa: S704
-                               **context)
-    return {"task_count": len(rows), "has_rows": bool(rows),
-            "view_body": Markup(body)}  # noqa: S704 - a template autoescaped it
+        body = render_template(
+            "schedule/_list.html",
+            rows_html=Markup(rows_html),  # noqa: S704
+            **context,
+        )
+    return {"task_count": len(rows), "has_rows": bool(rows), "view_body": Markup(body)}  # noqa: S704 - a template autoescaped it
 
 
-def _drawer_context(detail: Detail | None, base: str, state: ViewState, access: Access,
-                    edit_form: EditTaskForm | None = None,
-                    sub_form: AddTaskForm | None = None,
-                    message: str | None = None) -> dict[str, Any]:
+def _drawer_context(
+    detail: Detail | None,
+    base: str,
+    state: ViewState,
+    access: Access,
+    edit_form: EditTaskForm | None = None,
+    sub_form: AddTaskForm | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
     if detail is None:
         return {"drawer": None}
     task = detail.task
     if edit_form is None:
-        edit_form = EditTaskForm(formdata=None, name=task.name,
-                                 start_date=task.start_date.isoformat(),
-                                 finish_date=task.finish_date.isoformat(),
-                                 description=task.description)
+        edit_form = EditTaskForm(
+            formdata=None,
+            name=task.name,
+            start_date=task.start_date.isoformat(),
+            finish_date=task.finish_date.isoformat(),
+            description=task.description,
+        )
     if task.is_milestone:
         edit_form.start_date.label.text = "Date"
-    return {"drawer": drawer_view(detail, base, state), "edit_form": edit_form,
-            "links_section": section_context(task.project_id, task.id, access=access),
-            "sub_form": sub_form or AddTaskForm(formdata=None), "drawer_message": message,
-            "close_url": base + state.query(task=None)}
+    return {
+        "drawer": drawer_view(detail, base, state),
+        "edit_form": edit_form,
+        "links_section": section_context(task.project_id, task.id, access=access),
+        "sub_form": sub_form or AddTaskForm(formdata=None),
+        "drawer_message": message,
+        "close_url": base + state.query(task=None),
+    }
 
 
 def _finish(response: Response) -> Response:
@@ -303,17 +341,26 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def _page(project_id: str, state: ViewState, status: int = 200, *,
-          add_form: AddTaskForm | None = None, edit_form: EditTaskForm | None = None,
-          sub_form: AddTaskForm | None = None) -> Response:
+def _page(
+    project_id: str,
+    state: ViewState,
+    status: int = 200,
+    *,
+    add_form: AddTaskForm | None = None,
+    edit_form: EditTaskForm | None = None,
+    sub_form: AddTaskForm | None = None,
+) -> Response:
     schedule = load_schedule(current_user, project_id)
     base = _base(project_id)
     detail = task_detail(schedule.access, state.task) if state.task else None
     context = {
-        "access": schedule.access, "state": state, "base": base,
+        "access": schedule.access,
+        "state": state,
+        "base": base,
         "can_edit": _can_edit(schedule.access),
         "add_form": add_form or AddTaskForm(formdata=None),
-        "add_open": add_form is not None, "parent_options": _parent_options(schedule.rows),
+        "add_open": add_form is not None,
+        "parent_options": _parent_options(schedule.rows),
         **_view_context(schedule.rows, base, state),
         **_drawer_context(detail, base, state, schedule.access, edit_form, sub_form),
         "drawer_focus": "heading" if status == 200 else "",
@@ -325,10 +372,17 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
     schedule = load_schedule(current_user, project_id)
     base = _base(project_id)
     focus = request.headers.get("HX-Trigger", "")
-    response = make_response(render_template(
-        "schedule/_view.html", access=schedule.access, state=state, base=base,
-        can_edit=_can_edit(schedule.access), focus=focus,
-        **_view_context(schedule.rows, base, state)))
+    response = make_response(
+        render_template(
+            "schedule/_view.html",
+            access=schedule.access,
+            state=state,
+            base=base,
+            can_edit=_can_edit(schedule.access),
+            focus=focus,
+            **_view_context(schedule.rows, base, state),
+        )
+    )
     _finish(response)
     if focus.startswith(("view-", "zoom-")):
         if state.view == "gantt":
@@ -338,15 +392,27 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
     return response
 
 
-def _drawer_fragment(project_id: str, state: ViewState, status: int = 200, *,
-                     edit_form: EditTaskForm | None = None, sub_form: AddTaskForm | None = None,
-                     message: str | None = None, focus: str = "heading") -> Response:
+def _drawer_fragment(
+    project_id: str,
+    state: ViewState,
+    status: int = 200,
+    *,
+    edit_form: EditTaskForm | None = None,
+    sub_form: AddTaskForm | None = None,
+    message: str | None = None,
+    focus: str = "heading",
+) -> Response:
     access = project_services.load_project(current_user, project_id)
     base = _base(project_id)
     detail = task_detail(access, state.task) if state.task else None
-    context = {"access": access, "state": state, "base": base, "can_edit": _can_edit(access),
-               "drawer_focus": focus if status == 200 else "",
-               **_drawer_context(detail, base, state, access, edit_form, sub_form, message)}
+    context = {
+        "access": access,
+        "state": state,
+        "base": base,
+        "can_edit": _can_edit(access),
+        "drawer_focus": focus if status == 200 else "",
+        **_drawer_context(detail, base, state, access, edit_form, sub_form, message),
+    }
     html = render_template("schedule/_drawer.html", **context)
     html += render_template("schedule/_toolbar.html", oob=True, **context)
     # htmx sets the document title from a <title> in the response: it follows the drawer.
@@ -363,22 +429,40 @@ def _drawer_fragment(project_id: str, state: ViewState, status: int = 200, *,
     return response
 
 
-def _add_fragment(project_id: str, state: ViewState, form: AddTaskForm, status: int = 200,
-                  message: str | None = None, added: str | None = None,
-                  schedule: Schedule | None = None) -> Response:
+def _add_fragment(
+    project_id: str,
+    state: ViewState,
+    form: AddTaskForm,
+    status: int = 200,
+    message: str | None = None,
+    added: str | None = None,
+    schedule: Schedule | None = None,
+) -> Response:
     schedule = schedule or load_schedule(current_user, project_id)
     base = _base(project_id)
     html = render_template(
-        "schedule/_add_task.html", access=schedule.access, state=state, base=base,
-        can_edit=_can_edit(schedule.access), add_form=form, add_open=True,
-        parent_options=_parent_options(schedule.rows), add_message=message,
-        added_url=base + state.query(task=added) if added else None)
+        "schedule/_add_task.html",
+        access=schedule.access,
+        state=state,
+        base=base,
+        can_edit=_can_edit(schedule.access),
+        add_form=form,
+        add_open=True,
+        parent_options=_parent_options(schedule.rows),
+        add_message=message,
+        added_url=base + state.query(task=added) if added else None,
+    )
     return _finish(make_response(html, status))
 
 
-def _with_changed_rows(response: Response, project_id: str, state: ViewState,
-                       changed: str, inserted: bool = False,
-                       schedule: Schedule | None = None) -> Response:
+def _with_changed_rows(
+    response: Response,
+    project_id: str,
+    state: ViewState,
+    changed: str,
+    inserted: bool = False,
+    schedule: Schedule | None = None,
+) -> Response:
     """Bring the open view up to date after a write. The list gets the changed row and its
     (rolled-up) parents out of band, a new row inserted after its predecessor; the Gantt, whose
     scale may have moved, reloads itself on the `schedule-changed` event."""
@@ -394,13 +478,15 @@ def _with_changed_rows(response: Response, project_id: str, state: ViewState,
     html = ""
     if inserted:
         html += render_template(
-            "schedule/_rows.html", rows=row_views([schedule.rows[index]], state),
-            insert_after=schedule.rows[index - 1].id, **context)
+            "schedule/_rows.html",
+            rows=row_views([schedule.rows[index]], state),
+            insert_after=schedule.rows[index - 1].id,
+            **context,
+        )
     else:
         update.insert(0, schedule.rows[index])
     if update:
-        html += render_template("schedule/_rows.html", rows=row_views(update, state),
-                                oob=True, **context)
+        html += render_template("schedule/_rows.html", rows=row_views(update, state), oob=True, **context)
     response.set_data(response.get_data(as_text=True) + html)
     return response
 
@@ -450,9 +536,13 @@ def add_task(project_id: str) -> Any:
     from_drawer = request.form.get("origin") == "drawer"
     form = AddTaskForm()
     parent_id = (form.parent_id.data or "").strip() or None
-    data = {"name": form.name.data or "", "start_date": (form.start_date.data or "").strip(),
-            "finish_date": (form.finish_date.data or "").strip(),
-            "is_milestone": bool(form.is_milestone.data), "parent_id": parent_id}
+    data = {
+        "name": form.name.data or "",
+        "start_date": (form.start_date.data or "").strip(),
+        "finish_date": (form.finish_date.data or "").strip(),
+        "is_milestone": bool(form.is_milestone.data),
+        "parent_id": parent_id,
+    }
     if from_drawer:
         state = replace(state, task=parent_id)
     try:
@@ -460,8 +550,7 @@ def add_task(project_id: str) -> Any:
     except ValidationError as error:
         apply_errors(form, error)
         if not is_htmx():
-            return _page(project_id, state, 422, **(
-                {"sub_form": form} if from_drawer else {"add_form": form}))
+            return _page(project_id, state, 422, **({"sub_form": form} if from_drawer else {"add_form": form}))
         if from_drawer:
             return _drawer_fragment(project_id, state, 422, sub_form=form)
         return _add_fragment(project_id, state, form, 422)
@@ -472,11 +561,13 @@ def add_task(project_id: str) -> Any:
     if from_drawer:
         response = _drawer_fragment(project_id, state, message=message, focus="subtask")
     else:
-        response = announce(_add_fragment(project_id, state, AddTaskForm(formdata=None),
-                                          message=message, added=task.id, schedule=schedule),
-                            message)
-    return _with_changed_rows(response, project_id, state, task.id, inserted=True,
-                              schedule=schedule)
+        response = announce(
+            _add_fragment(
+                project_id, state, AddTaskForm(formdata=None), message=message, added=task.id, schedule=schedule
+            ),
+            message,
+        )
+    return _with_changed_rows(response, project_id, state, task.id, inserted=True, schedule=schedule)
 
 
 @bp.post("/projects/<project_id>/schedule/tasks/<task_id>")
@@ -485,8 +576,7 @@ def edit_task(project_id: str, task_id: str) -> Any:
     state = replace(ViewState.read(request.form), task=task_id)
     current = project_services.get_task(current_user, project_id, task_id)
     form = EditTaskForm()
-    data: dict[str, Any] = {"name": form.name.data or "",
-                            "description": form.description.data or ""}
+    data: dict[str, Any] = {"name": form.name.data or "", "description": form.description.data or ""}
     if not current.is_summary:
         data["start_date"] = (form.start_date.data or "").strip()
         if not current.is_milestone:  # a milestone's finish moves with its one date
@@ -496,8 +586,7 @@ def edit_task(project_id: str, task_id: str) -> Any:
     except ValidationError as error:
         apply_errors(form, error)
         if current.is_milestone and form.finish_date.errors:
-            form.start_date.errors = list(dict.fromkeys(
-                [*form.start_date.errors, *form.finish_date.errors]))
+            form.start_date.errors = list(dict.fromkeys([*form.start_date.errors, *form.finish_date.errors]))
             form.finish_date.errors = []
         if not is_htmx():
             return _page(project_id, state, 422, edit_form=form)
@@ -506,7 +595,6 @@ def edit_task(project_id: str, task_id: str) -> Any:
         return _redirect(_base(project_id) + state.query())
     response = _drawer_fragment(project_id, state, message=f"Saved “{task.name}”.")
     return _with_changed_rows(response, project_id, state, task.id)
-
 
 
 @bp.get("/projects/<project_id>/schedule/tasks/<task_id>/row")

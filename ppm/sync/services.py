@@ -47,8 +47,7 @@ class Delta:
     links: list[TaskLink] = field(default_factory=list)
 
 
-def _whole_number(raw: Any, name: str, errors: ValidationCollector, *, default: int,
-                  low: int, high: int | None) -> int:
+def _whole_number(raw: Any, name: str, errors: ValidationCollector, *, default: int, low: int, high: int | None) -> int:
     """A query-string integer: digits only (no sign, no spaces, no decimals), within range."""
     if raw is None:
         return default

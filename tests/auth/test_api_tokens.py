@@ -25,10 +25,8 @@ def _project_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Project)) or 0
 
 
-def _bearer(client: FlaskClient, token: str, method: str = "GET", url: str = "/api/v1/me/",
-            json: Any = None) -> Any:
-    return client.open(url, method=method, json=json,
-                       headers={"Authorization": f"Bearer {token}"})
+def _bearer(client: FlaskClient, token: str, method: str = "GET", url: str = "/api/v1/me/", json: Any = None) -> Any:
+    return client.open(url, method=method, json=json, headers={"Authorization": f"Bearer {token}"})
 
 
 def _assert_401(response: Any) -> None:
@@ -41,11 +39,11 @@ def _assert_401(response: Any) -> None:
 
 # --- bearer tokens ----------------------------------------------------------------------------
 
+
 def test_bearer_token_authenticates_the_api(api_client: TokenClient) -> None:
     response = api_client.api("GET", "/api/v1/me/")
     assert response.status_code == 200
-    assert response.get_json() == {"id": api_client.user.id, "email": "owner@example.com",
-                                   "name": "Olive Owner"}
+    assert response.get_json() == {"id": api_client.user.id, "email": "owner@example.com", "name": "Olive Owner"}
 
 
 def test_bearer_writes_need_no_csrf(api_client: TokenClient) -> None:
@@ -56,24 +54,29 @@ def test_bearer_writes_need_no_csrf(api_client: TokenClient) -> None:
     assert api_client.api("DELETE", f"/api/v1/projects/{pid}/").status_code == 204
 
 
-BAD_AUTHORIZATION = ["Bearer ppm_not-a-real-token", "Bearer ", "Bearer", "Bearer nope",
-                     "bearer ppm_" + "x" * 500, "Bearer ppm_\u00e9t\u00e9", "Token abc",
-                     "Basic b3duZXJAZXhhbXBsZS5jb206Y29ycmVjdCBob3JzZSBiYXR0ZXJ5"]
+BAD_AUTHORIZATION = [
+    "Bearer ppm_not-a-real-token",
+    "Bearer ",
+    "Bearer",
+    "Bearer nope",
+    "bearer ppm_" + "x" * 500,
+    "Bearer ppm_\u00e9t\u00e9",
+    "Token abc",
+    "Basic b3duZXJAZXhhbXBsZS5jb206Y29ycmVjdCBob3JzZSBiYXR0ZXJ5",
+]
 
 
 def test_bad_credentials_are_401(client: FlaskClient, user: Any) -> None:
     for header in BAD_AUTHORIZATION:
         for method, json in (("GET", None), ("POST", {"name": "x"})):
-            response = client.open("/api/v1/projects/", method=method, json=json,
-                                   headers={"Authorization": header})
+            response = client.open("/api/v1/projects/", method=method, json=json, headers={"Authorization": header})
             assert response.status_code == 401, (header, method)
             _assert_401(response)
     assert _project_count() == 0
 
 
 def test_scheme_is_case_insensitive(api_client: TokenClient) -> None:
-    response = api_client.client.get("/api/v1/me/",
-                                     headers={"Authorization": f"bearer {api_client.token}"})
+    response = api_client.client.get("/api/v1/me/", headers={"Authorization": f"bearer {api_client.token}"})
     assert response.status_code == 200
 
 
@@ -93,8 +96,7 @@ def test_a_token_with_one_character_changed_is_refused(client: FlaskClient, user
 
 def test_a_bad_bearer_wins_over_a_good_session(session_client: SessionClient) -> None:
     """A script that sends a wrong token is told so, even from a logged-in browser."""
-    response = session_client.get("/api/v1/me/",
-                                  headers={"Authorization": "Bearer ppm_wrong"})
+    response = session_client.get("/api/v1/me/", headers={"Authorization": "Bearer ppm_wrong"})
     _assert_401(response)
     assert session_client.get("/api/v1/me/").status_code == 200
 
@@ -133,7 +135,7 @@ def test_token_is_stored_hashed(user: Any) -> None:
     for value in raw_rows[0]:
         if isinstance(value, str):
             assert token not in value
-            assert token[len("ppm_"):] not in value
+            assert token[len("ppm_") :] not in value
     assert row.token_hash != token
     assert token.startswith(row.prefix) and len(row.prefix) < 12
 
@@ -145,15 +147,16 @@ def test_tokens_are_unique(user: Any) -> None:
 
 # --- sessions on the API -------------------------------------------------------------------
 
+
 def test_session_reads_need_no_csrf(session_client: SessionClient) -> None:
     assert session_client.get("/api/v1/projects/").status_code == 200
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-CSRFToken": ""}, {"X-CSRFToken": "forged"}])
 def test_session_json_write_without_csrf_is_400_and_changes_nothing(
-        session_client: SessionClient, headers: dict[str, str]) -> None:
-    response = session_client.client.post("/api/v1/projects/", json={"name": "CSRF"},
-                                          headers=headers)
+    session_client: SessionClient, headers: dict[str, str]
+) -> None:
+    response = session_client.client.post("/api/v1/projects/", json={"name": "CSRF"}, headers=headers)
     assert response.status_code == 400
     assert response.get_json()["code"] == "csrf_failed"
     assert response.get_json()["detail"]
@@ -172,22 +175,25 @@ def test_session_json_write_with_csrf_header_works(session_client: SessionClient
     assert session_client.api("DELETE", f"/api/v1/projects/{pid}/").status_code == 204
 
 
-def test_csrf_token_of_another_session_is_refused(app: Flask, make: Factory,
-                                                  session_client: SessionClient) -> None:
+def test_csrf_token_of_another_session_is_refused(app: Flask, make: Factory, session_client: SessionClient) -> None:
     other = SessionClient(app.test_client(), make.user()).login()
-    response = session_client.client.post("/api/v1/projects/", json={"name": "x"},
-                                          headers={"X-CSRFToken": other.csrf})
+    response = session_client.client.post("/api/v1/projects/", json={"name": "x"}, headers={"X-CSRFToken": other.csrf})
     assert response.status_code == 400
     assert _project_count() == 0
 
 
-@pytest.mark.parametrize("method,url", [("GET", "/api/v1/me/"), ("GET", "/api/v1/projects/"),
-                                        ("POST", "/api/v1/projects/"),
-                                        ("PATCH", "/api/v1/projects/abc/"),
-                                        ("DELETE", "/api/v1/projects/abc/"),
-                                        ("POST", "/api/v1/projects/abc/archive/")])
-def test_anonymous_json_is_401_even_without_csrf(client: FlaskClient, method: str,
-                                                 url: str) -> None:
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("GET", "/api/v1/me/"),
+        ("GET", "/api/v1/projects/"),
+        ("POST", "/api/v1/projects/"),
+        ("PATCH", "/api/v1/projects/abc/"),
+        ("DELETE", "/api/v1/projects/abc/"),
+        ("POST", "/api/v1/projects/abc/archive/"),
+    ],
+)
+def test_anonymous_json_is_401_even_without_csrf(client: FlaskClient, method: str, url: str) -> None:
     response = client.open(url, method=method, json={"name": "x"})
     _assert_401(response)
     assert "Location" not in response.headers
@@ -196,13 +202,13 @@ def test_anonymous_json_is_401_even_without_csrf(client: FlaskClient, method: st
 
 # --- the settings page -----------------------------------------------------------------------
 
+
 def _new_token(html: str) -> str | None:
     found = TOKEN_IN_PAGE.search(html)
     return (found.group(1) or found.group(2)) if found else None
 
 
-def test_settings_page_creates_a_token_shown_once(session_client: SessionClient,
-                                                  client: FlaskClient) -> None:
+def test_settings_page_creates_a_token_shown_once(session_client: SessionClient, client: FlaskClient) -> None:
     page = session_client.get("/me/settings/api-tokens")
     assert page.status_code == 200
     assert "You have no API tokens" in page.get_data(as_text=True)
@@ -250,8 +256,7 @@ def test_settings_page_revokes_a_token(session_client: SessionClient, client: Fl
 def test_htmx_revoke_answers_the_fragment(session_client: SessionClient) -> None:
     row, _ = services.create_api_token(session_client.user, "Old script")
     keep, _ = services.create_api_token(session_client.user, "Keeper")
-    response = session_client.form(f"/me/settings/api-tokens/{row.id}/revoke",
-                                   headers={"HX-Request": "true"})
+    response = session_client.form(f"/me/settings/api-tokens/{row.id}/revoke", headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'id="api-tokens"' in html
@@ -266,9 +271,9 @@ def test_revoke_needs_csrf(session_client: SessionClient, client: FlaskClient) -
     assert _bearer(client, token).status_code == 200
 
 
-def test_another_users_token_cannot_be_revoked(app: Flask, make: Factory,
-                                               session_client: SessionClient,
-                                               client: FlaskClient) -> None:
+def test_another_users_token_cannot_be_revoked(
+    app: Flask, make: Factory, session_client: SessionClient, client: FlaskClient
+) -> None:
     victim = make.user(email="victim@example.com", name="Victim")
     row, token = services.create_api_token(victim, "Victim's script")
     response = session_client.form(f"/me/settings/api-tokens/{row.id}/revoke")
@@ -298,7 +303,8 @@ def test_settings_page_lists_only_my_tokens(make: Factory, session_client: Sessi
 
 
 def test_settings_page_is_not_for_bearer_tokens(client: FlaskClient, api_client: TokenClient) -> None:
-    response = client.post("/me/settings/api-tokens", data={"name": "x"},
-                           headers={"Authorization": f"Bearer {api_client.token}"})
+    response = client.post(
+        "/me/settings/api-tokens", data={"name": "x"}, headers={"Authorization": f"Bearer {api_client.token}"}
+    )
     assert response.status_code in (302, 400)
     assert [r.name for r in services.list_api_tokens(api_client.user)] == ["tests"]

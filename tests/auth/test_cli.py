@@ -24,8 +24,7 @@ def _lines(result: Any) -> list[str]:
 
 
 def test_create_user_makes_a_user_who_can_log_in(app: Flask) -> None:
-    result = _run(app, "create-user", "Ada@Example.com", "--name", "Ada Lovelace",
-                  "--password", "analytical engine")
+    result = _run(app, "create-user", "Ada@Example.com", "--name", "Ada Lovelace", "--password", "analytical engine")
     assert result.exit_code == 0, result.output
     user = services.find_user_by_email("ada@example.com")
     assert user is not None
@@ -38,8 +37,7 @@ def test_create_user_makes_a_user_who_can_log_in(app: Flask) -> None:
 
 
 def test_create_user_with_an_existing_email_exits_1(app: Flask, user: Any) -> None:
-    result = _run(app, "create-user", "OWNER@example.com", "--name", "Imposter",
-                  "--password", "whatever")
+    result = _run(app, "create-user", "OWNER@example.com", "--name", "Imposter", "--password", "whatever")
     assert result.exit_code == 1
     assert "exists" in result.output.lower()
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
@@ -83,8 +81,14 @@ def test_create_token_for_an_unknown_email_exits_1(app: Flask) -> None:
 def _demo_projects() -> list[Project]:
     demo = services.find_user_by_email("demo@example.com")
     assert demo is not None
-    return list(db.session.scalars(select(Project).join(Membership).where(
-        Membership.user_id == demo.id, Membership.role == "owner").order_by(Project.name)))
+    return list(
+        db.session.scalars(
+            select(Project)
+            .join(Membership)
+            .where(Membership.user_id == demo.id, Membership.role == "owner")
+            .order_by(Project.name)
+        )
+    )
 
 
 def test_demo_is_idempotent_and_has_summaries_and_milestones(app: Flask) -> None:
@@ -99,16 +103,20 @@ def test_demo_is_idempotent_and_has_summaries_and_milestones(app: Flask) -> None
     assert any(t.is_milestone for t in tasks)
     assert any(t.parent_id for t in tasks)
     assert any(t.assignees for t in tasks)
-    counts = (db.session.scalar(select(func.count()).select_from(Task)),
-              db.session.scalar(select(func.count()).select_from(User)),
-              db.session.scalar(select(func.count()).select_from(Membership)))
+    counts = (
+        db.session.scalar(select(func.count()).select_from(Task)),
+        db.session.scalar(select(func.count()).select_from(User)),
+        db.session.scalar(select(func.count()).select_from(Membership)),
+    )
 
     second = _run(app, "demo")
     assert second.exit_code == 0, second.output
     assert len(_demo_projects()) == 1
-    assert (db.session.scalar(select(func.count()).select_from(Task)),
-            db.session.scalar(select(func.count()).select_from(User)),
-            db.session.scalar(select(func.count()).select_from(Membership))) == counts
+    assert (
+        db.session.scalar(select(func.count()).select_from(Task)),
+        db.session.scalar(select(func.count()).select_from(User)),
+        db.session.scalar(select(func.count()).select_from(Membership)),
+    ) == counts
 
 
 def test_demo_project_reads_through_the_api(app: Flask) -> None:
@@ -155,13 +163,13 @@ def test_demo_tasks_prints_the_project_id_last(app: Flask) -> None:
     project_id = _lines(result)[-1].strip()
     project = db.session.get(Project, project_id)
     assert project is not None
-    live = list(db.session.scalars(select(Task).where(Task.project_id == project_id,
-                                                      Task.deleted_at.is_(None))))
+    live = list(db.session.scalars(select(Task).where(Task.project_id == project_id, Task.deleted_at.is_(None))))
     assert len(live) == 60
     assert any(t.is_summary for t in live) and any(t.is_milestone for t in live)
     demo = services.find_user_by_email("demo@example.com")
-    owner = db.session.scalar(select(Membership).where(Membership.project_id == project_id,
-                                                       Membership.user_id == demo.id))  # type: ignore[union-attr]
+    owner = db.session.scalar(
+        select(Membership).where(Membership.project_id == project_id, Membership.user_id == demo.id)
+    )  # type: ignore[union-attr]
     assert owner is not None and owner.role == "owner"
     # A separate project: the demo project is still there and unchanged.
     assert len(_demo_projects()) == 2
@@ -180,8 +188,6 @@ def test_demo_tasks_project_works_through_the_api(app: Flask) -> None:
     assert tasks.status_code == 200
     assert len(tasks.get_json()) == 30
     # Writes through the services keep working on a bulk-made project.
-    created = client.post(f"/api/v1/projects/{project_id}/tasks/", json={"name": "One more"},
-                          headers=headers)
+    created = client.post(f"/api/v1/projects/{project_id}/tasks/", json={"name": "One more"}, headers=headers)
     assert created.status_code == 201
-    assert created.get_json()["position"] == len([t for t in tasks.get_json()
-                                                  if t["parent_id"] is None])
+    assert created.get_json()["position"] == len([t for t in tasks.get_json() if t["parent_id"] is None])

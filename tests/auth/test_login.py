@@ -14,8 +14,10 @@ from flask.testing import FlaskClient
 from ppm.auth.views import LOGIN_FAILED
 from tests.conftest import CSRF_META, PASSWORD, Factory, SessionClient
 
-CSRF_VALUE = re.compile(r'(name="csrf-token" content="|name="csrf_token" value="|"X-CSRFToken": ")'
-                        r'[^"]+"')
+CSRF_VALUE = re.compile(
+    r'(name="csrf-token" content="|name="csrf_token" value="|"X-CSRFToken": ")'
+    r'[^"]+"'
+)
 
 
 def _csrf(client: FlaskClient, url: str = "/login") -> str:
@@ -26,8 +28,7 @@ def _csrf(client: FlaskClient, url: str = "/login") -> str:
 
 def _login(client: FlaskClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:
     token = _csrf(client)
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": token, **extra})
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token, **extra})
 
 
 def _logged_in(client: FlaskClient) -> bool:
@@ -64,7 +65,8 @@ def test_email_is_case_insensitive(client: FlaskClient, user: Any) -> None:
 
 @pytest.mark.parametrize("token", [None, "", "not-a-token", "IjEyMyI.ZZZ.bad"])
 def test_login_without_a_good_csrf_token_is_400_and_logs_nobody_in(
-        client: FlaskClient, user: Any, token: str | None) -> None:
+    client: FlaskClient, user: Any, token: str | None
+) -> None:
     _csrf(client)  # the session has a token; the form just doesn't carry it
     data = {"email": user.email, "password": PASSWORD}
     if token is not None:
@@ -74,12 +76,10 @@ def test_login_without_a_good_csrf_token_is_400_and_logs_nobody_in(
     assert not _logged_in(client)
 
 
-def test_a_token_from_another_session_is_refused(app: Flask, client: FlaskClient,
-                                                 user: Any) -> None:
+def test_a_token_from_another_session_is_refused(app: Flask, client: FlaskClient, user: Any) -> None:
     other_token = _csrf(app.test_client())
     _csrf(client)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": other_token})
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": other_token})
     assert response.status_code == 400
     assert not _logged_in(client)
 
@@ -97,12 +97,12 @@ def test_wrong_password_and_unknown_email_look_the_same(app: Flask, user: Any) -
         assert LOGIN_FAILED in html
         assert 'name="password"' in html and 'name="email"' in html  # the form again
         assert "error-summary" in html
-    assert _normalized(wrong.get_data(as_text=True), user.email) == \
-        _normalized(unknown.get_data(as_text=True), "nobody@example.com")
+    assert _normalized(wrong.get_data(as_text=True), user.email) == _normalized(
+        unknown.get_data(as_text=True), "nobody@example.com"
+    )
 
 
-def test_failed_login_keeps_the_email_but_never_the_password(client: FlaskClient,
-                                                             user: Any) -> None:
+def test_failed_login_keeps_the_email_but_never_the_password(client: FlaskClient, user: Any) -> None:
     response = _login(client, user.email, "s3cret-wrong")
     html = response.get_data(as_text=True)
     assert 'value="owner@example.com"' in html
@@ -111,8 +111,7 @@ def test_failed_login_keeps_the_email_but_never_the_password(client: FlaskClient
 
 
 @pytest.mark.parametrize("email,password", [("", PASSWORD), ("owner@example.com", "")])
-def test_blank_fields_answer_422_with_the_form(client: FlaskClient, user: Any, email: str,
-                                               password: str) -> None:
+def test_blank_fields_answer_422_with_the_form(client: FlaskClient, user: Any, email: str, password: str) -> None:
     response = _login(client, email, password)
     assert response.status_code == 422
     assert 'name="password"' in response.get_data(as_text=True)
@@ -123,14 +122,12 @@ def test_login_starts_a_fresh_session(app: Flask, client: FlaskClient, user: Any
     old_token = _csrf(client)
     before = client.get_cookie("session")
     assert before is not None
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": old_token})
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": old_token})
     assert response.status_code == 303
     after = client.get_cookie("session")
     assert after is not None and after.value != before.value
     # The session that existed before login (and its CSRF token) is gone.
-    stale = client.post("/api/v1/projects/", json={"name": "x"},
-                        headers={"X-CSRFToken": old_token})
+    stale = client.post("/api/v1/projects/", json={"name": "x"}, headers={"X-CSRFToken": old_token})
     assert stale.status_code == 400
     assert stale.get_json()["code"] == "csrf_failed"
     # A cookie planted before the victim logged in does not become a logged-in session.
@@ -150,9 +147,9 @@ def test_session_cookie_is_httponly_and_lax(client: FlaskClient, user: Any) -> N
 
 # --- next= ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["/projects/abc/schedule?task=1&view=gantt", "/me/settings/api-tokens"])
-def test_next_sends_you_back_to_a_same_site_path(client: FlaskClient, user: Any,
-                                                 target: str) -> None:
+def test_next_sends_you_back_to_a_same_site_path(client: FlaskClient, user: Any, target: str) -> None:
     response = _login(client, user.email, next=target)
     assert response.status_code == 303
     assert response.headers["Location"] == target
@@ -168,15 +165,27 @@ def test_failed_login_keeps_next_for_the_second_try(client: FlaskClient, user: A
 
 def test_next_in_the_query_string_is_honoured(client: FlaskClient, user: Any) -> None:
     token = _csrf(client)
-    response = client.post("/login?next=%2Fme%2Fsettings%2Fapi-tokens",
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=%2Fme%2Fsettings%2Fapi-tokens",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/me/settings/api-tokens"
 
 
-OFF_SITE = ["//evil.example", "//evil.example/projects/", "https://evil.example",
-            "https://evil.example/projects/", "http:evil.example", "/\\evil.example",
-            "\\\\evil.example", "javascript:alert(1)", "evil.example/path", "/\t/evil.example",
-            "https:/evil.example", "///evil.example"]
+OFF_SITE = [
+    "//evil.example",
+    "//evil.example/projects/",
+    "https://evil.example",
+    "https://evil.example/projects/",
+    "http:evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    "evil.example/path",
+    "/\t/evil.example",
+    "https:/evil.example",
+    "///evil.example",
+]
 
 
 def test_next_never_leaves_the_site(app: Flask, user: Any) -> None:
@@ -200,6 +209,7 @@ def test_logged_in_visit_to_login_follows_next_safely(session_client: SessionCli
 
 # --- logout -----------------------------------------------------------------------------------
 
+
 def test_logout_is_a_post_with_csrf(session_client: SessionClient) -> None:
     assert session_client.get("/logout").status_code == 405
     assert _logged_in(session_client.client)
@@ -215,8 +225,10 @@ def test_logout_is_a_post_with_csrf(session_client: SessionClient) -> None:
 
 # --- anonymous visitors -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/projects/", "/me/settings/api-tokens", "/projects/abc/members",
-                                  "/projects/?q=a+b&x=1"])
+
+@pytest.mark.parametrize(
+    "path", ["/projects/", "/me/settings/api-tokens", "/projects/abc/members", "/projects/?q=a+b&x=1"]
+)
 def test_anonymous_page_redirects_to_login_with_next(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 302
@@ -234,8 +246,7 @@ def test_login_after_redirect_lands_on_the_page(client: FlaskClient, user: Any) 
 
 
 def test_anonymous_htmx_gets_hx_redirect(client: FlaskClient) -> None:
-    response = client.get("/projects/", headers={"HX-Request": "true",
-                                                 "HX-Current-URL": "http://localhost/projects/"})
+    response = client.get("/projects/", headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/projects/"})
     assert "HX-Redirect" in response.headers
     location = urlsplit(response.headers["HX-Redirect"])
     assert location.path == "/login"
@@ -244,16 +255,17 @@ def test_anonymous_htmx_gets_hx_redirect(client: FlaskClient) -> None:
 
 
 def test_anonymous_htmx_post_gets_hx_redirect_back_to_the_page(client: FlaskClient) -> None:
-    response = client.post("/projects/", data={"name": "x"},
-                           headers={"HX-Request": "true",
-                                    "HX-Current-URL": "http://localhost/projects/abc/members"})
+    response = client.post(
+        "/projects/",
+        data={"name": "x"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/projects/abc/members"},
+    )
     location = urlsplit(response.headers["HX-Redirect"])
     assert location.path == "/login"
     assert parse_qs(location.query)["next"] == ["/projects/abc/members"]
 
 
-def test_anonymous_page_post_redirects_and_changes_nothing(client: FlaskClient, make: Factory,
-                                                           user: Any) -> None:
+def test_anonymous_page_post_redirects_and_changes_nothing(client: FlaskClient, make: Factory, user: Any) -> None:
     response = client.post("/projects/", data={"name": "Sneaky"})
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
@@ -262,8 +274,7 @@ def test_anonymous_page_post_redirects_and_changes_nothing(client: FlaskClient, 
     assert services.list_projects(user) == []
 
 
-def test_root_redirects_to_projects_when_logged_in(session_client: SessionClient,
-                                                   client: FlaskClient) -> None:
+def test_root_redirects_to_projects_when_logged_in(session_client: SessionClient, client: FlaskClient) -> None:
     response = session_client.get("/")
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/projects/"

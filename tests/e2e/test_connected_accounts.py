@@ -24,15 +24,18 @@ def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
 def github() -> Iterator[responses.RequestsMock]:
     # `responses` patches the whole process, so it also answers for the live server's thread.
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get("https://api.github.com/user", json={"login": "octocat"},
-                 headers={"X-OAuth-Scopes": "repo, read:org"})
+        mock.get("https://api.github.com/user", json={"login": "octocat"}, headers={"X-OAuth-Scopes": "repo, read:org"})
         yield mock
 
 
-def test_connect_rotate_and_revoke_with_the_keyboard(page: Page, live_server: str, user: Any,
-                                                     github: responses.RequestsMock,
-                                                     assert_accessible: Any,
-                                                     console_errors: list[str]) -> None:
+def test_connect_rotate_and_revoke_with_the_keyboard(
+    page: Page,
+    live_server: str,
+    user: Any,
+    github: responses.RequestsMock,
+    assert_accessible: Any,
+    console_errors: list[str],
+) -> None:
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/me/settings/connected-accounts#github")
     section = page.locator("#github")

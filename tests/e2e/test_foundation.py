@@ -31,9 +31,9 @@ def login_with_keyboard(page: Page, base: str, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/projects/$"))
 
 
-def test_keyboard_login_create_project_and_axe(page: Page, live_server: str, user: Any,
-                                               assert_accessible: Any,
-                                               console_errors: list[str]) -> None:
+def test_keyboard_login_create_project_and_axe(
+    page: Page, live_server: str, user: Any, assert_accessible: Any, console_errors: list[str]
+) -> None:
     page.goto(f"{live_server}/login")
     assert_accessible(page, "login")
 
@@ -85,8 +85,8 @@ def test_keyboard_login_create_project_and_axe(page: Page, live_server: str, use
 
 
 def test_add_member_by_keyboard_swaps_section_and_announces(
-        page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any,
-        console_errors: list[str]) -> None:
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
+) -> None:
     project_id = make.project(user, "Gemini")
     colleague = make.user(email="colleague@example.com", name="Cora Colleague")
     login_with_keyboard(page, live_server, user.email)
@@ -109,8 +109,7 @@ def test_add_member_by_keyboard_swaps_section_and_announces(
     assert console_errors == []
 
 
-def test_api_token_created_once_and_revoked(page: Page, live_server: str, user: Any,
-                                            assert_accessible: Any) -> None:
+def test_api_token_created_once_and_revoked(page: Page, live_server: str, user: Any, assert_accessible: Any) -> None:
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/me/settings/api-tokens")
     tab_to(page, page.get_by_label("Token name"))

@@ -33,8 +33,10 @@ def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
 @pytest.fixture
 def github() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get("https://api.github.com/repos/acme/api/pulls/7",
-                 json={"state": "closed", "merged": True, "draft": False, "title": "Fix login redirect"})
+        mock.get(
+            "https://api.github.com/repos/acme/api/pulls/7",
+            json={"state": "closed", "merged": True, "draft": False, "title": "Fix login redirect"},
+        )
         yield mock
 
 
@@ -42,17 +44,31 @@ def _project(make: Any, owner: Any) -> dict[str, Any]:
     pid = make.project(owner, "Apollo")
     viewer = make.member(owner, pid, "viewer", user=make.user(name="Vera Viewer"))
     today = date.today()
-    task = make.task(owner, pid, name="Login", start_date=today.isoformat(),
-                     finish_date=(today + timedelta(days=3)).isoformat())
-    db.session.add(Credential(user_id=owner.id, provider="github", ciphertext=crypto.encrypt("ghp_owner"),
-                              base_url="", account_login="olive"))
+    task = make.task(
+        owner, pid, name="Login", start_date=today.isoformat(), finish_date=(today + timedelta(days=3)).isoformat()
+    )
+    db.session.add(
+        Credential(
+            user_id=owner.id,
+            provider="github",
+            ciphertext=crypto.encrypt("ghp_owner"),
+            base_url="",
+            account_login="olive",
+        )
+    )
     db.session.commit()
     return {"id": pid, "task": task.id, "viewer": viewer}
 
 
-def test_add_refresh_edit_remove_with_the_keyboard(page: Page, live_server: str, user: Any, make: Any,
-                                                   github: responses.RequestsMock, assert_accessible: Any,
-                                                   console_errors: list[str]) -> None:
+def test_add_refresh_edit_remove_with_the_keyboard(
+    page: Page,
+    live_server: str,
+    user: Any,
+    make: Any,
+    github: responses.RequestsMock,
+    assert_accessible: Any,
+    console_errors: list[str],
+) -> None:
     project = _project(make, user)
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/projects/{project['id']}/schedule?task={project['task']}")
@@ -115,8 +131,9 @@ def test_add_refresh_edit_remove_with_the_keyboard(page: Page, live_server: str,
     assert console_errors == []
 
 
-def test_viewer_sees_links_without_write_controls(page: Page, live_server: str, user: Any, make: Any,
-                                                 assert_accessible: Any) -> None:
+def test_viewer_sees_links_without_write_controls(
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any
+) -> None:
     project = _project(make, user)
     from ppm.links import services
 
@@ -137,13 +154,15 @@ def test_viewer_sees_links_without_write_controls(page: Page, live_server: str, 
     assert_accessible(page, "links-viewer")
 
 
-def test_file_links_show_cards_and_type_chips(page: Page, live_server: str, user: Any, make: Any,
-                                              assert_accessible: Any) -> None:
+def test_file_links_show_cards_and_type_chips(
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any
+) -> None:
     project = _project(make, user)
     from ppm.links import services
 
-    sheet = services.add_link(user, project["id"], project["task"],
-                              {"url": "https://docs.google.com/spreadsheets/d/abc/edit"})
+    sheet = services.add_link(
+        user, project["id"], project["task"], {"url": "https://docs.google.com/spreadsheets/d/abc/edit"}
+    )
     services.add_link(user, project["id"], project["task"], {"url": "https://www.dropbox.com/scl/fo/abc/xyz"})
     sheet.title, sheet.description = "Budget 2026", "Numbers for the launch."
     sheet.thumbnail_url = "https://127.0.0.1:9/thumb.png"  # refused locally: no packet leaves

@@ -22,11 +22,21 @@ def test_pages_fit_a_phone(page: Page, live_server: str, user: Any, make: Any, a
     project_id = make.project(user, "Apollo")
     make.member(user, project_id, "member", user=make.user(name="A Rather Long Name For A Teammate"))
     today = date.today()
-    task = make.task(user, project_id, name="Write the launch announcement for the press", start_date=today.isoformat(),
-                     finish_date=(today + timedelta(days=4)).isoformat(), assignee_ids=[user.id])
+    task = make.task(
+        user,
+        project_id,
+        name="Write the launch announcement for the press",
+        start_date=today.isoformat(),
+        finish_date=(today + timedelta(days=4)).isoformat(),
+        assignee_ids=[user.id],
+    )
     login_with_keyboard(page, live_server, user.email)
-    for path in (f"/projects/{project_id}/schedule", f"/projects/{project_id}/members", "/me/settings/api-tokens",
-                 f"/projects/{project_id}/schedule?task={task.id}"):
+    for path in (
+        f"/projects/{project_id}/schedule",
+        f"/projects/{project_id}/members",
+        "/me/settings/api-tokens",
+        f"/projects/{project_id}/schedule?task={task.id}",
+    ):
         page.goto(live_server + path)
         assert _page_width(page) <= WIDTH, path
     drawer = page.locator("#drawer")

@@ -21,15 +21,21 @@ def _project(make: Any, owner: Any) -> dict[str, Any]:
     pid = make.project(owner, "Apollo launch")
     mate = make.member(owner, pid, "member", user=make.user(name="Ravi Patel"))
     build = make.task(owner, pid, name="Build", start_date=_day(-3), finish_date=_day(0))
-    design = make.task(owner, pid, name="Design", parent_id=build.id, start_date=_day(-3),
-                       finish_date=_day(2), assignee_ids=[mate.id, owner.id],
-                       description="Wireframes first.")
-    code = make.task(owner, pid, name="Code", parent_id=build.id, start_date=_day(1),
-                     finish_date=_day(9), assignee_ids=[owner.id])
-    launch = make.task(owner, pid, name="Launch", start_date=_day(12), finish_date=_day(12),
-                       is_milestone=True)
-    return {"id": pid, "build": build.id, "design": design.id, "code": code.id,
-            "launch": launch.id, "mate": mate}
+    design = make.task(
+        owner,
+        pid,
+        name="Design",
+        parent_id=build.id,
+        start_date=_day(-3),
+        finish_date=_day(2),
+        assignee_ids=[mate.id, owner.id],
+        description="Wireframes first.",
+    )
+    code = make.task(
+        owner, pid, name="Code", parent_id=build.id, start_date=_day(1), finish_date=_day(9), assignee_ids=[owner.id]
+    )
+    launch = make.task(owner, pid, name="Launch", start_date=_day(12), finish_date=_day(12), is_milestone=True)
+    return {"id": pid, "build": build.id, "design": design.id, "code": code.id, "launch": launch.id, "mate": mate}
 
 
 def _row_link(page: Page, task_id: str) -> Any:
@@ -37,8 +43,8 @@ def _row_link(page: Page, task_id: str) -> Any:
 
 
 def test_drawer_opens_with_enter_and_closes_with_escape_or_its_button(
-        page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any,
-        console_errors: list[str]) -> None:
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
+) -> None:
     project = _project(make, user)
     login_with_keyboard(page, live_server, user.email)
     schedule = f"{live_server}/projects/{project['id']}/schedule"
@@ -92,7 +98,8 @@ def test_drawer_opens_with_enter_and_closes_with_escape_or_its_button(
 
 
 def test_summary_rows_collapse_and_expand_by_keyboard(
-        page: Page, live_server: str, user: Any, make: Any, console_errors: list[str]) -> None:
+    page: Page, live_server: str, user: Any, make: Any, console_errors: list[str]
+) -> None:
     project = _project(make, user)
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/projects/{project['id']}/schedule")
@@ -113,8 +120,9 @@ def test_summary_rows_collapse_and_expand_by_keyboard(
     assert console_errors == []
 
 
-def test_gantt_zoom_by_keyboard(page: Page, live_server: str, user: Any, make: Any,
-                                assert_accessible: Any, console_errors: list[str]) -> None:
+def test_gantt_zoom_by_keyboard(
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
+) -> None:
     project = _project(make, user)
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/projects/{project['id']}/schedule")
@@ -147,8 +155,7 @@ def test_gantt_zoom_by_keyboard(page: Page, live_server: str, user: Any, make: A
     page.keyboard.press("Enter")
     expect(page.locator("#drawer-title")).to_be_focused()
     expect(page).to_have_url(re.compile(rf"zoom=day&task={project['code']}$"))
-    expect(page.locator("#zoom-month")).to_have_attribute(
-        "href", re.compile(rf"zoom=month&task={project['code']}$"))
+    expect(page.locator("#zoom-month")).to_have_attribute("href", re.compile(rf"zoom=month&task={project['code']}$"))
     assert_accessible(page, "schedule-gantt-drawer")
     page.keyboard.press("Escape")
     expect(code).to_be_focused()
@@ -166,8 +173,8 @@ def test_gantt_zoom_by_keyboard(page: Page, live_server: str, user: Any, make: A
 
 
 def test_member_adds_and_edits_tasks_by_keyboard(
-        page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any,
-        console_errors: list[str]) -> None:
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
+) -> None:
     project = _project(make, user)
     member = make.member(user, project["id"], "member", user=make.user(name="Mina Member"))
     login_with_keyboard(page, live_server, member.email)
@@ -234,14 +241,13 @@ def test_member_adds_and_edits_tasks_by_keyboard(
     expect(page.locator("#live-region")).to_have_text("Added “Sketches”.")
     expect(page.locator("#sub-name")).to_be_focused()
     expect(page.get_by_role("button", name="Subtasks of Design review")).to_be_visible()
-    expect(page.locator("#schedule-rows tr", has_text="Sketches")).to_have_attribute(
-        "data-depth", "2")
+    expect(page.locator("#schedule-rows tr", has_text="Sketches")).to_have_attribute("data-depth", "2")
     assert console_errors == []
 
 
-def test_viewer_sees_no_edit_controls(page: Page, live_server: str, user: Any, make: Any,
-                                      assert_accessible: Any,
-                                      console_errors: list[str]) -> None:
+def test_viewer_sees_no_edit_controls(
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
+) -> None:
     project = _project(make, user)
     viewer = make.member(user, project["id"], "viewer", user=make.user(name="Vic Viewer"))
     login_with_keyboard(page, live_server, viewer.email)
@@ -263,8 +269,7 @@ def test_viewer_sees_no_edit_controls(page: Page, live_server: str, user: Any, m
     assert console_errors == []
 
 
-def test_everything_works_without_javascript(browser: Any, live_server: str, user: Any,
-                                             make: Any) -> None:
+def test_everything_works_without_javascript(browser: Any, live_server: str, user: Any, make: Any) -> None:
     project = _project(make, user)
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

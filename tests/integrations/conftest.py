@@ -42,13 +42,21 @@ def provider_mock() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, "INTEGRATION_ALLOWED_HOSTS": ["ghe.example.com", "gitlab.example.org",
-                                                        "example.org", "intranet.example.com"]}
+    return {
+        **app_config,
+        "INTEGRATION_ALLOWED_HOSTS": ["ghe.example.com", "gitlab.example.org", "example.org", "intranet.example.com"],
+    }
 
 
-def github_user(mock: responses.RequestsMock, *, login: str = "octocat", status: int = 200,
-                scopes: str | None = "repo, read:org", expiry: str | None = None,
-                api: str = GITHUB_API) -> None:
+def github_user(
+    mock: responses.RequestsMock,
+    *,
+    login: str = "octocat",
+    status: int = 200,
+    scopes: str | None = "repo, read:org",
+    expiry: str | None = None,
+    api: str = GITHUB_API,
+) -> None:
     headers = {}
     if scopes is not None:
         headers["X-OAuth-Scopes"] = scopes
@@ -58,11 +66,17 @@ def github_user(mock: responses.RequestsMock, *, login: str = "octocat", status:
     mock.get(f"{api}/user", json=body, status=status, headers=headers)
 
 
-def gitlab_user(mock: responses.RequestsMock, *, username: str = "tanuki",
-                scopes: list[str] | None = None, expires_at: str | None = "2099-01-31",
-                api: str = GITLAB_API, status: int = 200) -> None:
-    mock.get(f"{api}/user", json={"username": username} if status == 200 else {"message": "401"},
-             status=status)
-    mock.get(f"{api}/personal_access_tokens/self",
-             json={"scopes": scopes if scopes is not None else ["read_api"], "expires_at": expires_at,
-                   "active": True})
+def gitlab_user(
+    mock: responses.RequestsMock,
+    *,
+    username: str = "tanuki",
+    scopes: list[str] | None = None,
+    expires_at: str | None = "2099-01-31",
+    api: str = GITLAB_API,
+    status: int = 200,
+) -> None:
+    mock.get(f"{api}/user", json={"username": username} if status == 200 else {"message": "401"}, status=status)
+    mock.get(
+        f"{api}/personal_access_tokens/self",
+        json={"scopes": scopes if scopes is not None else ["read_api"], "expires_at": expires_at, "active": True},
+    )

@@ -23,8 +23,9 @@ URL = "/api/v1/me/credentials/"
 SECRET = "ghp_" + "S3cr3tV4lue" * 3
 
 
-def test_rotate_credentials_reencrypts_under_the_first_key(app: Any, session_client: SessionClient,
-                                                           provider_mock: responses.RequestsMock) -> None:
+def test_rotate_credentials_reencrypts_under_the_first_key(
+    app: Any, session_client: SessionClient, provider_mock: responses.RequestsMock
+) -> None:
     github_user(provider_mock)
     session_client.api("POST", f"{URL}github/", json={"token": SECRET})
     session_client.api("POST", f"{URL}generic/", json={"token": "generic-secret"})
@@ -40,8 +41,9 @@ def test_rotate_credentials_reencrypts_under_the_first_key(app: Any, session_cli
     assert tokens == sorted([SECRET, "generic-secret"])
 
 
-def test_unreadable_rows_need_reconnect_and_never_500(app: Any, session_client: SessionClient,
-                                                      provider_mock: responses.RequestsMock) -> None:
+def test_unreadable_rows_need_reconnect_and_never_500(
+    app: Any, session_client: SessionClient, provider_mock: responses.RequestsMock
+) -> None:
     github_user(provider_mock)
     session_client.api("POST", f"{URL}github/", json={"token": SECRET})
     app.config["INTEGRATION_ENCRYPTION_KEY"] = Fernet.generate_key().decode()  # the key was lost
@@ -58,9 +60,9 @@ def test_unreadable_rows_need_reconnect_and_never_500(app: Any, session_client: 
     assert "Needs reconnect" not in page.get_data(as_text=True)
 
 
-def test_secret_never_leaves_in_responses_pages_or_logs(session_client: SessionClient,
-                                                        provider_mock: responses.RequestsMock,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_secret_never_leaves_in_responses_pages_or_logs(
+    session_client: SessionClient, provider_mock: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     github_user(provider_mock)
     bodies: list[str] = []
@@ -76,12 +78,18 @@ def test_secret_never_leaves_in_responses_pages_or_logs(session_client: SessionC
     keep(session_client.api("GET", f"{URL}github/"))
     keep(session_client.get("/me/settings/connected-accounts"))
     keep(session_client.get("/me/settings/connected-accounts/github/connect"))
-    keep(session_client.form("/me/settings/connected-accounts/github", {"token": SECRET + "c"},
-                             headers={"HX-Request": "true"}))
+    keep(
+        session_client.form(
+            "/me/settings/connected-accounts/github", {"token": SECRET + "c"}, headers={"HX-Request": "true"}
+        )
+    )
     provider_mock.replace(responses.GET, "https://api.github.com/user", status=401, json={})
     keep(session_client.api("POST", f"{URL}github/", json={"token": SECRET + "d"}))  # refused
-    keep(session_client.form("/me/settings/connected-accounts/github", {"token": SECRET + "e"},
-                             headers={"HX-Request": "true"}))
+    keep(
+        session_client.form(
+            "/me/settings/connected-accounts/github", {"token": SECRET + "e"}, headers={"HX-Request": "true"}
+        )
+    )
     keep(session_client.api("DELETE", f"{URL}github/"))
     ciphertexts = [c.ciphertext for c in db.session.scalars(select(Credential))]
     everything = "\n".join(bodies) + "\n".join(r.getMessage() + str(r.args) for r in caplog.records)
@@ -91,8 +99,9 @@ def test_secret_never_leaves_in_responses_pages_or_logs(session_client: SessionC
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not TEST_DATABASE_URL, reason="racing transactions need the PostgreSQL server "
-                                                  "that scripts/test.sh starts")
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="racing transactions need the PostgreSQL server that scripts/test.sh starts"
+)
 def test_racing_connects_leave_one_row(app: Any, session_client: SessionClient) -> None:
     from ppm.auth.models import User
     from ppm.integrations import services

@@ -40,8 +40,9 @@ def test_connect_form_without_js_is_a_full_page(session_client: SessionClient) -
     assert "<html" in html and 'id="gitlab"' in html and 'name="token"' in html
 
 
-def test_htmx_connect_success_swaps_section_and_announces(session_client: SessionClient,
-                                                          provider_mock: responses.RequestsMock) -> None:
+def test_htmx_connect_success_swaps_section_and_announces(
+    session_client: SessionClient, provider_mock: responses.RequestsMock
+) -> None:
     github_user(provider_mock, login="octocat")
     response = session_client.form(f"{PAGE}/github", {"token": "ghp_abc123", "base_url": ""}, headers=HX)
     html = response.get_data(as_text=True)
@@ -51,16 +52,18 @@ def test_htmx_connect_success_swaps_section_and_announces(session_client: Sessio
     assert "GitHub token connected as octocat." in html
 
 
-def test_connect_without_js_redirects_to_the_section(session_client: SessionClient,
-                                                     provider_mock: responses.RequestsMock) -> None:
+def test_connect_without_js_redirects_to_the_section(
+    session_client: SessionClient, provider_mock: responses.RequestsMock
+) -> None:
     github_user(provider_mock)
     response = session_client.form(f"{PAGE}/github", {"token": "ghp_abc123"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"{PAGE}#github")
 
 
-def test_refused_token_shows_the_reason_in_the_form(session_client: SessionClient,
-                                                    provider_mock: responses.RequestsMock) -> None:
+def test_refused_token_shows_the_reason_in_the_form(
+    session_client: SessionClient, provider_mock: responses.RequestsMock
+) -> None:
     github_user(provider_mock, status=401)
     response = session_client.form(f"{PAGE}/github", {"token": "ghp_bad"}, headers=HX)
     html = response.get_data(as_text=True)
@@ -71,8 +74,7 @@ def test_refused_token_shows_the_reason_in_the_form(session_client: SessionClien
 
 
 def test_validation_error_is_by_the_field(session_client: SessionClient) -> None:
-    response = session_client.form(f"{PAGE}/gitlab", {"token": "", "base_url": "http://x.example"},
-                                   headers=HX)
+    response = session_client.form(f"{PAGE}/gitlab", {"token": "", "base_url": "http://x.example"}, headers=HX)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'href="#gitlab-token"' in html and 'href="#gitlab-base_url"' in html
@@ -80,13 +82,13 @@ def test_validation_error_is_by_the_field(session_client: SessionClient) -> None
     assert 'value="http://x.example"' in html  # nothing typed is lost
 
 
-def test_revoke_confirm_then_revoke(session_client: SessionClient,
-                                    provider_mock: responses.RequestsMock) -> None:
+def test_revoke_confirm_then_revoke(session_client: SessionClient, provider_mock: responses.RequestsMock) -> None:
     github_user(provider_mock)
     session_client.form(f"{PAGE}/github", {"token": "ghp_abc123"}, headers=HX)
     confirm = session_client.get(f"{PAGE}/github/revoke", headers=HX).get_data(as_text=True)
-    assert "Revoke the GitHub token? Task links that use it will stop refreshing." in \
-        confirm.replace("<strong>", "").replace("</strong>", "")
+    assert "Revoke the GitHub token? Task links that use it will stop refreshing." in confirm.replace(
+        "<strong>", ""
+    ).replace("</strong>", "")
     cancel = confirm.split("Cancel")[0].rsplit("<a", 1)[1]
     assert "autofocus" in cancel
     done = session_client.form(f"{PAGE}/github/revoke", headers=HX)

@@ -17,8 +17,16 @@ from ppm.integrations.models import Credential
 from tests.conftest import Factory, TokenClient, client_for
 from tests.support.netguard import NetGuard, installed_netguard
 
-PUBLIC_NAMES = ["api.github.com", "github.com", "gitlab.com", "gitlab.example.org", "example.org",
-                "ghe.example.com", "git.example.net", "drive.google.com"]
+PUBLIC_NAMES = [
+    "api.github.com",
+    "github.com",
+    "gitlab.com",
+    "gitlab.example.org",
+    "example.org",
+    "ghe.example.com",
+    "git.example.net",
+    "drive.google.com",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +46,10 @@ def provider() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, "INTEGRATION_ALLOWED_HOSTS": ["gitlab.example.org", "example.org",
-                                                        "ghe.example.com", "private.example.org"]}
+    return {
+        **app_config,
+        "INTEGRATION_ALLOWED_HOSTS": ["gitlab.example.org", "example.org", "ghe.example.com", "private.example.org"],
+    }
 
 
 @dataclass
@@ -63,13 +73,20 @@ def world(app: Any, make: Factory) -> World:
     viewer = make.member(owner, project_id, "viewer")
     stranger = make.user()
     task = make.task(owner, project_id, name="Ship it")
-    return World(project_id, task.id, client_for(app, owner), client_for(app, member),
-                 client_for(app, viewer), client_for(app, stranger))
+    return World(
+        project_id,
+        task.id,
+        client_for(app, owner),
+        client_for(app, member),
+        client_for(app, viewer),
+        client_for(app, stranger),
+    )
 
 
 def give_credential(user: User, provider: str, token: str = "tok-123", base_url: str = "") -> Credential:
-    credential = Credential(user_id=user.id, provider=provider, ciphertext=crypto.encrypt(token),
-                            base_url=base_url, account_login="me")
+    credential = Credential(
+        user_id=user.id, provider=provider, ciphertext=crypto.encrypt(token), base_url=base_url, account_login="me"
+    )
     db.session.add(credential)
     db.session.commit()
     return credential

@@ -30,8 +30,11 @@ def test_big_demo_has_links_on_every_non_summary_task(app: Any) -> None:
     assert result.exit_code == 0, result.output
     project_id = result.output.strip().splitlines()[-1]
     tasks = db.session.scalars(select(Task).where(Task.project_id == project_id, Task.is_summary.is_(False))).all()
-    counts = dict(db.session.execute(select(TaskLink.task_id, func.count()).where(
-        TaskLink.project_id == project_id).group_by(TaskLink.task_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(TaskLink.task_id, func.count()).where(TaskLink.project_id == project_id).group_by(TaskLink.task_id)
+        ).all()
+    )
     assert tasks and all(counts.get(task.id) == 3 for task in tasks)
     statuses = set(db.session.scalars(select(TaskLink.status).where(TaskLink.project_id == project_id)))
     assert statuses == {"open", "draft", "merged", "closed", "unknown"}

@@ -19,21 +19,42 @@ def project(app: Any, make: Factory) -> dict[str, Any]:
     owner = make.user(email="pm@example.com", name="Pat Manager")
     project_id = make.project(owner)
     phase = make.task(owner, project_id, name="Phase", start_date="2026-11-20", finish_date="2026-11-30")
-    work = make.task(owner, project_id, name="Work", parent_id=phase.id, start_date="2026-11-20",
-                     finish_date="2026-11-24")
+    work = make.task(
+        owner, project_id, name="Work", parent_id=phase.id, start_date="2026-11-20", finish_date="2026-11-24"
+    )
     single = make.task(owner, project_id, name="Single", start_date="2026-11-21", finish_date="2026-11-22")
     gate = make.task(owner, project_id, name="Gate", is_milestone=True, start_date="2026-11-30")
     bare = make.task(owner, project_id, name="Bare", start_date="2026-11-21", finish_date="2026-11-22")
-    for task, statuses in ((work, ["merged", "closed", "open"]), (single, ["merged"]),
-                           (phase, ["closed"]), (gate, ["draft"])):
+    for task, statuses in (
+        (work, ["merged", "closed", "open"]),
+        (single, ["merged"]),
+        (phase, ["closed"]),
+        (gate, ["draft"]),
+    ):
         for n, status in enumerate(statuses):
-            db.session.add(TaskLink(project_id=project_id, task_id=task.id, url=f"https://e.org/{task.id}/{n}",
-                                    url_key=f"https://e.org/{task.id}/{n}", provider="github", labels=[],
-                                    status=status, position=n))
+            db.session.add(
+                TaskLink(
+                    project_id=project_id,
+                    task_id=task.id,
+                    url=f"https://e.org/{task.id}/{n}",
+                    url_key=f"https://e.org/{task.id}/{n}",
+                    provider="github",
+                    labels=[],
+                    status=status,
+                    position=n,
+                )
+            )
     db.session.commit()
     client = SessionClient(app.test_client(), owner).login()
-    return {"client": client, "id": project_id, "work": work.id, "single": single.id, "phase": phase.id,
-            "gate": gate.id, "bare": bare.id}
+    return {
+        "client": client,
+        "id": project_id,
+        "work": work.id,
+        "single": single.id,
+        "phase": phase.id,
+        "gate": gate.id,
+        "bare": bare.id,
+    }
 
 
 def _row(html: str, task_id: str) -> Any:
@@ -78,22 +99,23 @@ def test_a_link_write_updates_the_row_without_a_reload(project: dict[str, Any]) 
     drawer = client.get(f"/projects/{project['id']}/schedule?task={project['bare']}").get_data(as_text=True)
     listener = LexborHTMLParser(drawer).css_first("span[hx-trigger='links-changed from:body']")
     assert listener is not None
-    response = client.form(f"/projects/{project['id']}/tasks/{project['bare']}/links",
-                           {"url": "https://example.org/spec"}, headers=HX)
+    response = client.form(
+        f"/projects/{project['id']}/tasks/{project['bare']}/links", {"url": "https://example.org/spec"}, headers=HX
+    )
     assert "links-changed" in response.headers["HX-Trigger"]
     row = client.get(listener.attributes["hx-get"], headers=HX).get_data(as_text=True)
     # Out-of-band rows travel in <template> (a bare <tr> would be dropped by the parser).
     tree = LexborHTMLParser("<table>" + row.replace("<template>", "").replace("</template>", "") + "</table>")
     updated = tree.css_first(f"#task-{project['bare']}")
     assert updated.attributes["hx-swap-oob"] == "true"
-    assert updated.css_first(".link-indicator").attributes["aria-label"] == \
-        "1 external link, worst status: unknown"
+    assert updated.css_first(".link-indicator").attributes["aria-label"] == "1 external link, worst status: unknown"
 
 
 def test_the_gantt_reloads_itself_after_a_link_write(project: dict[str, Any]) -> None:
     client = project["client"]
-    response = client.get(f"/projects/{project['id']}/schedule/tasks/{project['bare']}/row?view=gantt&zoom=week",
-                          headers=HX)
+    response = client.get(
+        f"/projects/{project['id']}/schedule/tasks/{project['bare']}/row?view=gantt&zoom=week", headers=HX
+    )
     assert "schedule-changed" in response.headers["HX-Trigger"]
 
 
@@ -105,7 +127,8 @@ def test_the_drawer_hosts_the_links_section(project: dict[str, Any]) -> None:
 
 
 def test_the_drawer_fragment_carries_the_page_title(project: dict[str, Any]) -> None:
-    response = project["client"].get(f"/projects/{project['id']}/schedule?task={project['work']}",
-                                     headers={**HX, "HX-Target": "drawer"})
+    response = project["client"].get(
+        f"/projects/{project['id']}/schedule?task={project['work']}", headers={**HX, "HX-Target": "drawer"}
+    )
     html = response.get_data(as_text=True)
     assert html.startswith("<title>Work · Schedule · ") and html.index("</title>") < html.index('id="drawer"')

@@ -8,15 +8,38 @@ import pytest
 
 from tests.links.conftest import World, add, give_credential
 
-LINK_FIELDS = {"id", "task_id", "url", "provider", "title", "custom_title", "display_title", "labels",
-               "status", "fetched_at", "refresh_error", "description", "thumbnail_url", "preview_type",
-               "position", "created_at", "updated_at"}
+LINK_FIELDS = {
+    "id",
+    "task_id",
+    "url",
+    "provider",
+    "title",
+    "custom_title",
+    "display_title",
+    "labels",
+    "status",
+    "fetched_at",
+    "refresh_error",
+    "description",
+    "thumbnail_url",
+    "preview_type",
+    "position",
+    "created_at",
+    "updated_at",
+}
 
 
 def test_add_returns_the_full_link_starting_unknown(world: World, provider: Any) -> None:
-    response = add(world.member, world, "  https://github.com/acme/api/pull/7  ",
-                   custom_title="  Login fix ", labels=["backend", " API "], provider="gitlab",
-                   status="merged", title="ignored")
+    response = add(
+        world.member,
+        world,
+        "  https://github.com/acme/api/pull/7  ",
+        custom_title="  Login fix ",
+        labels=["backend", " API "],
+        provider="gitlab",
+        status="merged",
+        title="ignored",
+    )
     assert response.status_code == 201, response.get_json()
     link = response.get_json()
     assert set(link) == LINK_FIELDS
@@ -35,11 +58,26 @@ def test_bare_address_gets_https(world: World) -> None:
     assert link["display_title"] == link["url"]
 
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", "data:text/html,hi", "ftp://example.org/x", "mailto:a@example.org",
-    "https://", "http:///path", "https://exa mple.org/x", "https://example.org/a b", "",
-    "   ", "https://" + "a" * 2050 + ".org", "file:///etc/passwd", "vbscript:msgbox", 42, None,
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "ftp://example.org/x",
+        "mailto:a@example.org",
+        "https://",
+        "http:///path",
+        "https://exa mple.org/x",
+        "https://example.org/a b",
+        "",
+        "   ",
+        "https://" + "a" * 2050 + ".org",
+        "file:///etc/passwd",
+        "vbscript:msgbox",
+        42,
+        None,
+    ],
+)
 def test_bad_urls_are_400_on_url(world: World, url: Any) -> None:
     response = world.member.api("POST", world.links_url(), json={"url": url})
     assert response.status_code == 400, url
@@ -52,10 +90,14 @@ def test_host_and_port_without_scheme_is_a_host(world: World) -> None:
     assert link["url"] == "https://example.org:8443/docs" and link["provider"] == "generic"
 
 
-@pytest.mark.parametrize("second", [
-    "https://GitHub.com/acme/api/pull/7/", "HTTPS://github.com:443/acme/api/pull/7",
-    "github.com/acme/api/pull/7",
-])
+@pytest.mark.parametrize(
+    "second",
+    [
+        "https://GitHub.com/acme/api/pull/7/",
+        "HTTPS://github.com:443/acme/api/pull/7",
+        "github.com/acme/api/pull/7",
+    ],
+)
 def test_same_normalized_url_twice_is_409(world: World, second: str) -> None:
     assert add(world.member, world, "https://github.com/acme/api/pull/7").status_code == 201
     response = add(world.member, world, second)
@@ -74,8 +116,9 @@ def test_paths_differing_in_case_are_different_links(world: World) -> None:
 
 
 def test_labels_rules(world: World) -> None:
-    link = add(world.member, world, "https://example.org/1",
-               labels=["Bug", " ", "bug", "UI", "", "ui", "Later"]).get_json()
+    link = add(
+        world.member, world, "https://example.org/1", labels=["Bug", " ", "bug", "UI", "", "ui", "Later"]
+    ).get_json()
     assert link["labels"] == ["Bug", "UI", "Later"]
     too_long = add(world.member, world, "https://example.org/2", labels=["x" * 41])
     assert too_long.status_code == 400 and "labels" in too_long.get_json()["fields"]
@@ -98,9 +141,11 @@ def test_malformed_bodies_are_400_never_500(world: World) -> None:
     for body in (["url"], "url", 7, None):
         response = world.member.api("POST", world.links_url(), json=body)
         assert response.status_code == 400, body
-    raw = world.member.client.post(world.links_url(), data="{not json",
-                                   headers={"Authorization": f"Bearer {world.member.token}",
-                                            "Content-Type": "application/json"})
+    raw = world.member.client.post(
+        world.links_url(),
+        data="{not json",
+        headers={"Authorization": f"Bearer {world.member.token}", "Content-Type": "application/json"},
+    )
     assert raw.status_code == 400 and raw.get_json()["code"] == "validation_error"
 
 
@@ -115,9 +160,17 @@ def test_list_in_stable_creation_order_and_one(world: World) -> None:
 
 def test_edit_changes_only_title_and_labels(world: World) -> None:
     link = add(world.member, world, "https://example.org/x").get_json()
-    response = world.member.api("PATCH", world.links_url() + f"{link['id']}/",
-                                json={"custom_title": " Spec ", "labels": ["a"], "url": "https://evil.example",
-                                      "status": "merged", "provider": "github"})
+    response = world.member.api(
+        "PATCH",
+        world.links_url() + f"{link['id']}/",
+        json={
+            "custom_title": " Spec ",
+            "labels": ["a"],
+            "url": "https://evil.example",
+            "status": "merged",
+            "provider": "github",
+        },
+    )
     body = response.get_json()
     assert response.status_code == 200
     assert body["custom_title"] == "Spec" and body["labels"] == ["a"]
@@ -151,12 +204,16 @@ def test_link_ids_are_scoped_to_their_task_and_project(world: World, make: Any, 
 
 # --- permissions ----------------------------------------------------------------------
 
+
 def test_viewer_reads_but_cannot_write(world: World) -> None:
     link = add(world.member, world, "https://example.org/x").get_json()
     path = world.links_url() + f"{link['id']}/"
     assert world.viewer.api("GET", world.links_url()).status_code == 200
-    for method, url, body in (("POST", world.links_url(), {"url": "https://example.org/y"}),
-                              ("PATCH", path, {"custom_title": "x"}), ("DELETE", path, None)):
+    for method, url, body in (
+        ("POST", world.links_url(), {"url": "https://example.org/y"}),
+        ("PATCH", path, {"custom_title": "x"}),
+        ("DELETE", path, None),
+    ):
         response = world.viewer.api(method, url, json=body)
         assert response.status_code == 403 and response.get_json()["code"] == "forbidden"
     assert world.viewer.api("POST", path + "refresh/").status_code == 200  # refresh is a read
@@ -165,8 +222,14 @@ def test_viewer_reads_but_cannot_write(world: World) -> None:
 def test_non_member_gets_404_on_every_route(world: World) -> None:
     link = add(world.member, world, "https://example.org/x").get_json()
     path = world.links_url() + f"{link['id']}/"
-    for method, url in (("GET", world.links_url()), ("POST", world.links_url()), ("GET", path),
-                        ("PATCH", path), ("DELETE", path), ("POST", path + "refresh/")):
+    for method, url in (
+        ("GET", world.links_url()),
+        ("POST", world.links_url()),
+        ("GET", path),
+        ("PATCH", path),
+        ("DELETE", path),
+        ("POST", path + "refresh/"),
+    ):
         response = world.stranger.api(method, url, json={"url": "https://example.org/z"})
         assert response.status_code == 404, (method, url)
 
@@ -175,8 +238,12 @@ def test_archived_project_refuses_every_write_including_refresh(world: World) ->
     link = add(world.member, world, "https://example.org/x").get_json()
     path = world.links_url() + f"{link['id']}/"
     assert world.owner.api("POST", f"/api/v1/projects/{world.project_id}/archive/").status_code == 200
-    for client, method, url in ((world.member, "POST", world.links_url()), (world.member, "PATCH", path),
-                                (world.member, "DELETE", path), (world.viewer, "POST", path + "refresh/")):
+    for client, method, url in (
+        (world.member, "POST", world.links_url()),
+        (world.member, "PATCH", path),
+        (world.member, "DELETE", path),
+        (world.viewer, "POST", path + "refresh/"),
+    ):
         response = client.api(method, url, json={"url": "https://example.org/y"})
         assert response.status_code == 403 and response.get_json()["code"] == "project_archived"
     assert world.viewer.api("GET", world.links_url()).status_code == 200
@@ -188,17 +255,25 @@ def test_anonymous_is_401(world: World, client: Any) -> None:
 
 # --- provider resolution --------------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "provider"), [
-    ("https://github.com/a/b/pull/1", "github"), ("https://www.github.com/a/b/issues/2", "github"),
-    ("https://gitlab.com/g/p/-/merge_requests/3", "gitlab"),
-    ("https://drive.google.com/file/d/abc/view", "google_drive"),
-    ("https://docs.google.com/spreadsheets/d/abc/edit", "google_drive"),
-    ("https://www.dropbox.com/s/abc/plan.pdf", "dropbox"), ("https://app.box.com/s/abc", "box"),
-    ("https://1drv.ms/w/s!abc", "onedrive"), ("https://acme.sharepoint.com/:x:/r/doc", "onedrive"),
-    ("https://box.com.evil.example/s/x", "generic"), ("https://notdropbox.com/x", "generic"),
-    ("https://github.com.evil.example/a/b/pull/1", "generic"),
-    ("https://gitlab.example.org/g/p/-/merge_requests/1", "generic"),
-])
+
+@pytest.mark.parametrize(
+    ("url", "provider"),
+    [
+        ("https://github.com/a/b/pull/1", "github"),
+        ("https://www.github.com/a/b/issues/2", "github"),
+        ("https://gitlab.com/g/p/-/merge_requests/3", "gitlab"),
+        ("https://drive.google.com/file/d/abc/view", "google_drive"),
+        ("https://docs.google.com/spreadsheets/d/abc/edit", "google_drive"),
+        ("https://www.dropbox.com/s/abc/plan.pdf", "dropbox"),
+        ("https://app.box.com/s/abc", "box"),
+        ("https://1drv.ms/w/s!abc", "onedrive"),
+        ("https://acme.sharepoint.com/:x:/r/doc", "onedrive"),
+        ("https://box.com.evil.example/s/x", "generic"),
+        ("https://notdropbox.com/x", "generic"),
+        ("https://github.com.evil.example/a/b/pull/1", "generic"),
+        ("https://gitlab.example.org/g/p/-/merge_requests/1", "generic"),
+    ],
+)
 def test_provider_is_resolved_from_the_host(world: World, url: str, provider: str) -> None:
     assert add(world.member, world, url).get_json()["provider"] == provider
 

@@ -22,15 +22,19 @@ def refresh(client: Any, world: World, link: dict[str, Any]) -> Any:
     return client.api("POST", world.links_url() + f"{link['id']}/refresh/")
 
 
-@pytest.mark.parametrize(("payload", "status"), [
-    ({"state": "open", "draft": False, "merged": False, "title": "Fix login"}, "open"),
-    ({"state": "open", "draft": True, "merged": False, "title": "Fix login"}, "draft"),
-    ({"state": "closed", "draft": False, "merged": True, "title": "Fix login"}, "merged"),
-    ({"state": "closed", "draft": False, "merged": False, "title": "Fix login"}, "closed"),
-    ({"state": "closed", "draft": True, "merged": False, "title": "Fix login"}, "closed"),
-])
-def test_github_pull_request_states(world: World, provider: responses.RequestsMock,
-                                    payload: dict[str, Any], status: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"state": "open", "draft": False, "merged": False, "title": "Fix login"}, "open"),
+        ({"state": "open", "draft": True, "merged": False, "title": "Fix login"}, "draft"),
+        ({"state": "closed", "draft": False, "merged": True, "title": "Fix login"}, "merged"),
+        ({"state": "closed", "draft": False, "merged": False, "title": "Fix login"}, "closed"),
+        ({"state": "closed", "draft": True, "merged": False, "title": "Fix login"}, "closed"),
+    ],
+)
+def test_github_pull_request_states(
+    world: World, provider: responses.RequestsMock, payload: dict[str, Any], status: str
+) -> None:
     credential = give_credential(world.viewer.user, "github", token="ghp_viewer")
     link = add(world.member, world, "https://github.com/acme/api/pull/7/files?w=1#diff").get_json()
     provider.get(f"{GH}/pulls/7", json=payload)
@@ -54,16 +58,20 @@ def test_github_issue_states(world: World, provider: responses.RequestsMock, sta
     assert refresh(world.member, world, link).get_json()["status"] == status
 
 
-@pytest.mark.parametrize(("payload", "status"), [
-    ({"state": "opened", "draft": False}, "open"),
-    ({"state": "opened", "draft": True}, "draft"),
-    ({"state": "opened", "work_in_progress": True}, "draft"),
-    ({"state": "merged"}, "merged"),
-    ({"state": "closed"}, "closed"),
-    ({"state": "locked"}, "closed"),
-])
-def test_gitlab_merge_request_states_with_nested_groups(world: World, provider: responses.RequestsMock,
-                                                        payload: dict[str, Any], status: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"state": "opened", "draft": False}, "open"),
+        ({"state": "opened", "draft": True}, "draft"),
+        ({"state": "opened", "work_in_progress": True}, "draft"),
+        ({"state": "merged"}, "merged"),
+        ({"state": "closed"}, "closed"),
+        ({"state": "locked"}, "closed"),
+    ],
+)
+def test_gitlab_merge_request_states_with_nested_groups(
+    world: World, provider: responses.RequestsMock, payload: dict[str, Any], status: str
+) -> None:
     give_credential(world.member.user, "gitlab")
     link = add(world.member, world, "https://gitlab.com/group/sub/proj/-/merge_requests/5/diffs").get_json()
     provider.get(f"{GL}/merge_requests/5", json={**payload, "title": "MR"})
@@ -83,8 +91,10 @@ def test_gitlab_issue_states(world: World, provider: responses.RequestsMock, sta
 def test_self_hosted_gitlab_under_a_relative_root(world: World, provider: responses.RequestsMock) -> None:
     give_credential(world.member.user, "gitlab", base_url="https://example.org/gitlab")
     link = add(world.member, world, "https://example.org/gitlab/team/app/-/merge_requests/3").get_json()
-    provider.get("https://example.org/gitlab/api/v4/projects/team%2Fapp/merge_requests/3",
-                 json={"state": "merged", "title": "Self-hosted"})
+    provider.get(
+        "https://example.org/gitlab/api/v4/projects/team%2Fapp/merge_requests/3",
+        json={"state": "merged", "title": "Self-hosted"},
+    )
     body = refresh(world.member, world, link).get_json()
     assert body["status"] == "merged" and body["title"] == "Self-hosted"
 
@@ -104,8 +114,9 @@ def test_branch_links_stay_unknown_without_a_call(world: World, provider: respon
     assert body["status"] == "unknown" and len(provider.calls) == 0
 
 
-def test_generic_links_refresh_unchanged_without_a_call(world: World, provider: responses.RequestsMock,
-                                                       net: Any) -> None:
+def test_generic_links_refresh_unchanged_without_a_call(
+    world: World, provider: responses.RequestsMock, net: Any
+) -> None:
     link = add(world.member, world, "https://example.org/wiki").get_json()
     response = refresh(world.member, world, link)
     assert response.status_code == 200 and response.get_json() == link
@@ -133,6 +144,7 @@ def test_credential_must_match_the_links_host(world: World, provider: responses.
 
 # --- failures keep what was cached ----------------------------------------------------
 
+
 def _merged_link(world: World, provider: responses.RequestsMock) -> dict[str, Any]:
     give_credential(world.member.user, "github")
     link = add(world.member, world, "https://github.com/acme/api/pull/7").get_json()
@@ -142,21 +154,25 @@ def _merged_link(world: World, provider: responses.RequestsMock) -> dict[str, An
     return good
 
 
-@pytest.mark.parametrize(("answer", "code"), [
-    ({"status": 401, "json": {}}, "token_rejected"),
-    ({"status": 403, "json": {}, "headers": {"X-RateLimit-Remaining": "0"}}, "provider_rate_limited"),
-    ({"status": 429, "json": {}}, "provider_rate_limited"),
-    ({"status": 403, "json": {}}, "provider_forbidden"),
-    ({"status": 404, "json": {}}, "not_found"),
-    ({"status": 500, "json": {}}, "provider_unreachable"),
-    ({"status": 502, "body": "<html>bad gateway</html>"}, "provider_unreachable"),
-    ({"status": 200, "body": "not json"}, "provider_bad_response"),
-    ({"status": 200, "json": ["a list"]}, "provider_bad_response"),
-    ({"body": requests.exceptions.ConnectionError("down")}, "provider_unreachable"),
-    ({"body": requests.exceptions.ReadTimeout("slow")}, "provider_timeout"),
-])
-def test_failures_keep_cached_status_and_title(world: World, provider: responses.RequestsMock,
-                                               answer: dict[str, Any], code: str) -> None:
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        ({"status": 401, "json": {}}, "token_rejected"),
+        ({"status": 403, "json": {}, "headers": {"X-RateLimit-Remaining": "0"}}, "provider_rate_limited"),
+        ({"status": 429, "json": {}}, "provider_rate_limited"),
+        ({"status": 403, "json": {}}, "provider_forbidden"),
+        ({"status": 404, "json": {}}, "not_found"),
+        ({"status": 500, "json": {}}, "provider_unreachable"),
+        ({"status": 502, "body": "<html>bad gateway</html>"}, "provider_unreachable"),
+        ({"status": 200, "body": "not json"}, "provider_bad_response"),
+        ({"status": 200, "json": ["a list"]}, "provider_bad_response"),
+        ({"body": requests.exceptions.ConnectionError("down")}, "provider_unreachable"),
+        ({"body": requests.exceptions.ReadTimeout("slow")}, "provider_timeout"),
+    ],
+)
+def test_failures_keep_cached_status_and_title(
+    world: World, provider: responses.RequestsMock, answer: dict[str, Any], code: str
+) -> None:
     good = _merged_link(world, provider)
     provider.replace(responses.GET, f"{GH}/pulls/7", **answer)
     response = refresh(world.member, world, good)
@@ -181,8 +197,9 @@ def test_blocked_host_keeps_cache_and_hides_the_address(world: World, provider: 
     assert body["status"] == "unknown" and len(provider.calls) == 0
 
 
-def test_unreadable_credential_is_a_refresh_error_not_a_500(app: Any, world: World,
-                                                            provider: responses.RequestsMock) -> None:
+def test_unreadable_credential_is_a_refresh_error_not_a_500(
+    app: Any, world: World, provider: responses.RequestsMock
+) -> None:
     good = _merged_link(world, provider)
     app.config["INTEGRATION_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
     response = refresh(world.member, world, good)

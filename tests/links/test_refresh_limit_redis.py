@@ -24,8 +24,10 @@ from ppm.projects import services as projects
 from tests.conftest import TEST_KEY
 from tests.support.settings import TEST_DATABASE_URL, TEST_REDIS_URL
 
-pytestmark = [pytest.mark.redis, pytest.mark.skipif(
-    not TEST_REDIS_URL, reason="needs the Redis server that scripts/test.sh starts")]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(not TEST_REDIS_URL, reason="needs the Redis server that scripts/test.sh starts"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -45,11 +47,22 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
 
     redis.Redis.from_url(TEST_REDIS_URL).flushdb()
     uri = TEST_DATABASE_URL or f"sqlite:///{tmp_path}/gunicorn.sqlite3"
-    env = {**os.environ, "DATABASE_URL": uri, "SECRET_KEY": "gunicorn-test",
-           "INTEGRATION_ENCRYPTION_KEY": TEST_KEY, "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
-           "PPM_INSTANCE_PATH": str(tmp_path / "instance")}
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "s", "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
-                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    env = {
+        **os.environ,
+        "DATABASE_URL": uri,
+        "SECRET_KEY": "gunicorn-test",
+        "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+        "PPM_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "SECRET_KEY": "s",
+            "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
     with app.app_context():
         if not TEST_DATABASE_URL:
             db.create_all()
@@ -64,7 +77,11 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, server)
@@ -87,8 +104,9 @@ def _wait_until_up(base: str, server: Any) -> None:
 
 
 def _refresh(base: str, path: str, token: str) -> tuple[int, dict[str, Any], dict[str, str]]:
-    request = urllib.request.Request(base + path, method="POST",
-                                     headers={"Authorization": f"Bearer {token}", "Connection": "close"})
+    request = urllib.request.Request(
+        base + path, method="POST", headers={"Authorization": f"Bearer {token}", "Connection": "close"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read()), dict(response.headers)

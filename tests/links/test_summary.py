@@ -28,11 +28,17 @@ def test_precedence_is_closed_draft_open_merged_unknown() -> None:
     assert sorted(["merged", "open", "unknown"], key=RANK.__getitem__)[0] == "open"
 
 
-@pytest.mark.parametrize(("statuses", "expected"), [
-    ([], None), (["unknown"], "unknown"), (["merged", "unknown"], "merged"),
-    (["merged", "open"], "open"), (["open", "draft", "merged"], "draft"),
-    (["draft", "closed", "open"], "closed"),
-])
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([], None),
+        (["unknown"], "unknown"),
+        (["merged", "unknown"], "merged"),
+        (["merged", "open"], "open"),
+        (["open", "draft", "merged"], "draft"),
+        (["draft", "closed", "open"], "closed"),
+    ],
+)
 def test_task_list_summary(world: World, statuses: list[str], expected: str | None) -> None:
     for n, status in enumerate(statuses):
         link = add(world.member, world, f"https://example.org/{n}").get_json()
@@ -54,8 +60,9 @@ def test_removed_links_do_not_count(world: World) -> None:
 def test_summary_on_create_and_patch_responses(world: World) -> None:
     link = add(world.member, world, "https://example.org/x").get_json()
     set_status(link["id"], "draft")
-    patched = world.member.api("PATCH", f"/api/v1/projects/{world.project_id}/tasks/{world.task_id}/",
-                               json={"name": "Renamed"})
+    patched = world.member.api(
+        "PATCH", f"/api/v1/projects/{world.project_id}/tasks/{world.task_id}/", json={"name": "Renamed"}
+    )
     assert patched.get_json()["external_link_summary"] == {"count": 1, "worst_status": "draft"}
     created = world.member.api("POST", f"/api/v1/projects/{world.project_id}/tasks/", json={"name": "New"})
     assert created.get_json()["external_link_summary"] == {"count": 0, "worst_status": None}
@@ -63,7 +70,11 @@ def test_summary_on_create_and_patch_responses(world: World) -> None:
 
 def test_removing_a_task_removes_its_links(world: World, make: Any) -> None:
     child = make.task(world.owner.user, world.project_id, name="Child", parent_id=world.task_id)
-    link = add(world.member, world, "https://example.org/x", ).get_json()
+    link = add(
+        world.member,
+        world,
+        "https://example.org/x",
+    ).get_json()
     child_link = world.member.api("POST", world.links_url(child.id), json={"url": "https://example.org/y"})
     assert child_link.status_code == 201
     world.member.api("DELETE", f"/api/v1/projects/{world.project_id}/tasks/{world.task_id}/")
@@ -77,9 +88,18 @@ def _fill(make: Any, world: World, tasks: int, links_per_task: int) -> None:
     for n in range(tasks):
         task = make.task(world.owner.user, world.project_id, name=f"T{n}")
         for k in range(links_per_task):
-            db.session.add(TaskLink(project_id=world.project_id, task_id=task.id, url=f"https://e.org/{n}/{k}",
-                                    url_key=f"https://e.org/{n}/{k}", provider="generic", labels=[],
-                                    status=PRECEDENCE[(n + k) % 5], position=k))
+            db.session.add(
+                TaskLink(
+                    project_id=world.project_id,
+                    task_id=task.id,
+                    url=f"https://e.org/{n}/{k}",
+                    url_key=f"https://e.org/{n}/{k}",
+                    provider="generic",
+                    labels=[],
+                    status=PRECEDENCE[(n + k) % 5],
+                    position=k,
+                )
+            )
     db.session.commit()
 
 

@@ -26,8 +26,11 @@ def setup(app: Any, make: Factory) -> Any:
 
 def test_add_swaps_the_section_announces_and_signals_the_schedule(setup: Any) -> None:
     owner, _, base = setup
-    response = owner.form(base, {"url": "github.com/acme/api/pull/7", "custom_title": "Login fix",
-                                 "labels": "backend, api, Backend"}, headers=HX)
+    response = owner.form(
+        base,
+        {"url": "github.com/acme/api/pull/7", "custom_title": "Login fix", "labels": "backend, api, Backend"},
+        headers=HX,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.lstrip().startswith('<section id="task-links"')
@@ -59,11 +62,13 @@ def test_invalid_and_duplicate_urls_answer_422_in_the_form(setup: Any) -> None:
 def test_live_hint(setup: Any) -> None:
     owner, _, base = setup
     assert "GitHub detected — refresh fetches live status" in owner.get(
-        f"{base}/detect?url=https://github.com/a/b/pull/1").get_data(as_text=True)
+        f"{base}/detect?url=https://github.com/a/b/pull/1"
+    ).get_data(as_text=True)
     plain = owner.get(f"{base}/detect?url=example.org/x").get_data(as_text=True)
     assert "Will be saved as a plain link (no live status)" in plain
-    assert "Google Drive detected" in owner.get(
-        f"{base}/detect?url=https://drive.google.com/file/d/x/view").get_data(as_text=True)
+    assert "Google Drive detected" in owner.get(f"{base}/detect?url=https://drive.google.com/file/d/x/view").get_data(
+        as_text=True
+    )
     assert owner.get(f"{base}/detect?url=javascript:x").get_data(as_text=True).strip() == ""
 
 
@@ -117,8 +122,9 @@ def test_viewer_sees_no_add_edit_or_remove_but_can_refresh(setup: Any) -> None:
 
 def test_refresh_without_credential_prompts_to_connect(setup: Any) -> None:
     owner, viewer, base = setup
-    link_id = _first_link_id(owner.form(base, {"url": "https://github.com/acme/api/pull/7"},
-                                        headers=HX).get_data(as_text=True))
+    link_id = _first_link_id(
+        owner.form(base, {"url": "https://github.com/acme/api/pull/7"}, headers=HX).get_data(as_text=True)
+    )
     html = viewer.form(f"{base}/{link_id}/refresh", headers=HX).get_data(as_text=True)
     assert "Connect GitHub to see status" in html
     assert 'href="/me/settings/connected-accounts#github"' in html
@@ -127,11 +133,14 @@ def test_refresh_without_credential_prompts_to_connect(setup: Any) -> None:
 def test_refresh_shows_status_text_and_failure_keeps_it(setup: Any) -> None:
     owner, _, base = setup
     give_credential(owner.user, "github")
-    link_id = _first_link_id(owner.form(base, {"url": "https://github.com/acme/api/pull/7"},
-                                        headers=HX).get_data(as_text=True))
+    link_id = _first_link_id(
+        owner.form(base, {"url": "https://github.com/acme/api/pull/7"}, headers=HX).get_data(as_text=True)
+    )
     with responses.RequestsMock() as mock:
-        mock.get("https://api.github.com/repos/acme/api/pulls/7", json={"state": "closed", "merged": True,
-                                                                          "title": "Fix login"})
+        mock.get(
+            "https://api.github.com/repos/acme/api/pulls/7",
+            json={"state": "closed", "merged": True, "title": "Fix login"},
+        )
         html = owner.form(f"{base}/{link_id}/refresh", headers=HX).get_data(as_text=True)
     assert "Status: </span>Merged" in html and "Link refreshed: merged." in html and "as of just now" in html
     with responses.RequestsMock() as mock:
@@ -143,8 +152,9 @@ def test_refresh_shows_status_text_and_failure_keeps_it(setup: Any) -> None:
 
 def test_link_titles_are_escaped(setup: Any) -> None:
     owner, _, base = setup
-    html = owner.form(base, {"url": "https://example.org/x", "custom_title": "<script>alert(1)</script>"},
-                      headers=HX).get_data(as_text=True)
+    html = owner.form(
+        base, {"url": "https://example.org/x", "custom_title": "<script>alert(1)</script>"}, headers=HX
+    ).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
@@ -156,8 +166,11 @@ def test_every_link_control_works_without_javascript(setup: Any) -> None:
     html = bad_add.get_data(as_text=True)
     assert bad_add.status_code == 422 and "<html" in html and "There is a problem" in html and 'value="kept"' in html
     edit = owner.get(f"{base}/{link_id}/edit")
-    assert edit.status_code == 200 and "<html" in edit.get_data(as_text=True) and 'name="custom_title"' in \
-        edit.get_data(as_text=True)
+    assert (
+        edit.status_code == 200
+        and "<html" in edit.get_data(as_text=True)
+        and 'name="custom_title"' in edit.get_data(as_text=True)
+    )
     bad_edit = owner.form(f"{base}/{link_id}/edit", {"custom_title": "x" * 201})
     assert bad_edit.status_code == 422 and "at most 200" in bad_edit.get_data(as_text=True)
     saved = owner.form(f"{base}/{link_id}/edit", {"custom_title": "Spec", "labels": ""})

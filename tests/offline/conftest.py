@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+    monkeypatch.setattr(
+        auth_services, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -90,22 +91,30 @@ def seeded(user: User, make: Factory) -> Iterator[Seeded]:
     private file), and Ship (a milestone)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         connect_github(mock, user)
-        world = World(pulls={7: "merged", 8: 502},
-                      files={"roadmap": ("Roadmap 2026", "Where we are going"), "secret": 403})
+        world = World(
+            pulls={7: "merged", 8: 502}, files={"roadmap": ("Roadmap 2026", "Where we are going"), "secret": 403}
+        )
         world.install(mock)
         project_id = make.project(user, "Apollo")
         build = make.task(user, project_id, name="Build", start_date="2026-03-02", finish_date="2026-03-20")
-        login = make.task(user, project_id, name="Login page", parent_id=build.id, start_date="2026-03-03",
-                          finish_date="2026-03-06", description="Sign-in form\nwith the new design")
-        make.task(user, project_id, name="Ship", start_date="2026-03-21", finish_date="2026-03-21",
-                  is_milestone=True)
-        pull = links.add_link(user, project_id, login.id, {"url": "https://github.com/acme/api/pull/7",
-                                                           "labels": ["backend"]})
-        failing = links.add_link(user, project_id, login.id, {"url": "https://github.com/acme/api/pull/8",
-                                                            "custom_title": "Flaky test"})
+        login = make.task(
+            user,
+            project_id,
+            name="Login page",
+            parent_id=build.id,
+            start_date="2026-03-03",
+            finish_date="2026-03-06",
+            description="Sign-in form\nwith the new design",
+        )
+        make.task(user, project_id, name="Ship", start_date="2026-03-21", finish_date="2026-03-21", is_milestone=True)
+        pull = links.add_link(
+            user, project_id, login.id, {"url": "https://github.com/acme/api/pull/7", "labels": ["backend"]}
+        )
+        failing = links.add_link(
+            user, project_id, login.id, {"url": "https://github.com/acme/api/pull/8", "custom_title": "Flaky test"}
+        )
         doc = links.add_link(user, project_id, login.id, {"url": "https://drive.google.com/file/d/roadmap/view"})
-        private = links.add_link(user, project_id, login.id,
-                                 {"url": "https://drive.google.com/file/d/secret/view"})
+        private = links.add_link(user, project_id, login.id, {"url": "https://drive.google.com/file/d/secret/view"})
         for link in (pull, failing, doc, private):
             links.refresh_link(user, project_id, login.id, link.id)
         _, token = auth_services.create_api_token(user, "offline")
@@ -123,6 +132,13 @@ def run_client(*args: str, env: dict[str, str] | None = None, timeout: float = 3
     """`python -m ppm_offline ARGS` in a child process, from the project folder."""
     child_env = {k: v for k, v in os.environ.items() if k != "PPM_TOKEN"}
     child_env.update(env or {})
-    done = subprocess.run([sys.executable, "-m", "ppm_offline", *args], cwd=ROOT, env=child_env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "ppm_offline", *args],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return Run(done.returncode, done.stdout, done.stderr)

@@ -28,37 +28,75 @@ PACKAGE = Path(ppm_offline.__file__).parent
 
 
 def task(task_id: str, name: str = "Task", parent: str | None = None, position: int = 0) -> dict[str, Any]:
-    return {"id": task_id, "project_id": "p", "parent_id": parent, "name": name, "description": "",
-            "start_date": "2026-01-01", "finish_date": "2026-01-02", "is_milestone": False,
-            "is_summary": False, "assignee_ids": [], "position": position,
-            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+    return {
+        "id": task_id,
+        "project_id": "p",
+        "parent_id": parent,
+        "name": name,
+        "description": "",
+        "start_date": "2026-01-01",
+        "finish_date": "2026-01-02",
+        "is_milestone": False,
+        "is_summary": False,
+        "assignee_ids": [],
+        "position": position,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
 
 
 def link(link_id: str, task_id: str, **fields: Any) -> dict[str, Any]:
-    row = {"id": link_id, "task_id": task_id, "url": f"https://example.com/{link_id}", "provider": "generic",
-           "title": "", "custom_title": "", "display_title": f"https://example.com/{link_id}", "labels": [],
-           "status": "unknown", "fetched_at": None, "refresh_error": None, "description": "",
-           "thumbnail_url": "", "preview_type": "", "position": 0,
-           "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+    row = {
+        "id": link_id,
+        "task_id": task_id,
+        "url": f"https://example.com/{link_id}",
+        "provider": "generic",
+        "title": "",
+        "custom_title": "",
+        "display_title": f"https://example.com/{link_id}",
+        "labels": [],
+        "status": "unknown",
+        "fetched_at": None,
+        "refresh_error": None,
+        "description": "",
+        "thumbnail_url": "",
+        "preview_type": "",
+        "position": 0,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
     row.update(fields)
     return row
 
 
-def page(since: int, cursor: int, *, tasks: list[Any] | None = None, links: list[Any] | None = None,
-         gone_tasks: list[str] | None = None, gone_links: list[str] | None = None,
-         more: bool = False) -> dict[str, Any]:
-    return {"since": since, "cursor": cursor, "has_more": more,
-            "tasks": {"updated": tasks or [], "deleted": gone_tasks or []},
-            "task_links": {"updated": links or [], "deleted": gone_links or []}}
+def page(
+    since: int,
+    cursor: int,
+    *,
+    tasks: list[Any] | None = None,
+    links: list[Any] | None = None,
+    gone_tasks: list[str] | None = None,
+    gone_links: list[str] | None = None,
+    more: bool = False,
+) -> dict[str, Any]:
+    return {
+        "since": since,
+        "cursor": cursor,
+        "has_more": more,
+        "tasks": {"updated": tasks or [], "deleted": gone_tasks or []},
+        "task_links": {"updated": links or [], "deleted": gone_links or []},
+    }
 
 
 # --- the store and the loop -------------------------------------------------------------------
 
 
 def test_pages_apply_in_order_with_their_cursor(tmp_path: Path) -> None:
-    pages = {0: page(0, 3, tasks=[task("t1"), task("t2")], links=[link("l1", "t1")], more=True),
-             3: page(3, 5, links=[link("l1", "t1", status="merged")], gone_tasks=["t2"], more=True),
-             5: page(5, 6, gone_links=["l1"])}
+    pages = {
+        0: page(0, 3, tasks=[task("t1"), task("t2")], links=[link("l1", "t1")], more=True),
+        3: page(3, 5, links=[link("l1", "t1", status="merged")], gone_tasks=["t2"], more=True),
+        5: page(5, 6, gone_links=["l1"]),
+    }
     asked: list[tuple[int, int]] = []
 
     def fetch(since: int, limit: int) -> dict[str, Any]:
@@ -104,11 +142,20 @@ def test_a_malformed_page_changes_nothing(tmp_path: Path) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("broken", [
-    [], {"since": 0}, page(1, 1), page(0, -1), page(0, 0, more=True), {**page(0, 1), "has_more": "no"},
-    {**page(0, 1), "tasks": {"updated": [{"name": "no id"}], "deleted": []}},
-    {**page(0, 1), "task_links": {"updated": [], "deleted": [7]}}, {**page(0, 1), "cursor": True},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        [],
+        {"since": 0},
+        page(1, 1),
+        page(0, -1),
+        page(0, 0, more=True),
+        {**page(0, 1), "has_more": "no"},
+        {**page(0, 1), "tasks": {"updated": [{"name": "no id"}], "deleted": []}},
+        {**page(0, 1), "task_links": {"updated": [], "deleted": [7]}},
+        {**page(0, 1), "cursor": True},
+    ],
+)
 def test_check_page_refuses_what_spec_9_does_not_promise(broken: Any) -> None:
     with pytest.raises(BadResponse):
         check_page(broken, 0)
@@ -150,11 +197,29 @@ def test_show_prints_cards_errors_and_never_terminal_controls(tmp_path: Path) ->
     store = Store.open(db_file)
     evil = "Pwned\x1b[2J\x1b]0;owned\x07"
     rows = [
-        link("a", "t1", provider="github", status="closed", title=evil, display_title=evil,
-             fetched_at="2026-01-02T00:00:00Z", labels=["x"]),
-        link("b", "t1", provider="dropbox", preview_type="pdf", status="unknown", display_title="Spec.pdf",
-             refresh_error={"code": "file_not_public", "detail": "Private file — open to view",
-                            "at": "2026-01-03T00:00:00Z"}),
+        link(
+            "a",
+            "t1",
+            provider="github",
+            status="closed",
+            title=evil,
+            display_title=evil,
+            fetched_at="2026-01-02T00:00:00Z",
+            labels=["x"],
+        ),
+        link(
+            "b",
+            "t1",
+            provider="dropbox",
+            preview_type="pdf",
+            status="unknown",
+            display_title="Spec.pdf",
+            refresh_error={
+                "code": "file_not_public",
+                "detail": "Private file — open to view",
+                "at": "2026-01-03T00:00:00Z",
+            },
+        ),
         link("c", "t1", position=2, status="draft"),
     ]
     sync_project(store, "p", "http://s", lambda s, n: page(0, 4, tasks=[task("t1", "Write \x1b[31mspec")], links=rows))
@@ -196,18 +261,31 @@ class StandIn(BaseHTTPRequestHandler):
             "redirect": (302, {"Location": f"http://127.0.0.1:{self.server.server_port}/elsewhere"}, b""),
             "boom": (500, {"Content-Type": "text/html"}, b"<h1>oops</h1>"),
             "html": (200, {"Content-Type": "text/html"}, b"<html>not json</html>"),
-            "busy": (429, {"Retry-After": "42", "Content-Type": "application/json"},
-                     json.dumps({"detail": "Too many", "code": "rate_limited"}).encode()),
-            "invalid": (400, {"Content-Type": "application/json"}, json.dumps(
-                {"detail": "bad", "code": "validation_error", "fields": {"limit": ["too big"]}}).encode()),
-            "denied": (401, {"Content-Type": "application/json"},
-                       json.dumps({"detail": "Authentication is required.", "code": "not_authenticated"}).encode()),
-            "missing": (404, {"Content-Type": "application/json"},
-                        b'{"detail":"Project not found.","code":"not_found"}'),
+            "busy": (
+                429,
+                {"Retry-After": "42", "Content-Type": "application/json"},
+                json.dumps({"detail": "Too many", "code": "rate_limited"}).encode(),
+            ),
+            "invalid": (
+                400,
+                {"Content-Type": "application/json"},
+                json.dumps({"detail": "bad", "code": "validation_error", "fields": {"limit": ["too big"]}}).encode(),
+            ),
+            "denied": (
+                401,
+                {"Content-Type": "application/json"},
+                json.dumps({"detail": "Authentication is required.", "code": "not_authenticated"}).encode(),
+            ),
+            "missing": (
+                404,
+                {"Content-Type": "application/json"},
+                b'{"detail":"Project not found.","code":"not_found"}',
+            ),
         }
         key = next((k for k in routes if f"/projects/{k}/" in self.path), "")
-        status, headers, body = routes.get(key, (200, {"Content-Type": "application/json"},
-                                                 json.dumps(page(0, 0)).encode()))
+        status, headers, body = routes.get(
+            key, (200, {"Content-Type": "application/json"}, json.dumps(page(0, 0)).encode())
+        )
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -256,8 +334,7 @@ def test_http_answers_become_clear_errors(stand_in: str) -> None:
     assert StandIn.seen[-1][0] == "/api/v1/projects/a%2Fb%3Fc/sync/?since=0&limit=1"  # ids are quoted
 
 
-@pytest.mark.parametrize("server", ["ftp://host", "127.0.0.1:5000", "http://", "file:///etc/passwd",
-                                    "http://h/?q=1"])
+@pytest.mark.parametrize("server", ["ftp://host", "127.0.0.1:5000", "http://", "file:///etc/passwd", "http://h/?q=1"])
 def test_only_http_server_addresses(server: str) -> None:
     with pytest.raises(ClientError, match="--server must look like"):
         SyncClient(server, "t")
@@ -265,8 +342,23 @@ def test_only_http_server_addresses(server: str) -> None:
 
 def test_plain_http_to_another_machine_warns(tmp_path: Path) -> None:
     err = io.StringIO()
-    code = cli.main(["sync", "--server", "http://ppm.example.invalid", "--token", "t", "--project", "p",
-                     "--db", str(tmp_path / "x.sqlite3"), "--timeout", "0.01"], out=io.StringIO(), err=err)
+    code = cli.main(
+        [
+            "sync",
+            "--server",
+            "http://ppm.example.invalid",
+            "--token",
+            "t",
+            "--project",
+            "p",
+            "--db",
+            str(tmp_path / "x.sqlite3"),
+            "--timeout",
+            "0.01",
+        ],
+        out=io.StringIO(),
+        err=err,
+    )
     assert code == 1 and "warning: sending the token over plain http" in err.getvalue()
 
 
@@ -298,8 +390,11 @@ def test_the_client_imports_only_the_standard_library_and_itself() -> None:
 def test_running_it_loads_no_server_code() -> None:
     probe = run_client("show", "--db", "/nonexistent/x.sqlite3")
     assert probe.code == 1 and "There is no local copy" in probe.err
-    script = ("import sys, ppm_offline.cli, ppm_offline.sync; print(sorted(m for m in sys.modules "
-              "if m.split('.')[0] in ('ppm', 'flask', 'sqlalchemy', 'requests', 'werkzeug')))")
-    loaded = subprocess.run([sys.executable, "-c", script], cwd=PACKAGE.parent, capture_output=True,
-                            text=True, check=True)
+    script = (
+        "import sys, ppm_offline.cli, ppm_offline.sync; print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('ppm', 'flask', 'sqlalchemy', 'requests', 'werkzeug')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], cwd=PACKAGE.parent, capture_output=True, text=True, check=True
+    )
     assert loaded.stdout.strip() == "[]"

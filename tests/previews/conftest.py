@@ -16,8 +16,17 @@ from tests.support.netguard import NetGuard, installed_netguard
 
 PUBLIC = "140.82.112.5"
 FILE_HOSTS = [
-    "drive.google.com", "docs.google.com", "dropbox.com", "www.dropbox.com", "box.com", "app.box.com",
-    "acme.app.box.com", "onedrive.live.com", "1drv.ms", "acme.sharepoint.com", "acme-my.sharepoint.com",
+    "drive.google.com",
+    "docs.google.com",
+    "dropbox.com",
+    "www.dropbox.com",
+    "box.com",
+    "app.box.com",
+    "acme.app.box.com",
+    "onedrive.live.com",
+    "1drv.ms",
+    "acme.sharepoint.com",
+    "acme-my.sharepoint.com",
 ]
 PRIVATE_NAME = "files.intranet.box.com"  # a claimed host whose name resolves into 10/8
 PRIVATE_IP = "10.20.30.40"
@@ -79,8 +88,10 @@ def world(app: Any, make: Factory) -> World:
 def html_page(*head: str, body: str = "", title: str | None = None) -> str:
     """A share page: the given head tags (and an optional <title>), then a body."""
     title_tag = f"<title>{title}</title>" if title is not None else ""
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{title_tag}"
-            f"{''.join(head)}</head><body>{body}</body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{title_tag}'
+        f"{''.join(head)}</head><body>{body}</body></html>"
+    )
 
 
 def og(key: str, value: str) -> str:

@@ -33,14 +33,18 @@ def share_page(title: str, description: str = "", image: str = "") -> str:
     return html_page(*tags, title=f"{title} - Host")
 
 
-def serve(pages: responses.RequestsMock, url: str, body: Any = "", status: int = 200,
-          content_type: str = HTML, **headers: str) -> None:
+def serve(
+    pages: responses.RequestsMock, url: str, body: Any = "", status: int = 200, content_type: str = HTML, **headers: str
+) -> None:
     pages.add(responses.GET, url, body=body, status=status, content_type=content_type, headers=headers)
 
 
 GOOD = share_page("Launch checklist", "Who does what", "https://lh3.googleusercontent.com/docs/thumb=w1200")
-GOOD_CARD = {"title": "Launch checklist", "description": "Who does what",
-             "thumbnail_url": "https://lh3.googleusercontent.com/docs/thumb=w1200"}
+GOOD_CARD = {
+    "title": "Launch checklist",
+    "description": "Who does what",
+    "thumbnail_url": "https://lh3.googleusercontent.com/docs/thumb=w1200",
+}
 
 
 def card_of(link: dict[str, Any]) -> dict[str, Any]:
@@ -59,12 +63,20 @@ def good_card(world: World, pages: responses.RequestsMock, url: str = SHEET) -> 
 # --- success ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "provider", "preview_type"), [
-    (SHEET, "google_drive", "spreadsheet"), (DRIVE, "google_drive", "file"), (DROPBOX, "dropbox", "pdf"),
-    (BOX, "box", "file"), (ONEDRIVE, "onedrive", "file"), (SHAREPOINT, "onedrive", "file"),
-])
-def test_success_fills_the_card(world: World, pages: responses.RequestsMock, url: str, provider: str,
-                                preview_type: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "provider", "preview_type"),
+    [
+        (SHEET, "google_drive", "spreadsheet"),
+        (DRIVE, "google_drive", "file"),
+        (DROPBOX, "dropbox", "pdf"),
+        (BOX, "box", "file"),
+        (ONEDRIVE, "onedrive", "file"),
+        (SHAREPOINT, "onedrive", "file"),
+    ],
+)
+def test_success_fills_the_card(
+    world: World, pages: responses.RequestsMock, url: str, provider: str, preview_type: str
+) -> None:
     link = world.add(url)
     assert link["provider"] == provider and link["preview_type"] == preview_type
     serve(pages, url, GOOD)
@@ -101,10 +113,12 @@ def test_a_viewer_may_refresh_a_file_link(world: World, pages: responses.Request
 
 def test_fetched_strings_are_stored_as_plain_text(world: World, pages: responses.RequestsMock) -> None:
     link = world.add(DROPBOX)
-    page = ("<html><head><title><script>alert(1)</script> plan</title>"
-            "<meta property=og:description content='&lt;img src=x onerror=alert(2)&gt;\u0000\u202e'>"
-            "<meta property=og:image content='javascript:alert(3)'>"
-            "<meta name=twitter:image content='data:image/png;base64,AAAA'></head></html>")
+    page = (
+        "<html><head><title><script>alert(1)</script> plan</title>"
+        "<meta property=og:description content='&lt;img src=x onerror=alert(2)&gt;\u0000\u202e'>"
+        "<meta property=og:image content='javascript:alert(3)'>"
+        "<meta name=twitter:image content='data:image/png;base64,AAAA'></head></html>"
+    )
     serve(pages, DROPBOX, page)
     refreshed = world.refresh(link["id"])
     assert refreshed["title"] == "<script>alert(1)</script> plan"
@@ -145,21 +159,28 @@ def test_an_image_content_type_makes_an_image_and_a_thumbnail(world: World, page
     assert refreshed["preview_type"] == "image" and refreshed["thumbnail_url"] == url
 
 
-@pytest.mark.parametrize(("url", "content_type", "preview_type"), [
-    ("https://drive.google.com/uc/export", "application/pdf", "pdf"),
-    ("https://drive.google.com/uc/export", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-     "spreadsheet"),
-    ("https://drive.google.com/uc/export", "application/vnd.ms-powerpoint", "presentation"),
-    ("https://drive.google.com/uc/export", "application/msword; charset=binary", "document"),
-    ("https://drive.google.com/uc/export", "application/octet-stream", "file"),
-    ("https://drive.google.com/uc/export", HTML, "file"),
-    # The URL's shape comes first.
-    ("https://www.dropbox.com/s/abc/deck.pptx", "application/pdf", "presentation"),
-    ("https://www.dropbox.com/sh/abc/def", "application/pdf", "folder"),
-    (SHEET, "application/pdf", "spreadsheet"),
-])
-def test_the_type_is_refined_by_the_content_type(world: World, pages: responses.RequestsMock, url: str,
-                                                 content_type: str, preview_type: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "content_type", "preview_type"),
+    [
+        ("https://drive.google.com/uc/export", "application/pdf", "pdf"),
+        (
+            "https://drive.google.com/uc/export",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "spreadsheet",
+        ),
+        ("https://drive.google.com/uc/export", "application/vnd.ms-powerpoint", "presentation"),
+        ("https://drive.google.com/uc/export", "application/msword; charset=binary", "document"),
+        ("https://drive.google.com/uc/export", "application/octet-stream", "file"),
+        ("https://drive.google.com/uc/export", HTML, "file"),
+        # The URL's shape comes first.
+        ("https://www.dropbox.com/s/abc/deck.pptx", "application/pdf", "presentation"),
+        ("https://www.dropbox.com/sh/abc/def", "application/pdf", "folder"),
+        (SHEET, "application/pdf", "spreadsheet"),
+    ],
+)
+def test_the_type_is_refined_by_the_content_type(
+    world: World, pages: responses.RequestsMock, url: str, content_type: str, preview_type: str
+) -> None:
     link = world.add(url)
     serve(pages, url, b"%PDF-1.7 binary \x00\xff", content_type=content_type)
     refreshed = world.refresh(link["id"])
@@ -167,10 +188,10 @@ def test_the_type_is_refined_by_the_content_type(world: World, pages: responses.
     assert refreshed["thumbnail_url"] == ""
 
 
-@pytest.mark.parametrize("body", [b"", b"\x00\x01\x02\xff" * 100, b"<html><body>nothing</body></html>",
-                                  b"\xff\xfe\x00<"])
-def test_garbage_pages_are_an_empty_card_not_an_error(world: World, pages: responses.RequestsMock,
-                                                      body: bytes) -> None:
+@pytest.mark.parametrize(
+    "body", [b"", b"\x00\x01\x02\xff" * 100, b"<html><body>nothing</body></html>", b"\xff\xfe\x00<"]
+)
+def test_garbage_pages_are_an_empty_card_not_an_error(world: World, pages: responses.RequestsMock, body: bytes) -> None:
     link = world.add(DRIVE)
     serve(pages, DRIVE, body)
     refreshed = world.refresh(link["id"])
@@ -189,8 +210,11 @@ def test_a_new_good_page_replaces_the_card(world: World, pages: responses.Reques
     before = good_card(world, pages)
     serve(pages, SHEET, share_page("Renamed", "New words", "https://lh3.googleusercontent.com/new"))
     after = world.refresh(before["id"])
-    assert card_of(after) == {"title": "Renamed", "description": "New words",
-                              "thumbnail_url": "https://lh3.googleusercontent.com/new"}
+    assert card_of(after) == {
+        "title": "Renamed",
+        "description": "New words",
+        "thumbnail_url": "https://lh3.googleusercontent.com/new",
+    }
 
 
 def test_a_refresh_never_changes_the_custom_title(world: World, pages: responses.RequestsMock) -> None:
@@ -235,9 +259,15 @@ TITLE_ONLY = "<html><head><title>Google Drive: Sign-in</title></head><body></bod
 def private_answers() -> list[Any]:
     statuses = [pytest.param({"status": s, "location": SIGN_IN}, id=str(s)) for s in (301, 302, 303, 307, 308)]
     statuses += [pytest.param({"status": s}, id=str(s)) for s in (401, 403, 404)]
-    walls = {"google": GOOGLE_SIGN_IN, "microsoft": MICROSOFT_SIGN_IN, "box": BOX_SIGN_IN,
-             "dropbox": DROPBOX_SIGN_IN, "password": PASSWORD_LINK, "meta-refresh": META_REFRESH,
-             "title": TITLE_ONLY}
+    walls = {
+        "google": GOOGLE_SIGN_IN,
+        "microsoft": MICROSOFT_SIGN_IN,
+        "box": BOX_SIGN_IN,
+        "dropbox": DROPBOX_SIGN_IN,
+        "password": PASSWORD_LINK,
+        "meta-refresh": META_REFRESH,
+        "title": TITLE_ONLY,
+    }
     return statuses + [pytest.param({"body": body}, id=f"login-wall-{name}") for name, body in walls.items()]
 
 
@@ -248,7 +278,8 @@ def serve_private(pages: responses.RequestsMock, url: str, answer: dict[str, Any
 
 @pytest.mark.parametrize("answer", private_answers())
 def test_a_private_file_shows_the_chip_and_nothing_of_its_contents(
-        world: World, pages: responses.RequestsMock, net: NetGuard, answer: dict[str, Any]) -> None:
+    world: World, pages: responses.RequestsMock, net: NetGuard, answer: dict[str, Any]
+) -> None:
     link = world.add(SHEET)
     serve_private(pages, SHEET, answer)
     refreshed = world.refresh(link["id"])
@@ -261,8 +292,9 @@ def test_a_private_file_shows_the_chip_and_nothing_of_its_contents(
 
 
 @pytest.mark.parametrize("answer", private_answers())
-def test_a_file_turned_private_keeps_its_last_good_card(world: World, pages: responses.RequestsMock,
-                                                         answer: dict[str, Any]) -> None:
+def test_a_file_turned_private_keeps_its_last_good_card(
+    world: World, pages: responses.RequestsMock, answer: dict[str, Any]
+) -> None:
     before = good_card(world, pages)
     serve_private(pages, SHEET, answer)
     after = world.refresh(before["id"])
@@ -271,14 +303,24 @@ def test_a_file_turned_private_keeps_its_last_good_card(world: World, pages: res
     assert after["preview_type"] == before["preview_type"] and after["fetched_at"] == before["fetched_at"]
 
 
-@pytest.mark.parametrize("page", [
-    html_page(og("og:title", "Login flow design.pdf"), title="Dropbox - Login flow design.pdf - Simplify your life",
-              body='<a href="https://www.dropbox.com/login">Log in</a><form action="/search"><input name=q></form>'),
-    html_page(og("og:title", "Sign in screen.png"), title="Sign in screen.png - Google Drive",
-              body='<a href="https://accounts.google.com/ServiceLogin">Sign in</a>'),
-])
-def test_public_pages_that_mention_signing_in_are_not_login_walls(world: World, pages: responses.RequestsMock,
-                                                                   page: str) -> None:
+@pytest.mark.parametrize(
+    "page",
+    [
+        html_page(
+            og("og:title", "Login flow design.pdf"),
+            title="Dropbox - Login flow design.pdf - Simplify your life",
+            body='<a href="https://www.dropbox.com/login">Log in</a><form action="/search"><input name=q></form>',
+        ),
+        html_page(
+            og("og:title", "Sign in screen.png"),
+            title="Sign in screen.png - Google Drive",
+            body='<a href="https://accounts.google.com/ServiceLogin">Sign in</a>',
+        ),
+    ],
+)
+def test_public_pages_that_mention_signing_in_are_not_login_walls(
+    world: World, pages: responses.RequestsMock, page: str
+) -> None:
     link = world.add(DROPBOX)
     serve(pages, DROPBOX, page)
     refreshed = world.refresh(link["id"])
@@ -304,8 +346,9 @@ def failures() -> list[Any]:
 
 
 @pytest.mark.parametrize(("answer", "code"), failures())
-def test_a_failed_refresh_keeps_the_last_good_card(world: World, pages: responses.RequestsMock,
-                                                   answer: dict[str, Any], code: str) -> None:
+def test_a_failed_refresh_keeps_the_last_good_card(
+    world: World, pages: responses.RequestsMock, answer: dict[str, Any], code: str
+) -> None:
     before = good_card(world, pages)
     serve(pages, SHEET, answer.get("body", SECRET), status=answer.get("status", 200))
     after = world.refresh(before["id"])
@@ -315,11 +358,11 @@ def test_a_failed_refresh_keeps_the_last_good_card(world: World, pages: response
 
 
 @pytest.mark.parametrize(("answer", "code"), failures())
-def test_a_failed_first_refresh_still_shows_the_chip(world: World, pages: responses.RequestsMock,
-                                                     answer: dict[str, Any], code: str) -> None:
+def test_a_failed_first_refresh_still_shows_the_chip(
+    world: World, pages: responses.RequestsMock, answer: dict[str, Any], code: str
+) -> None:
     link = world.add("https://www.dropbox.com/scl/fo/abc/def")
-    serve(pages, "https://www.dropbox.com/scl/fo/abc/def", answer.get("body", SECRET),
-          status=answer.get("status", 200))
+    serve(pages, "https://www.dropbox.com/scl/fo/abc/def", answer.get("body", SECRET), status=answer.get("status", 200))
     refreshed = world.refresh(link["id"])
     assert refreshed["refresh_error"]["code"] == code
     assert refreshed["preview_type"] == "folder"
@@ -340,8 +383,9 @@ def test_a_declared_oversize_body_is_refused(world: World, pages: responses.Requ
     assert world.refresh(link["id"])["refresh_error"]["code"] == "provider_bad_response"
 
 
-def test_a_blocked_host_is_refused_before_any_request(world: World, pages: responses.RequestsMock,
-                                                      net: NetGuard) -> None:
+def test_a_blocked_host_is_refused_before_any_request(
+    world: World, pages: responses.RequestsMock, net: NetGuard
+) -> None:
     url = f"https://{PRIVATE_NAME}/s/abc"
     link = world.add(url)
     assert link["provider"] == "box"
@@ -352,8 +396,7 @@ def test_a_blocked_host_is_refused_before_any_request(world: World, pages: respo
     assert len(pages.calls) == 0 and net.guard.connects == []
 
 
-def test_a_host_that_turns_private_keeps_the_card(world: World, pages: responses.RequestsMock,
-                                                  net: NetGuard) -> None:
+def test_a_host_that_turns_private_keeps_the_card(world: World, pages: responses.RequestsMock, net: NetGuard) -> None:
     name = "files.acme.box.com"
     net.resolver.add_sequence(name, [PUBLIC], [PRIVATE_IP])
     before = good_card(world, pages, f"https://{name}/s/abc")

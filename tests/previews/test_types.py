@@ -16,20 +16,45 @@ from ppm.integrations.registry import provider_for_host
 from tests.previews.conftest import World
 
 CLAIMED = [
-    ("drive.google.com", "google_drive"), ("docs.google.com", "google_drive"),
-    ("a.docs.google.com", "google_drive"), ("x.y.drive.google.com", "google_drive"),
-    ("DRIVE.Google.COM", "google_drive"), ("drive.google.com.", "google_drive"),
-    ("dropbox.com", "dropbox"), ("www.dropbox.com", "dropbox"), ("dl.dropbox.com", "dropbox"),
-    ("box.com", "box"), ("app.box.com", "box"), ("acme.app.box.com", "box"), ("acme.box.com", "box"),
-    ("onedrive.live.com", "onedrive"), ("x.onedrive.live.com", "onedrive"), ("1drv.ms", "onedrive"),
-    ("a.1drv.ms", "onedrive"), ("sharepoint.com", "onedrive"), ("x.sharepoint.com", "onedrive"),
+    ("drive.google.com", "google_drive"),
+    ("docs.google.com", "google_drive"),
+    ("a.docs.google.com", "google_drive"),
+    ("x.y.drive.google.com", "google_drive"),
+    ("DRIVE.Google.COM", "google_drive"),
+    ("drive.google.com.", "google_drive"),
+    ("dropbox.com", "dropbox"),
+    ("www.dropbox.com", "dropbox"),
+    ("dl.dropbox.com", "dropbox"),
+    ("box.com", "box"),
+    ("app.box.com", "box"),
+    ("acme.app.box.com", "box"),
+    ("acme.box.com", "box"),
+    ("onedrive.live.com", "onedrive"),
+    ("x.onedrive.live.com", "onedrive"),
+    ("1drv.ms", "onedrive"),
+    ("a.1drv.ms", "onedrive"),
+    ("sharepoint.com", "onedrive"),
+    ("x.sharepoint.com", "onedrive"),
     ("acme-my.sharepoint.com", "onedrive"),
 ]
 NOT_CLAIMED = [
-    "box.com.evil.example", "notdropbox.com", "evil-sharepoint.com", "dropbox.com.evil.example",
-    "mydrive.google.com.evil.example", "google.com", "www.google.com", "sheets.google.com", "live.com",
-    "1drv.ms.evil.example", "x1drv.ms", "dl.dropboxusercontent.com", "dropboxusercontent.com", "boxcdn.net",
-    "sharepoint.com.evil.example", "evilbox.com", "onedrive.com",
+    "box.com.evil.example",
+    "notdropbox.com",
+    "evil-sharepoint.com",
+    "dropbox.com.evil.example",
+    "mydrive.google.com.evil.example",
+    "google.com",
+    "www.google.com",
+    "sheets.google.com",
+    "live.com",
+    "1drv.ms.evil.example",
+    "x1drv.ms",
+    "dl.dropboxusercontent.com",
+    "dropboxusercontent.com",
+    "boxcdn.net",
+    "sharepoint.com.evil.example",
+    "evilbox.com",
+    "onedrive.com",
 ]
 
 
@@ -44,27 +69,36 @@ def test_look_alike_hosts_are_not_claimed(host: str) -> None:
     assert provider_for_host(host).id == "generic"
 
 
-@pytest.mark.parametrize(("url", "provider"), [
-    ("https://drive.google.com/file/d/abc/view", "google_drive"),
-    ("https://a.docs.google.com/document/d/abc/edit", "google_drive"),
-    ("https://www.dropbox.com/s/abc/plan.pdf?dl=0", "dropbox"),
-    ("https://app.box.com:443/s/abc", "box"),
-    ("https://1drv.ms/x/s!abc", "onedrive"),
-    ("https://acme.sharepoint.com/:x:/r/doc", "onedrive"),
-    ("drive.google.com/drive/folders/abc", "google_drive"),
-])
+@pytest.mark.parametrize(
+    ("url", "provider"),
+    [
+        ("https://drive.google.com/file/d/abc/view", "google_drive"),
+        ("https://a.docs.google.com/document/d/abc/edit", "google_drive"),
+        ("https://www.dropbox.com/s/abc/plan.pdf?dl=0", "dropbox"),
+        ("https://app.box.com:443/s/abc", "box"),
+        ("https://1drv.ms/x/s!abc", "onedrive"),
+        ("https://acme.sharepoint.com/:x:/r/doc", "onedrive"),
+        ("drive.google.com/drive/folders/abc", "google_drive"),
+    ],
+)
 def test_links_to_file_hosts_are_file_links(world: World, url: str, provider: str) -> None:
     link = world.add(url)
     assert link["provider"] == provider and link["preview_type"] in PREVIEW_TYPES
     assert link["status"] == "unknown" and link["fetched_at"] is None
 
 
-@pytest.mark.parametrize("url", [
-    "https://box.com.evil.example/s/abc.pdf", "https://notdropbox.com/s/abc.xlsx",
-    "https://evil-sharepoint.com/:x:/r/doc.docx", "https://dl.dropboxusercontent.com/s/abc/photo.png",
-])
-def test_look_alike_links_are_generic_without_a_chip_or_a_fetch(world: World, url: str,
-                                                                 pages: responses.RequestsMock) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://box.com.evil.example/s/abc.pdf",
+        "https://notdropbox.com/s/abc.xlsx",
+        "https://evil-sharepoint.com/:x:/r/doc.docx",
+        "https://dl.dropboxusercontent.com/s/abc/photo.png",
+    ],
+)
+def test_look_alike_links_are_generic_without_a_chip_or_a_fetch(
+    world: World, url: str, pages: responses.RequestsMock
+) -> None:
     link = world.add(url)
     assert link["provider"] == "generic" and link["preview_type"] == ""
     refreshed = world.refresh(link["id"])
@@ -111,22 +145,33 @@ def test_the_type_from_the_url(url: str, preview_type: str) -> None:
 
 
 @pytest.mark.parametrize(("url", "preview_type"), URL_TYPES)
-def test_the_chip_is_set_when_the_link_is_added(world: World, pages: responses.RequestsMock, url: str,
-                                                preview_type: str) -> None:
+def test_the_chip_is_set_when_the_link_is_added(
+    world: World, pages: responses.RequestsMock, url: str, preview_type: str
+) -> None:
     link = world.add(url)
     assert link["preview_type"] == preview_type
     assert world.get(link["id"])["preview_type"] == preview_type
     assert len(pages.calls) == 0  # from the URL alone, before any refresh
 
 
-@pytest.mark.parametrize(("content_type", "preview_type"), [
-    ("application/pdf", "pdf"), ("Application/PDF; qs=0.001", "pdf"), ("image/png", "image"),
-    ("image/svg+xml", "image"), ("application/vnd.ms-excel", "spreadsheet"), ("text/csv; charset=utf-8", "spreadsheet"),
-    ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "presentation"),
-    ("application/vnd.oasis.opendocument.text", "document"),
-    ("application/vnd.google-apps.folder", "folder"),
-    ("text/html; charset=utf-8", ""), ("application/octet-stream", ""), ("", ""), ("garbage;;;=", ""),
-])
+@pytest.mark.parametrize(
+    ("content_type", "preview_type"),
+    [
+        ("application/pdf", "pdf"),
+        ("Application/PDF; qs=0.001", "pdf"),
+        ("image/png", "image"),
+        ("image/svg+xml", "image"),
+        ("application/vnd.ms-excel", "spreadsheet"),
+        ("text/csv; charset=utf-8", "spreadsheet"),
+        ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "presentation"),
+        ("application/vnd.oasis.opendocument.text", "document"),
+        ("application/vnd.google-apps.folder", "folder"),
+        ("text/html; charset=utf-8", ""),
+        ("application/octet-stream", ""),
+        ("", ""),
+        ("garbage;;;=", ""),
+    ],
+)
 def test_the_type_from_the_content_type(content_type: str, preview_type: str) -> None:
     assert preview_type_for_media_type(content_type) == preview_type
 

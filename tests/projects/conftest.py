@@ -24,8 +24,7 @@ def project(owner: TokenClient) -> dict[str, Any]:
 
 
 @pytest.fixture
-def as_role(app: Flask, make: Factory, user: Any, project: dict[str, Any]
-            ) -> Callable[[str], TokenClient]:
+def as_role(app: Flask, make: Factory, user: Any, project: dict[str, Any]) -> Callable[[str], TokenClient]:
     """A token client for a new user holding `role` on `project` ('stranger': no role)."""
 
     def factory(role: str) -> TokenClient:

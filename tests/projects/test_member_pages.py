@@ -43,7 +43,9 @@ def test_without_js_writes_redirect_back(app: Any, make: Any) -> None:
     client, project_id, mate = _setup(app, make)
     base = f"/projects/{project_id}/members"
     make.user(email="new@example.com")
-    for response in (client.form(base, {"email": "new@example.com", "role": "viewer"}),
-                     client.form(f"{base}/{mate.id}/role", {"role": "viewer"}),
-                     client.form(f"{base}/{mate.id}/remove")):
+    for response in (
+        client.form(base, {"email": "new@example.com", "role": "viewer"}),
+        client.form(f"{base}/{mate.id}/role", {"role": "viewer"}),
+        client.form(f"{base}/{mate.id}/remove"),
+    ):
         assert response.status_code == 303 and response.headers["Location"].endswith(base)

@@ -33,8 +33,7 @@ def test_create_answers_201_with_the_project_shape(owner: TokenClient) -> None:
 
 
 def test_create_refuses_bad_names(owner: TokenClient) -> None:
-    for body in ({}, {"name": ""}, {"name": "   "}, {"name": "x" * 201}, {"name": 5},
-                 {"name": None}, {"name": ["a"]}):
+    for body in ({}, {"name": ""}, {"name": "   "}, {"name": "x" * 201}, {"name": 5}, {"name": None}, {"name": ["a"]}):
         response = owner.api("POST", "/api/v1/projects/", body)
         assert response.status_code == 400, (body, response.get_json())
         assert_error(response, 400, "validation_error", "name")
@@ -48,7 +47,8 @@ def test_name_of_200_characters_is_accepted(owner: TokenClient) -> None:
 
 
 def test_list_is_a_bare_array_of_only_my_projects_with_my_role(
-        owner: TokenClient, as_role: Callable[[str], TokenClient], project: dict[str, Any]) -> None:
+    owner: TokenClient, as_role: Callable[[str], TokenClient], project: dict[str, Any]
+) -> None:
     viewer = as_role("viewer")
     mine = viewer.api("POST", "/api/v1/projects/", {"name": "Viewer's own"}).get_json()
     owner.api("POST", "/api/v1/projects/", {"name": "Owner only"})
@@ -69,8 +69,7 @@ def test_list_is_empty_array_for_a_new_user(as_role: Callable[[str], TokenClient
     assert response.get_json() == []
 
 
-def test_get_project_shows_the_callers_role(project: dict[str, Any],
-                                            as_role: Callable[[str], TokenClient]) -> None:
+def test_get_project_shows_the_callers_role(project: dict[str, Any], as_role: Callable[[str], TokenClient]) -> None:
     for role in ("viewer", "member", "admin"):
         response = as_role(role).api("GET", f"/api/v1/projects/{project['id']}/")
         assert response.status_code == 200
@@ -80,11 +79,11 @@ def test_get_project_shows_the_callers_role(project: dict[str, Any],
 def test_me_shape(owner: TokenClient) -> None:
     response = owner.api("GET", "/api/v1/me/")
     assert response.status_code == 200
-    assert response.get_json() == {"id": owner.user.id, "email": "owner@example.com",
-                                   "name": "Olive Owner"}
+    assert response.get_json() == {"id": owner.user.id, "email": "owner@example.com", "name": "Olive Owner"}
 
 
 # --- non-members never learn the project exists ------------------------------------------
+
 
 def _project_routes(pid: str, tid: str, uid: str) -> list[tuple[str, str, Any]]:
     base = f"/api/v1/projects/{pid}"
@@ -107,7 +106,8 @@ def _project_routes(pid: str, tid: str, uid: str) -> list[tuple[str, str, Any]]:
 
 
 def test_non_member_gets_404_on_every_project_route(
-        make: Factory, owner: TokenClient, project: dict[str, Any], stranger: TokenClient) -> None:
+    make: Factory, owner: TokenClient, project: dict[str, Any], stranger: TokenClient
+) -> None:
     task = make.task(owner.user, project["id"], name="Secret")
     for method, url, body in _project_routes(project["id"], task.id, owner.user.id):
         response = stranger.api(method, url, body)
@@ -118,21 +118,20 @@ def test_non_member_gets_404_on_every_project_route(
         assert missing.get_json()["detail"] == response.get_json()["detail"], (method, url)
     # Nothing changed.
     assert owner.api("GET", f"/api/v1/projects/{project['id']}/").get_json() == project
-    assert owner.api("GET", f"/api/v1/projects/{project['id']}/tasks/{task.id}/").get_json()["name"] \
-        == "Secret"
+    assert owner.api("GET", f"/api/v1/projects/{project['id']}/tasks/{task.id}/").get_json()["name"] == "Secret"
 
 
 def test_non_member_gets_404_even_on_an_archived_project(
-        owner: TokenClient, project: dict[str, Any], stranger: TokenClient) -> None:
+    owner: TokenClient, project: dict[str, Any], stranger: TokenClient
+) -> None:
     owner.api("POST", f"/api/v1/projects/{project['id']}/archive/")
-    assert_error(stranger.api("PATCH", f"/api/v1/projects/{project['id']}/", {"name": "x"}),
-                 404, "not_found")
-    assert_error(stranger.api("POST", f"/api/v1/projects/{project['id']}/tasks/", {"name": "x"}),
-                 404, "not_found")
+    assert_error(stranger.api("PATCH", f"/api/v1/projects/{project['id']}/", {"name": "x"}), 404, "not_found")
+    assert_error(stranger.api("POST", f"/api/v1/projects/{project['id']}/tasks/", {"name": "x"}), 404, "not_found")
 
 
-def test_a_former_member_loses_access(owner: TokenClient, project: dict[str, Any],
-                                      as_role: Callable[[str], TokenClient]) -> None:
+def test_a_former_member_loses_access(
+    owner: TokenClient, project: dict[str, Any], as_role: Callable[[str], TokenClient]
+) -> None:
     member = as_role("member")
     url = f"/api/v1/projects/{project['id']}/"
     assert member.api("GET", url).status_code == 200
@@ -142,8 +141,10 @@ def test_a_former_member_loses_access(owner: TokenClient, project: dict[str, Any
 
 # --- roles ----------------------------------------------------------------------------------
 
-def test_viewer_writes_are_forbidden(make: Factory, owner: TokenClient, project: dict[str, Any],
-                                     as_role: Callable[[str], TokenClient]) -> None:
+
+def test_viewer_writes_are_forbidden(
+    make: Factory, owner: TokenClient, project: dict[str, Any], as_role: Callable[[str], TokenClient]
+) -> None:
     task = make.task(owner.user, project["id"], name="Keep")
     viewer = as_role("viewer")
     base = f"/api/v1/projects/{project['id']}"
@@ -166,8 +167,9 @@ def test_viewer_writes_are_forbidden(make: Factory, owner: TokenClient, project:
     assert len(owner.api("GET", f"{base}/members/").get_json()) == 2
 
 
-def test_viewer_reads_everything(make: Factory, owner: TokenClient, project: dict[str, Any],
-                                 as_role: Callable[[str], TokenClient]) -> None:
+def test_viewer_reads_everything(
+    make: Factory, owner: TokenClient, project: dict[str, Any], as_role: Callable[[str], TokenClient]
+) -> None:
     task = make.task(owner.user, project["id"], name="Read me")
     viewer = as_role("viewer")
     base = f"/api/v1/projects/{project['id']}"
@@ -176,23 +178,25 @@ def test_viewer_reads_everything(make: Factory, owner: TokenClient, project: dic
 
 
 def test_member_manages_tasks_but_cannot_rename_archive_or_manage_members(
-        owner: TokenClient, project: dict[str, Any], as_role: Callable[[str], TokenClient]) -> None:
+    owner: TokenClient, project: dict[str, Any], as_role: Callable[[str], TokenClient]
+) -> None:
     member = as_role("member")
     base = f"/api/v1/projects/{project['id']}"
     created = member.api("POST", f"{base}/tasks/", {"name": "Mine"})
     assert created.status_code == 201
-    assert member.api("PATCH", f"{base}/tasks/{created.get_json()['id']}/",
-                      {"name": "Mine too"}).status_code == 200
+    assert member.api("PATCH", f"{base}/tasks/{created.get_json()['id']}/", {"name": "Mine too"}).status_code == 200
     assert_error(member.api("PATCH", f"{base}/", {"name": "Renamed"}), 403, "forbidden")
     assert_error(member.api("POST", f"{base}/archive/"), 403, "forbidden")
-    assert_error(member.api("POST", f"{base}/members/",
-                            {"email": "owner@example.com", "role": "viewer"}), 403, "forbidden")
+    assert_error(
+        member.api("POST", f"{base}/members/", {"email": "owner@example.com", "role": "viewer"}), 403, "forbidden"
+    )
     assert_error(member.api("DELETE", f"{base}/"), 403, "forbidden")
     assert owner.api("GET", f"{base}/").get_json()["name"] == "Apollo"
 
 
 def test_admin_renames_and_archives_but_cannot_delete(
-        project: dict[str, Any], as_role: Callable[[str], TokenClient]) -> None:
+    project: dict[str, Any], as_role: Callable[[str], TokenClient]
+) -> None:
     admin = as_role("admin")
     base = f"/api/v1/projects/{project['id']}"
     renamed = admin.api("PATCH", f"{base}/", {"name": "  Artemis "})
@@ -204,24 +208,20 @@ def test_admin_renames_and_archives_but_cannot_delete(
     assert admin.api("GET", f"{base}/").status_code == 200
 
 
-@pytest.mark.parametrize("body", [{"name": ""}, {"name": "  "}, {"name": "y" * 201}, {"name": 3},
-                                  {"name": None}])
-def test_rename_refuses_bad_names(owner: TokenClient, project: dict[str, Any],
-                                  body: dict[str, Any]) -> None:
+@pytest.mark.parametrize("body", [{"name": ""}, {"name": "  "}, {"name": "y" * 201}, {"name": 3}, {"name": None}])
+def test_rename_refuses_bad_names(owner: TokenClient, project: dict[str, Any], body: dict[str, Any]) -> None:
     response = owner.api("PATCH", f"/api/v1/projects/{project['id']}/", body)
     assert_error(response, 400, "validation_error", "name")
     assert owner.api("GET", f"/api/v1/projects/{project['id']}/").get_json()["name"] == "Apollo"
 
 
-def test_rename_with_empty_object_changes_nothing(owner: TokenClient,
-                                                  project: dict[str, Any]) -> None:
+def test_rename_with_empty_object_changes_nothing(owner: TokenClient, project: dict[str, Any]) -> None:
     response = owner.api("PATCH", f"/api/v1/projects/{project['id']}/", {})
     assert response.status_code == 200
     assert response.get_json()["name"] == "Apollo"
 
 
-def test_patch_cannot_archive_through_the_back_door(owner: TokenClient,
-                                                    project: dict[str, Any]) -> None:
+def test_patch_cannot_archive_through_the_back_door(owner: TokenClient, project: dict[str, Any]) -> None:
     response = owner.api("PATCH", f"/api/v1/projects/{project['id']}/", {"archived": True})
     assert response.status_code == 200
     assert response.get_json()["archived"] is False
@@ -229,9 +229,11 @@ def test_patch_cannot_archive_through_the_back_door(owner: TokenClient,
 
 # --- archived projects ----------------------------------------------------------------------
 
+
 @pytest.fixture
-def archived(make: Factory, owner: TokenClient, project: dict[str, Any],
-             as_role: Callable[[str], TokenClient]) -> dict[str, Any]:
+def archived(
+    make: Factory, owner: TokenClient, project: dict[str, Any], as_role: Callable[[str], TokenClient]
+) -> dict[str, Any]:
     task = make.task(owner.user, project["id"], name="Frozen")
     admin = as_role("admin")
     viewer = as_role("viewer")
@@ -243,8 +245,7 @@ def archived(make: Factory, owner: TokenClient, project: dict[str, Any],
     return {"project": project, "task": task, "admin": admin, "viewer": viewer, "member": member}
 
 
-def test_archived_project_refuses_every_write(owner: TokenClient,
-                                              archived: dict[str, Any]) -> None:
+def test_archived_project_refuses_every_write(owner: TokenClient, archived: dict[str, Any]) -> None:
     pid, tid = archived["project"]["id"], archived["task"].id
     other = archived["viewer"].user.id
     base = f"/api/v1/projects/{pid}"
@@ -291,8 +292,7 @@ def test_unarchive_needs_admin_and_then_writes_work(archived: dict[str, Any]) ->
     assert member.api("POST", f"{base}/tasks/", {"name": "Back to work"}).status_code == 201
 
 
-def test_owner_can_delete_an_archived_project(owner: TokenClient,
-                                              archived: dict[str, Any]) -> None:
+def test_owner_can_delete_an_archived_project(owner: TokenClient, archived: dict[str, Any]) -> None:
     pid = archived["project"]["id"]
     assert_error(archived["admin"].api("DELETE", f"/api/v1/projects/{pid}/"), 403, "forbidden")
     response = owner.api("DELETE", f"/api/v1/projects/{pid}/")
@@ -300,8 +300,7 @@ def test_owner_can_delete_an_archived_project(owner: TokenClient,
     assert response.get_data() == b""
 
 
-def test_unarchive_of_a_live_project_is_harmless(owner: TokenClient,
-                                                 project: dict[str, Any]) -> None:
+def test_unarchive_of_a_live_project_is_harmless(owner: TokenClient, project: dict[str, Any]) -> None:
     response = owner.api("POST", f"/api/v1/projects/{project['id']}/unarchive/")
     assert response.status_code == 200
     assert response.get_json()["archived"] is False
@@ -309,13 +308,13 @@ def test_unarchive_of_a_live_project_is_harmless(owner: TokenClient,
 
 # --- delete -----------------------------------------------------------------------------------
 
+
 def test_delete_answers_204_and_removes_everything(
-        make: Factory, owner: TokenClient, project: dict[str, Any],
-        as_role: Callable[[str], TokenClient]) -> None:
+    make: Factory, owner: TokenClient, project: dict[str, Any], as_role: Callable[[str], TokenClient]
+) -> None:
     member = as_role("member")
     parent = make.task(owner.user, project["id"], name="Parent")
-    make.task(owner.user, project["id"], name="Child", parent_id=parent.id,
-              assignee_ids=[member.user.id])
+    make.task(owner.user, project["id"], name="Child", parent_id=parent.id, assignee_ids=[member.user.id])
     response = owner.api("DELETE", f"/api/v1/projects/{project['id']}/")
     assert response.status_code == 204
     assert response.get_data() == b""

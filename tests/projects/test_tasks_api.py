@@ -11,9 +11,22 @@ import pytest
 from tests.conftest import Factory, TokenClient
 from tests.projects.helpers import assert_error, assert_iso_z
 
-TASK_KEYS = {"id", "project_id", "parent_id", "name", "description", "start_date", "finish_date",
-             "is_milestone", "is_summary", "assignee_ids", "position", "external_link_summary",
-             "created_at", "updated_at"}
+TASK_KEYS = {
+    "id",
+    "project_id",
+    "parent_id",
+    "name",
+    "description",
+    "start_date",
+    "finish_date",
+    "is_milestone",
+    "is_summary",
+    "assignee_ids",
+    "position",
+    "external_link_summary",
+    "created_at",
+    "updated_at",
+}
 
 
 @pytest.fixture
@@ -47,10 +60,18 @@ def _names(tasks: Callable[..., Any]) -> list[str]:
 
 # --- shape ------------------------------------------------------------------------------------
 
-def test_create_answers_201_with_the_task_shape(tasks: Callable[..., Any],
-                                                project: dict[str, Any]) -> None:
-    response = tasks("POST", "", {"name": "  Write spec  ", "description": "Plain *text*",
-                                  "start_date": "2026-03-02", "finish_date": "2026-03-06"})
+
+def test_create_answers_201_with_the_task_shape(tasks: Callable[..., Any], project: dict[str, Any]) -> None:
+    response = tasks(
+        "POST",
+        "",
+        {
+            "name": "  Write spec  ",
+            "description": "Plain *text*",
+            "start_date": "2026-03-02",
+            "finish_date": "2026-03-06",
+        },
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert set(body) == TASK_KEYS
@@ -88,6 +109,7 @@ def test_list_is_a_bare_array(tasks: Callable[..., Any]) -> None:
 
 # --- validation -------------------------------------------------------------------------------
 
+
 def test_bad_names_are_refused_on_create(tasks: Callable[..., Any]) -> None:
     for name in ("", "   ", "x" * 201, None, 5, ["a"], {"a": 1}, True):
         response = tasks("POST", "", {"name": name})
@@ -113,8 +135,7 @@ def test_bad_names_are_refused_on_patch(tasks: Callable[..., Any], name: Any) ->
 
 
 def test_finish_before_start_is_reported_on_finish_date(tasks: Callable[..., Any]) -> None:
-    response = tasks("POST", "", {"name": "Backwards", "start_date": "2026-03-10",
-                                  "finish_date": "2026-03-09"})
+    response = tasks("POST", "", {"name": "Backwards", "start_date": "2026-03-10", "finish_date": "2026-03-09"})
     body = assert_error(response, 400, "validation_error", "finish_date")
     assert "start_date" not in body["fields"]
     assert _names(tasks) == []
@@ -122,10 +143,10 @@ def test_finish_before_start_is_reported_on_finish_date(tasks: Callable[..., Any
 
 def test_patch_finish_before_existing_start_is_refused(tasks: Callable[..., Any]) -> None:
     task = _create(tasks, name="T", start_date="2026-03-10", finish_date="2026-03-12")
-    assert_error(tasks("PATCH", f"{task['id']}/", {"finish_date": "2026-03-01"}),
-                 400, "validation_error", "finish_date")
-    assert_error(tasks("PATCH", f"{task['id']}/", {"start_date": "2026-03-20"}),
-                 400, "validation_error", "finish_date")
+    assert_error(
+        tasks("PATCH", f"{task['id']}/", {"finish_date": "2026-03-01"}), 400, "validation_error", "finish_date"
+    )
+    assert_error(tasks("PATCH", f"{task['id']}/", {"start_date": "2026-03-20"}), 400, "validation_error", "finish_date")
     assert _get(tasks, task["id"])["finish_date"] == "2026-03-12"
 
 
@@ -144,15 +165,18 @@ def test_unreal_dates_are_refused(tasks: Callable[..., Any]) -> None:
 
 
 def test_milestone_start_must_equal_finish(tasks: Callable[..., Any]) -> None:
-    response = tasks("POST", "", {"name": "Launch", "is_milestone": True,
-                                  "start_date": "2026-04-01", "finish_date": "2026-04-02"})
+    response = tasks(
+        "POST", "", {"name": "Launch", "is_milestone": True, "start_date": "2026-04-01", "finish_date": "2026-04-02"}
+    )
     assert_error(response, 400, "validation_error", "finish_date")
-    ok = _create(tasks, name="Launch", is_milestone=True, start_date="2026-04-01",
-                 finish_date="2026-04-01")
+    ok = _create(tasks, name="Launch", is_milestone=True, start_date="2026-04-01", finish_date="2026-04-01")
     assert ok["is_milestone"] is True
-    assert_error(tasks("PATCH", f"{ok['id']}/", {"start_date": "2026-04-01",
-                                                 "finish_date": "2026-04-03"}),
-                 400, "validation_error", "finish_date")
+    assert_error(
+        tasks("PATCH", f"{ok['id']}/", {"start_date": "2026-04-01", "finish_date": "2026-04-03"}),
+        400,
+        "validation_error",
+        "finish_date",
+    )
     assert _get(tasks, ok["id"])["finish_date"] == "2026-04-01"
 
 
@@ -167,20 +191,16 @@ def test_moving_one_date_of_a_milestone_moves_both(tasks: Callable[..., Any]) ->
     milestone = _create(tasks, name="Go", is_milestone=True, start_date="2026-05-05")
     moved = tasks("PATCH", f"{milestone['id']}/", {"start_date": "2026-06-01"})
     assert moved.status_code == 200, moved.get_json()
-    assert (moved.get_json()["start_date"], moved.get_json()["finish_date"]) == \
-        ("2026-06-01", "2026-06-01")
+    assert (moved.get_json()["start_date"], moved.get_json()["finish_date"]) == ("2026-06-01", "2026-06-01")
     moved = tasks("PATCH", f"{milestone['id']}/", {"finish_date": "2026-07-01"})
     assert moved.status_code == 200, moved.get_json()
-    assert (moved.get_json()["start_date"], moved.get_json()["finish_date"]) == \
-        ("2026-07-01", "2026-07-01")
+    assert (moved.get_json()["start_date"], moved.get_json()["finish_date"]) == ("2026-07-01", "2026-07-01")
 
 
 def test_turning_a_long_task_into_a_milestone_needs_equal_dates(tasks: Callable[..., Any]) -> None:
     task = _create(tasks, name="T", start_date="2026-03-10", finish_date="2026-03-12")
-    assert_error(tasks("PATCH", f"{task['id']}/", {"is_milestone": True}),
-                 400, "validation_error", "finish_date")
-    response = tasks("PATCH", f"{task['id']}/", {"is_milestone": True,
-                                                 "finish_date": "2026-03-10"})
+    assert_error(tasks("PATCH", f"{task['id']}/", {"is_milestone": True}), 400, "validation_error", "finish_date")
+    response = tasks("PATCH", f"{task['id']}/", {"is_milestone": True, "finish_date": "2026-03-10"})
     assert response.status_code == 200
     assert response.get_json()["is_milestone"] is True
 
@@ -189,21 +209,18 @@ def test_description_is_kept_as_plain_text(tasks: Callable[..., Any]) -> None:
     text = "<script>alert(1)</script>\n\n**bold**"
     task = _create(tasks, name="T", description=text)
     assert task["description"] == text.strip()
-    assert_error(tasks("POST", "", {"name": "T", "description": 5}),
-                 400, "validation_error", "description")
+    assert_error(tasks("POST", "", {"name": "T", "description": 5}), 400, "validation_error", "description")
 
 
 # --- hierarchy --------------------------------------------------------------------------------
 
-def test_parent_from_another_project_is_refused(owner: TokenClient, tasks: Callable[..., Any],
-                                                make: Factory) -> None:
+
+def test_parent_from_another_project_is_refused(owner: TokenClient, tasks: Callable[..., Any], make: Factory) -> None:
     other = owner.api("POST", "/api/v1/projects/", {"name": "Other"}).get_json()
     foreign = make.task(owner.user, other["id"], name="Foreign")
-    assert_error(tasks("POST", "", {"name": "Child", "parent_id": foreign.id}),
-                 400, "validation_error", "parent_id")
+    assert_error(tasks("POST", "", {"name": "Child", "parent_id": foreign.id}), 400, "validation_error", "parent_id")
     mine = _create(tasks, name="Mine")
-    assert_error(tasks("PATCH", f"{mine['id']}/", {"parent_id": foreign.id}),
-                 400, "validation_error", "parent_id")
+    assert_error(tasks("PATCH", f"{mine['id']}/", {"parent_id": foreign.id}), 400, "validation_error", "parent_id")
     assert _get(tasks, mine["id"])["parent_id"] is None
 
 
@@ -218,8 +235,7 @@ def test_unknown_or_malformed_parent_is_refused(tasks: Callable[..., Any]) -> No
 def test_removed_parent_is_refused(tasks: Callable[..., Any]) -> None:
     gone = _create(tasks, name="Gone")
     assert tasks("DELETE", f"{gone['id']}/").status_code == 204
-    assert_error(tasks("POST", "", {"name": "Child", "parent_id": gone["id"]}),
-                 400, "validation_error", "parent_id")
+    assert_error(tasks("POST", "", {"name": "Child", "parent_id": gone["id"]}), 400, "validation_error", "parent_id")
 
 
 def test_cycles_are_refused(tasks: Callable[..., Any]) -> None:
@@ -227,26 +243,25 @@ def test_cycles_are_refused(tasks: Callable[..., Any]) -> None:
     child = _create(tasks, name="Child", parent_id=top["id"])
     grandchild = _create(tasks, name="Grandchild", parent_id=child["id"])
     for new_parent in (top["id"], child["id"], grandchild["id"]):
-        assert_error(tasks("PATCH", f"{top['id']}/", {"parent_id": new_parent}),
-                     400, "validation_error", "parent_id")
-    assert_error(tasks("PATCH", f"{child['id']}/", {"parent_id": grandchild["id"]}),
-                 400, "validation_error", "parent_id")
+        assert_error(tasks("PATCH", f"{top['id']}/", {"parent_id": new_parent}), 400, "validation_error", "parent_id")
+    assert_error(
+        tasks("PATCH", f"{child['id']}/", {"parent_id": grandchild["id"]}), 400, "validation_error", "parent_id"
+    )
     assert _get(tasks, top["id"])["parent_id"] is None
     assert _get(tasks, child["id"])["parent_id"] == top["id"]
 
 
 def test_milestone_cannot_be_a_parent(tasks: Callable[..., Any]) -> None:
     milestone = _create(tasks, name="M", is_milestone=True, start_date="2026-04-01")
-    assert_error(tasks("POST", "", {"name": "Under", "parent_id": milestone["id"]}),
-                 400, "validation_error", "parent_id")
+    assert_error(
+        tasks("POST", "", {"name": "Under", "parent_id": milestone["id"]}), 400, "validation_error", "parent_id"
+    )
 
 
 def test_summary_dates_roll_up_from_children(tasks: Callable[..., Any]) -> None:
     parent = _create(tasks, name="Phase", start_date="2026-01-01", finish_date="2026-01-01")
-    a = _create(tasks, name="A", parent_id=parent["id"], start_date="2026-03-02",
-                finish_date="2026-03-05")
-    _create(tasks, name="B", parent_id=parent["id"], start_date="2026-03-04",
-            finish_date="2026-03-20")
+    a = _create(tasks, name="A", parent_id=parent["id"], start_date="2026-03-02", finish_date="2026-03-05")
+    _create(tasks, name="B", parent_id=parent["id"], start_date="2026-03-04", finish_date="2026-03-20")
     rolled = _get(tasks, parent["id"])
     assert rolled["is_summary"] is True
     assert (rolled["start_date"], rolled["finish_date"]) == ("2026-03-02", "2026-03-20")
@@ -260,8 +275,7 @@ def test_summary_dates_roll_up_from_children(tasks: Callable[..., Any]) -> None:
 def test_roll_up_goes_all_the_way_up(tasks: Callable[..., Any]) -> None:
     top = _create(tasks, name="Top")
     middle = _create(tasks, name="Middle", parent_id=top["id"])
-    _create(tasks, name="Leaf", parent_id=middle["id"], start_date="2027-06-01",
-            finish_date="2027-06-30")
+    _create(tasks, name="Leaf", parent_id=middle["id"], start_date="2027-06-01", finish_date="2027-06-30")
     for task_id in (top["id"], middle["id"]):
         got = _get(tasks, task_id)
         assert got["is_summary"] is True
@@ -270,13 +284,11 @@ def test_roll_up_goes_all_the_way_up(tasks: Callable[..., Any]) -> None:
 
 def test_summary_dates_cannot_be_set_directly(tasks: Callable[..., Any]) -> None:
     parent = _create(tasks, name="Phase")
-    _create(tasks, name="Child", parent_id=parent["id"], start_date="2026-03-02",
-            finish_date="2026-03-05")
+    _create(tasks, name="Child", parent_id=parent["id"], start_date="2026-03-02", finish_date="2026-03-05")
     response = tasks("PATCH", f"{parent['id']}/", {"finish_date": "2026-12-31"})
     assert_error(response, 400, "validation_error")
     assert _get(tasks, parent["id"])["finish_date"] == "2026-03-05"
-    assert_error(tasks("PATCH", f"{parent['id']}/", {"is_milestone": True}),
-                 400, "validation_error", "is_milestone")
+    assert_error(tasks("PATCH", f"{parent['id']}/", {"is_milestone": True}), 400, "validation_error", "is_milestone")
 
 
 def test_removing_the_last_child_makes_the_parent_plain(tasks: Callable[..., Any]) -> None:
@@ -292,8 +304,7 @@ def test_removing_the_last_child_makes_the_parent_plain(tasks: Callable[..., Any
 def test_moving_the_last_child_away_makes_the_parent_plain(tasks: Callable[..., Any]) -> None:
     first = _create(tasks, name="First")
     second = _create(tasks, name="Second")
-    child = _create(tasks, name="Child", parent_id=first["id"], start_date="2026-08-01",
-                    finish_date="2026-08-09")
+    child = _create(tasks, name="Child", parent_id=first["id"], start_date="2026-08-01", finish_date="2026-08-09")
     response = tasks("PATCH", f"{child['id']}/", {"parent_id": second["id"]})
     assert response.status_code == 200
     assert response.get_json()["parent_id"] == second["id"]
@@ -317,6 +328,7 @@ def test_list_is_in_outline_order(tasks: Callable[..., Any]) -> None:
 
 
 # --- positions --------------------------------------------------------------------------------
+
 
 def test_positions_among_siblings(tasks: Callable[..., Any]) -> None:
     a = _create(tasks, name="A")
@@ -357,17 +369,24 @@ def test_bad_positions_are_refused(tasks: Callable[..., Any]) -> None:
 
 # --- assignees --------------------------------------------------------------------------------
 
-def test_assignees_must_be_members(make: Factory, owner: TokenClient, project: dict[str, Any],
-                                   tasks: Callable[..., Any]) -> None:
+
+def test_assignees_must_be_members(
+    make: Factory, owner: TokenClient, project: dict[str, Any], tasks: Callable[..., Any]
+) -> None:
     member = make.member(owner.user, project["id"], "member")
     viewer = make.member(owner.user, project["id"], "viewer")
     outsider = make.user()
     task = _create(tasks, name="Shared", assignee_ids=[member.id, owner.user.id, member.id])
     assert sorted(task["assignee_ids"]) == sorted([member.id, owner.user.id])
-    assert_error(tasks("POST", "", {"name": "X", "assignee_ids": [outsider.id]}),
-                 400, "validation_error", "assignee_ids")
-    assert_error(tasks("PATCH", f"{task['id']}/", {"assignee_ids": [member.id, "nobody"]}),
-                 400, "validation_error", "assignee_ids")
+    assert_error(
+        tasks("POST", "", {"name": "X", "assignee_ids": [outsider.id]}), 400, "validation_error", "assignee_ids"
+    )
+    assert_error(
+        tasks("PATCH", f"{task['id']}/", {"assignee_ids": [member.id, "nobody"]}),
+        400,
+        "validation_error",
+        "assignee_ids",
+    )
     assert sorted(_get(tasks, task["id"])["assignee_ids"]) == sorted([member.id, owner.user.id])
     changed = tasks("PATCH", f"{task['id']}/", {"assignee_ids": [viewer.id]})
     assert changed.get_json()["assignee_ids"] == [viewer.id]
@@ -385,16 +404,26 @@ def test_malformed_assignees_are_refused(tasks: Callable[..., Any]) -> None:
 
 # --- patch ------------------------------------------------------------------------------------
 
+
 def test_patch_changes_only_what_it_is_given(tasks: Callable[..., Any]) -> None:
-    task = _create(tasks, name="Before", description="Notes", start_date="2026-03-02",
-                   finish_date="2026-03-06")
+    task = _create(tasks, name="Before", description="Notes", start_date="2026-03-02", finish_date="2026-03-06")
     response = tasks("PATCH", f"{task['id']}/", {"name": "After"})
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == TASK_KEYS
     assert body["name"] == "After"
-    for key in ("description", "start_date", "finish_date", "is_milestone", "parent_id",
-                "assignee_ids", "position", "created_at", "project_id", "id"):
+    for key in (
+        "description",
+        "start_date",
+        "finish_date",
+        "is_milestone",
+        "parent_id",
+        "assignee_ids",
+        "position",
+        "created_at",
+        "project_id",
+        "id",
+    ):
         assert body[key] == task[key], key
     empty = tasks("PATCH", f"{task['id']}/", {})
     assert empty.status_code == 200
@@ -404,8 +433,14 @@ def test_patch_changes_only_what_it_is_given(tasks: Callable[..., Any]) -> None:
 
 
 def test_client_cannot_write_derived_fields(tasks: Callable[..., Any]) -> None:
-    task = _create(tasks, name="T", is_summary=True, id="chosen", project_id="elsewhere",
-                   external_link_summary={"count": 9, "worst_status": "closed"})
+    task = _create(
+        tasks,
+        name="T",
+        is_summary=True,
+        id="chosen",
+        project_id="elsewhere",
+        external_link_summary={"count": 9, "worst_status": "closed"},
+    )
     assert task["is_summary"] is False
     assert task["id"] != "chosen"
     assert task["external_link_summary"] == {"count": 0, "worst_status": None}
@@ -413,6 +448,7 @@ def test_client_cannot_write_derived_fields(tasks: Callable[..., Any]) -> None:
 
 
 # --- soft delete ------------------------------------------------------------------------------
+
 
 def test_delete_is_204_and_the_task_is_gone(tasks: Callable[..., Any]) -> None:
     keep = _create(tasks, name="Keep")
@@ -429,8 +465,7 @@ def test_delete_is_204_and_the_task_is_gone(tasks: Callable[..., Any]) -> None:
     assert [t["id"] for t in tasks("GET").get_json()] == [keep["id"]]
 
 
-def test_task_of_another_project_is_404_here(owner: TokenClient, make: Factory,
-                                             tasks: Callable[..., Any]) -> None:
+def test_task_of_another_project_is_404_here(owner: TokenClient, make: Factory, tasks: Callable[..., Any]) -> None:
     other = owner.api("POST", "/api/v1/projects/", {"name": "Other"}).get_json()
     foreign = make.task(owner.user, other["id"], name="Foreign")
     for method, body in (("GET", None), ("PATCH", {"name": "Stolen"}), ("DELETE", None)):
@@ -439,9 +474,9 @@ def test_task_of_another_project_is_404_here(owner: TokenClient, make: Factory,
     assert got.get_json()["name"] == "Foreign"
 
 
-def test_viewer_cannot_write_tasks(owner: TokenClient, project: dict[str, Any],
-                                   tasks: Callable[..., Any],
-                                   as_role: Callable[[str], TokenClient]) -> None:
+def test_viewer_cannot_write_tasks(
+    owner: TokenClient, project: dict[str, Any], tasks: Callable[..., Any], as_role: Callable[[str], TokenClient]
+) -> None:
     task = _create(tasks, name="T")
     viewer = as_role("viewer")
     base = f"/api/v1/projects/{project['id']}/tasks/"
@@ -453,9 +488,10 @@ def test_viewer_cannot_write_tasks(owner: TokenClient, project: dict[str, Any],
 
 # --- queries ----------------------------------------------------------------------------------
 
+
 def test_task_list_query_count_does_not_grow_with_tasks(
-        app: Any, make: Factory, owner: TokenClient, project: dict[str, Any],
-        count_queries: Any) -> None:
+    app: Any, make: Factory, owner: TokenClient, project: dict[str, Any], count_queries: Any
+) -> None:
     pid = project["id"]
     people = [make.member(owner.user, pid, "member") for _ in range(3)]
     url = f"/api/v1/projects/{pid}/tasks/"
@@ -463,8 +499,9 @@ def test_task_list_query_count_does_not_grow_with_tasks(
     def add(n: int) -> None:
         for i in range(n):
             parent = make.task(owner.user, pid, name=f"Phase {i}")
-            make.task(owner.user, pid, name=f"Step {i}", parent_id=parent.id,
-                      assignee_ids=[people[i % 3].id, owner.user.id])
+            make.task(
+                owner.user, pid, name=f"Step {i}", parent_id=parent.id, assignee_ids=[people[i % 3].id, owner.user.id]
+            )
 
     add(5)
     owner.api("GET", url)  # warm up

@@ -21,8 +21,9 @@ from tests.conftest import Factory, SessionClient
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """scrypt takes ~0.1 s a hash; these tests are about the schedule, not the hash."""
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+    monkeypatch.setattr(
+        auth_services, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
 
 
 def day(offset: int) -> str:
@@ -35,21 +36,31 @@ def project(make: Factory, user: User) -> dict[str, Any]:
     pid = make.project(user, "Apollo")
     mate = make.member(user, pid, "member", user=make.user(name="Ravi Patel"))
     build = make.task(user, pid, name="Build", start_date=day(0), finish_date=day(1))
-    design = make.task(user, pid, name="Design", parent_id=build.id, start_date=day(2),
-                       finish_date=day(6), assignee_ids=[mate.id, user.id])
-    code = make.task(user, pid, name="Code", parent_id=build.id, start_date=day(5),
-                     finish_date=day(12))
-    review = make.task(user, pid, name="Review", parent_id=code.id, start_date=day(7),
-                       finish_date=day(9))
-    launch = make.task(user, pid, name="Launch", start_date=day(14), finish_date=day(14),
-                       is_milestone=True)
-    return {"id": pid, "build": build.id, "design": design.id, "code": code.id,
-            "review": review.id, "launch": launch.id, "mate": mate}
+    design = make.task(
+        user,
+        pid,
+        name="Design",
+        parent_id=build.id,
+        start_date=day(2),
+        finish_date=day(6),
+        assignee_ids=[mate.id, user.id],
+    )
+    code = make.task(user, pid, name="Code", parent_id=build.id, start_date=day(5), finish_date=day(12))
+    review = make.task(user, pid, name="Review", parent_id=code.id, start_date=day(7), finish_date=day(9))
+    launch = make.task(user, pid, name="Launch", start_date=day(14), finish_date=day(14), is_milestone=True)
+    return {
+        "id": pid,
+        "build": build.id,
+        "design": design.id,
+        "code": code.id,
+        "review": review.id,
+        "launch": launch.id,
+        "mate": mate,
+    }
 
 
 @pytest.fixture
-def login(app: Flask, make: Factory, user: User, project: dict[str, Any]
-          ) -> Callable[[str], SessionClient]:
+def login(app: Flask, make: Factory, user: User, project: dict[str, Any]) -> Callable[[str], SessionClient]:
     """A logged-in session client holding `role` on the project ('stranger': none)."""
 
     def factory(role: str) -> SessionClient:

@@ -27,10 +27,12 @@ def named(name: str) -> Task:
 
 
 def test_add_without_javascript_redirects_to_the_new_task(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
-    response = login("member").form(url(project, "/tasks"), {
-        "name": "Write docs", "start_date": "", "finish_date": "", "parent_id": "",
-        "view": "gantt", "zoom": "month"})
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
+    response = login("member").form(
+        url(project, "/tasks"),
+        {"name": "Write docs", "start_date": "", "finish_date": "", "parent_id": "", "view": "gantt", "zoom": "month"},
+    )
     assert response.status_code == 303
     new = named("Write docs")
     assert new.parent_id is None and new.start_date == new.finish_date == date.today()
@@ -38,10 +40,20 @@ def test_add_without_javascript_redirects_to_the_new_task(
 
 
 def test_add_with_htmx_resets_the_form_and_inserts_the_row(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
-    response = login("member").form(url(project, "/tasks"), {
-        "name": "QA pass", "start_date": day(3), "finish_date": day(4),
-        "parent_id": project["code"], "view": "list", "zoom": "week"}, headers=htmx("add-task"))
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
+    response = login("member").form(
+        url(project, "/tasks"),
+        {
+            "name": "QA pass",
+            "start_date": day(3),
+            "finish_date": day(4),
+            "parent_id": project["code"],
+            "view": "list",
+            "zoom": "week",
+        },
+        headers=htmx("add-task"),
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     new = named("QA pass")
     assert new.parent_id == project["code"]
@@ -62,16 +74,29 @@ def test_add_with_htmx_resets_the_form_and_inserts_the_row(
     assert inserted.attributes["id"] == f"task-{new.id}" and inserted.attributes["data-depth"] == "2"
     assert "data-new" in inserted.attributes
     assert [r.attributes["id"] for r in rows.css("tr[hx-swap-oob='true']")] == [
-        f"task-{project['code']}", f"task-{project['build']}"]
+        f"task-{project['code']}",
+        f"task-{project['build']}",
+    ]
     code = rows.css_first(f"#task-{project['code']}")
     assert code.css("td.c-date time")[0].attributes["datetime"] == day(3)
 
 
 def test_add_subtask_from_the_drawer_turns_a_task_into_a_summary(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
-    response = login("member").form(url(project, "/tasks"), {
-        "origin": "drawer", "name": "Wireframes", "start_date": day(2), "finish_date": day(3),
-        "parent_id": project["design"], "view": "list", "zoom": "week"}, headers=htmx("drawer"))
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
+    response = login("member").form(
+        url(project, "/tasks"),
+        {
+            "origin": "drawer",
+            "name": "Wireframes",
+            "start_date": day(2),
+            "finish_date": day(3),
+            "parent_id": project["design"],
+            "view": "list",
+            "zoom": "week",
+        },
+        headers=htmx("drawer"),
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     tree = parse(response)
     drawer = tree.css_first("#drawer")
@@ -80,25 +105,31 @@ def test_add_subtask_from_the_drawer_turns_a_task_into_a_summary(
     assert "Added “Wireframes”." in drawer.css_first(".drawer-message").text()
     assert [n.attributes["id"] for n in tree.css("[autofocus]")] == ["sub-name"]
     rows = parse_rows(response)
-    assert rows.css_first("tbody[hx-swap-oob]").attributes["hx-swap-oob"] == (
-        f"afterend:#task-{project['design']}")
+    assert rows.css_first("tbody[hx-swap-oob]").attributes["hx-swap-oob"] == (f"afterend:#task-{project['design']}")
     design = rows.css_first(f"#task-{project['design']}")
     assert design.attributes["class"] == "k-s" and design.css_first("button.toggle") is not None
 
 
-def test_invalid_add_answers_422_keeping_the_input(login: Callable[[str], SessionClient],
-                                                   project: dict[str, Any]) -> None:
+def test_invalid_add_answers_422_keeping_the_input(
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
     member = login("member")
-    data = {"name": "", "start_date": day(5), "finish_date": day(1), "is_milestone": "y",
-            "parent_id": project["build"], "view": "list", "zoom": "week"}
+    data = {
+        "name": "",
+        "start_date": day(5),
+        "finish_date": day(1),
+        "is_milestone": "y",
+        "parent_id": project["build"],
+        "view": "list",
+        "zoom": "week",
+    }
     for headers in (htmx("add-task"), {}):
         response = member.form(url(project, "/tasks"), data, headers=headers)
         assert response.status_code == 422
         region = parse(response).css_first("#add-task")
         assert "open" in region.css_first("details").attributes
         summary = region.css_first(".error-summary")
-        assert [a.attributes["href"] for a in summary.css("a")] == ["#add-name",
-                                                                    "#add-finish_date"]
+        assert [a.attributes["href"] for a in summary.css("a")] == ["#add-name", "#add-finish_date"]
         assert region.css_first("#add-start_date").attributes["value"] == day(5)
         assert region.css_first("#add-finish_date").attributes["value"] == day(1)
         assert region.css_first("#add-finish_date").attributes["aria-invalid"] == "true"
@@ -107,10 +138,12 @@ def test_invalid_add_answers_422_keeping_the_input(login: Callable[[str], Sessio
     assert db.session.scalar(select(Task).where(Task.name == "")) is None
 
 
-def test_bad_parent_is_reported_on_the_parent_field(login: Callable[[str], SessionClient],
-                                                    project: dict[str, Any]) -> None:
-    response = login("member").form(url(project, "/tasks"), {
-        "name": "Orphan", "parent_id": project["launch"]}, headers=htmx("add-task"))
+def test_bad_parent_is_reported_on_the_parent_field(
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
+    response = login("member").form(
+        url(project, "/tasks"), {"name": "Orphan", "parent_id": project["launch"]}, headers=htmx("add-task")
+    )
     assert response.status_code == 422
     region = parse(response).css_first("#add-task")
     assert "milestone cannot have subtasks" in region.css_first("#add-parent_id-error").text()
@@ -118,23 +151,27 @@ def test_bad_parent_is_reported_on_the_parent_field(login: Callable[[str], Sessi
 
 
 def test_add_in_the_gantt_view_or_to_an_empty_list_reloads_the_view(
-        login: Callable[[str], SessionClient], project: dict[str, Any], make: Any,
-        user: Any) -> None:
+    login: Callable[[str], SessionClient], project: dict[str, Any], make: Any, user: Any
+) -> None:
     owner = login("owner")
-    response = owner.form(url(project, "/tasks"), {"name": "G", "view": "gantt", "zoom": "day"},
-                          headers=htmx("add-task"))
+    response = owner.form(
+        url(project, "/tasks"), {"name": "G", "view": "gantt", "zoom": "day"}, headers=htmx("add-task")
+    )
     assert response.status_code == 200 and "schedule-changed" in response.headers["HX-Trigger"]
     empty = make.project(user, "Empty")
-    response = owner.form(f"/projects/{empty}/schedule/tasks", {"name": "First"},
-                          headers=htmx("add-task"))
+    response = owner.form(f"/projects/{empty}/schedule/tasks", {"name": "First"}, headers=htmx("add-task"))
     assert response.status_code == 200 and "schedule-changed" in response.headers["HX-Trigger"]
     assert "afterend" not in response.get_data(as_text=True)
 
 
 def test_first_row_added_at_top_level_goes_after_the_last_row(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
-    response = login("owner").form(url(project, "/tasks"), {
-        "name": "Retro", "start_date": day(15), "finish_date": day(15)}, headers=htmx("add-task"))
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
+    response = login("owner").form(
+        url(project, "/tasks"),
+        {"name": "Retro", "start_date": day(15), "finish_date": day(15)},
+        headers=htmx("add-task"),
+    )
     insert = parse_rows(response).css_first("tbody[hx-swap-oob]")
     assert insert.attributes["hx-swap-oob"] == f"afterend:#task-{project['launch']}"
     assert parse_rows(response).css("tr[hx-swap-oob='true']") == []

@@ -20,8 +20,9 @@ def url(project: dict[str, Any], query: str = "") -> str:
 
 
 @pytest.mark.parametrize("zoom", ["day", "week", "month", "quarter"])
-def test_each_zoom_draws_one_shape_per_task(login: Callable[[str], SessionClient],
-                                            project: dict[str, Any], zoom: str) -> None:
+def test_each_zoom_draws_one_shape_per_task(
+    login: Callable[[str], SessionClient], project: dict[str, Any], zoom: str
+) -> None:
     tree = parse(login("viewer").get(url(project, f"?view=gantt&zoom={zoom}")))
     bars = tree.css_first("svg.gantt-bars")
     assert bars.attributes["aria-hidden"] == "true"
@@ -35,13 +36,17 @@ def test_each_zoom_draws_one_shape_per_task(login: Callable[[str], SessionClient
     # The names table beside the chart carries every task's name and dates as text.
     names = tree.css_first("table.gantt-names")
     assert texts(names, "tbody .task-link") == [
-        "Build (summary)", "Design", "Code (summary)", "Review", "Launch (milestone)"]
+        "Build (summary)",
+        "Design",
+        "Code (summary)",
+        "Review",
+        "Launch (milestone)",
+    ]
     assert len(names.css("tbody time")) == 10
     # Zoom links: the current one is marked, each keeps the zoom in its URL.
     links = {a.attributes["id"]: a for a in tree.css("#schedule-toolbar a")}
     assert links[f"zoom-{zoom}"].attributes["aria-current"] == "true"
-    assert [k for k, a in links.items() if a.attributes.get("aria-current")] == [
-        "view-gantt", f"zoom-{zoom}"]
+    assert [k for k, a in links.items() if a.attributes.get("aria-current")] == ["view-gantt", f"zoom-{zoom}"]
     for key in ("day", "week", "month", "quarter"):
         link = links[f"zoom-{key}"]
         assert link.attributes["href"] == url(project, f"?view=gantt&zoom={key}")
@@ -53,8 +58,9 @@ def test_each_zoom_draws_one_shape_per_task(login: Callable[[str], SessionClient
     assert tree.css("svg line.today")  # today is within the chart of this project
 
 
-def test_bars_are_aligned_to_the_time_axis_at_day_zoom(login: Callable[[str], SessionClient],
-                                                       project: dict[str, Any]) -> None:
+def test_bars_are_aligned_to_the_time_axis_at_day_zoom(
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
     tree = parse(login("viewer").get(url(project, "?view=gantt&zoom=day")))
     shapes = {s.attributes["data-t"]: s for s in tree.css("svg.gantt-bars [data-t]")}
     design, review = shapes[project["design"]], shapes[project["review"]]
@@ -72,8 +78,7 @@ def test_bars_are_aligned_to_the_time_axis_at_day_zoom(login: Callable[[str], Se
     assert int(review.attributes["y"]) == 3 * gantt.ROW_HEIGHT + (gantt.ROW_HEIGHT - 14) // 2
 
 
-def test_unknown_view_or_zoom_falls_back(login: Callable[[str], SessionClient],
-                                         project: dict[str, Any]) -> None:
+def test_unknown_view_or_zoom_falls_back(login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
     viewer = login("viewer")
     tree = parse(viewer.get(url(project, "?view=gantt&zoom=decade")))
     assert tree.css_first("#zoom-week").attributes["aria-current"] == "true"
@@ -83,9 +88,11 @@ def test_unknown_view_or_zoom_falls_back(login: Callable[[str], SessionClient],
 
 
 def test_switching_zoom_with_htmx_returns_the_view_fragment_focused_and_announced(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
-    response = login("viewer").get(url(project, "?view=gantt&zoom=month"),
-                                   headers=htmx("schedule-view", **{"HX-Trigger": "zoom-month"}))
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
+    response = login("viewer").get(
+        url(project, "?view=gantt&zoom=month"), headers=htmx("schedule-view", **{"HX-Trigger": "zoom-month"})
+    )
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith('<div id="schedule-view"')
@@ -102,10 +109,10 @@ def test_switching_zoom_with_htmx_returns_the_view_fragment_focused_and_announce
     assert view.attributes["hx-get"] == url(project, "?view=gantt&zoom=month")
 
 
-def test_history_restore_gets_the_whole_page(login: Callable[[str], SessionClient],
-                                             project: dict[str, Any]) -> None:
-    response = login("viewer").get(url(project, "?view=gantt&zoom=day"), headers=htmx(
-        "schedule-view", **{"HX-History-Restore-Request": "true"}))
+def test_history_restore_gets_the_whole_page(login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
+    response = login("viewer").get(
+        url(project, "?view=gantt&zoom=day"), headers=htmx("schedule-view", **{"HX-History-Restore-Request": "true"})
+    )
     body = response.get_data(as_text=True)
     assert "<html" in body and 'id="schedule-view"' in body and 'id="drawer"' in body
 
@@ -114,8 +121,9 @@ def _row(day: int, days: int = 1, **kw: Any) -> Row:
     start = date(2026, 3, 2) + timedelta(days=day)
     kw.setdefault("is_milestone", False)
     kw.setdefault("is_summary", False)
-    return Row(id=f"t{day}", parent_id=None, name="x", start_date=start,
-               finish_date=start + timedelta(days=days - 1), **kw)
+    return Row(
+        id=f"t{day}", parent_id=None, name="x", start_date=start, finish_date=start + timedelta(days=days - 1), **kw
+    )
 
 
 def test_chart_geometry_units_and_status_room() -> None:

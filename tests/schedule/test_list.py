@@ -21,16 +21,17 @@ def long(offset: int) -> str:
 
 
 def test_rows_in_wbs_order_with_depth_markers_and_rolled_up_dates(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
     response = login("owner").get(url(project))
     assert response.status_code == 200
     tree = parse(response)
     rows = tree.css("#schedule-rows > tr")
     assert [r.attributes["id"] for r in rows] == [
-        f"task-{project[k]}" for k in ("build", "design", "code", "review", "launch")]
+        f"task-{project[k]}" for k in ("build", "design", "code", "review", "launch")
+    ]
     assert [r.attributes["data-depth"] for r in rows] == ["0", "1", "1", "2", "0"]
-    assert [r.css_first("th").attributes["class"].split()[-1] for r in rows] == [
-        "d-0", "d-1", "d-1", "d-2", "d-0"]
+    assert [r.css_first("th").attributes["class"].split()[-1] for r in rows] == ["d-0", "d-1", "d-1", "d-2", "d-0"]
     # Summary and milestone rows are marked in text, not by colour alone.
     build, design, code, review, launch = rows
     assert "Build (summary)" in build.css_first(".task-link").text()
@@ -43,15 +44,15 @@ def test_rows_in_wbs_order_with_depth_markers_and_rolled_up_dates(
     # Design (day 2) to Code (day 9).
     assert texts(code, "td.c-date") == [long(7), long(9)]
     assert texts(build, "td.c-date") == [long(2), long(9)]
-    assert build.css_first("td.c-date time").attributes["datetime"] == (
-        date.today() + timedelta(days=2)).isoformat()
+    assert build.css_first("td.c-date time").attributes["datetime"] == (date.today() + timedelta(days=2)).isoformat()
     assert build.css_first(".c-duration").text() == "8 days"
     assert review.css_first(".c-duration").text() == "3 days"
     assert code.css_first(".c-duration").text() == "3 days"
 
 
 def test_avatars_have_initials_and_accessible_names_after_the_link_slot(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
     tree = parse(login("owner").get(url(project)))
     design = tree.css_first(f"#task-{project['design']}")
     cells = design.css("td")
@@ -60,28 +61,26 @@ def test_avatars_have_initials_and_accessible_names_after_the_link_slot(
     assert cells[-2].text().strip() == ""
     assert "c-people" in cells[-1].attributes["class"]
     avatars = cells[-1].css("li.avatar")
-    assert [a.css_first("[role=img]").attributes["aria-label"] for a in avatars] == [
-        "Olive Owner", "Ravi Patel"]
+    assert [a.css_first("[role=img]").attributes["aria-label"] for a in avatars] == ["Olive Owner", "Ravi Patel"]
     assert [a.text() for a in avatars] == ["OO", "RP"]
     header = tree.css("thead th")
     assert "link-indicator-slot" in header[-2].attributes["class"]
     assert header[-1].text() == "Assignees"
 
 
-def test_member_sees_add_form_and_parent_choices(login: Callable[[str], SessionClient],
-                                                 project: dict[str, Any]) -> None:
+def test_member_sees_add_form_and_parent_choices(
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
     tree = parse(login("member").get(url(project)))
     form = tree.css_first("#add-task form")
     assert form.attributes["action"].endswith("/schedule/tasks")
     assert form.attributes["hx-post"] == form.attributes["action"]
     options = [(o.attributes["value"], o.text().strip()) for o in form.css("select option")]
     # Summary tasks can take new subtasks from here (others, from their drawer).
-    assert options == [("", "Top level (no parent)"), (project["build"], "Build"),
-                       (project["code"], "Code")]
+    assert options == [("", "Top level (no parent)"), (project["build"], "Build"), (project["code"], "Code")]
 
 
-def test_viewer_sees_no_edit_controls(login: Callable[[str], SessionClient],
-                                      project: dict[str, Any]) -> None:
+def test_viewer_sees_no_edit_controls(login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
     client = login("viewer")
     for query in ("", "?view=gantt", f"?task={project['design']}"):
         response = client.get(url(project, query))
@@ -95,8 +94,9 @@ def test_viewer_sees_no_edit_controls(login: Callable[[str], SessionClient],
     assert "Description" in drawer.text()
 
 
-def test_archived_project_shows_no_edit_controls(login: Callable[[str], SessionClient],
-                                                 project: dict[str, Any], user: Any) -> None:
+def test_archived_project_shows_no_edit_controls(
+    login: Callable[[str], SessionClient], project: dict[str, Any], user: Any
+) -> None:
     from ppm.projects import services
 
     owner = login("owner")
@@ -105,19 +105,16 @@ def test_archived_project_shows_no_edit_controls(login: Callable[[str], SessionC
     assert 'id="add-task"' not in body and "Save changes" not in body
 
 
-def test_non_member_gets_404_everywhere(login: Callable[[str], SessionClient],
-                                        project: dict[str, Any]) -> None:
+def test_non_member_gets_404_everywhere(login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
     stranger = login("stranger")
     for query in ("", "?view=gantt&zoom=day", f"?task={project['design']}"):
         assert stranger.get(url(project, query)).status_code == 404
         assert stranger.get(url(project, query), headers=htmx("drawer")).status_code == 404
     assert stranger.form(url(project, "/tasks"), {"name": "x"}).status_code == 404
-    assert stranger.form(url(project, f"/tasks/{project['design']}"),
-                         {"name": "x"}).status_code == 404
+    assert stranger.form(url(project, f"/tasks/{project['design']}"), {"name": "x"}).status_code == 404
 
 
-def test_unknown_task_in_the_drawer_is_404(login: Callable[[str], SessionClient],
-                                           project: dict[str, Any]) -> None:
+def test_unknown_task_in_the_drawer_is_404(login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
     owner = login("owner")
     assert owner.get(url(project, "?task=nope")).status_code == 404
     response = owner.get(url(project, "?task=nope"), headers=htmx("drawer"))
@@ -131,8 +128,7 @@ def test_anonymous_is_sent_to_login(client: Any, project: dict[str, Any]) -> Non
     assert "/login?next=" in response.headers["Location"]
 
 
-def test_empty_project_says_so(login: Callable[[str], SessionClient], make: Any,
-                               user: Any) -> None:
+def test_empty_project_says_so(login: Callable[[str], SessionClient], make: Any, user: Any) -> None:
     owner = login("owner")
     pid = make.project(user, "Empty")
     for query in ("", "?view=gantt"):
@@ -141,7 +137,8 @@ def test_empty_project_says_so(login: Callable[[str], SessionClient], make: Any,
 
 
 def test_page_loads_its_own_css_and_js_and_no_inline_script_or_style(
-        login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:
+    login: Callable[[str], SessionClient], project: dict[str, Any]
+) -> None:
     owner = login("owner")
     for query in ("", "?view=gantt&zoom=day", f"?task={project['code']}"):
         response = owner.get(url(project, query))
@@ -154,17 +151,16 @@ def test_page_loads_its_own_css_and_js_and_no_inline_script_or_style(
         assert "Content-Security-Policy" in response.headers
 
 
-def test_names_are_escaped_everywhere(login: Callable[[str], SessionClient],
-                                      project: dict[str, Any], make: Any, user: Any) -> None:
+def test_names_are_escaped_everywhere(
+    login: Callable[[str], SessionClient], project: dict[str, Any], make: Any, user: Any
+) -> None:
     """The row templates print pre-escaped values with autoescape off: prove it holds."""
     evil = '<script>alert("x")</script>\'&'
     person = make.member(user, project["id"], "member", user=make.user(name='<b>"Eve"</b>'))
-    task = make.task(user, project["id"], name=evil, parent_id=project["design"],
-                     assignee_ids=[person.id])
+    task = make.task(user, project["id"], name=evil, parent_id=project["design"], assignee_ids=[person.id])
     owner = login("owner")
     escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#39;&amp;"
-    for query, headers in (("", {}), ("?view=gantt&zoom=day", {}),
-                           (f"?task={task.id}", htmx("drawer"))):
+    for query, headers in (("", {}), ("?view=gantt&zoom=day", {}), (f"?task={task.id}", htmx("drawer"))):
         body = owner.get(url(project, query), headers=headers).get_data(as_text=True)
         assert "<script>alert" not in body and "<b>" not in body, query
         assert escaped in body, query
@@ -172,8 +168,10 @@ def test_names_are_escaped_everywhere(login: Callable[[str], SessionClient],
     row = tree.css_first(f"#task-{task.id}")
     assert row.css_first(".task-link").text().startswith(evil)
     assert row.css_first("li.avatar").attributes["title"] == '<b>"Eve"</b>'
-    response = owner.form(url(project, f"/tasks/{task.id}"), {
-        "name": evil + "!", "start_date": "2026-01-01", "finish_date": "2026-01-02",
-        "description": ""}, headers=htmx("drawer"))
+    response = owner.form(
+        url(project, f"/tasks/{task.id}"),
+        {"name": evil + "!", "start_date": "2026-01-01", "finish_date": "2026-01-02", "description": ""},
+        headers=htmx("drawer"),
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<script>alert" not in body

@@ -15,10 +15,10 @@ from tests.schedule.conftest import htmx
 
 
 def _deepest_task(project_id: str) -> str:
-    rows = db.session.execute(select(Task.id, Task.parent_id).where(
-        Task.project_id == project_id, Task.is_summary.is_(False))).all()
-    parents = dict(db.session.execute(select(Task.id, Task.parent_id).where(
-        Task.project_id == project_id)).all())
+    rows = db.session.execute(
+        select(Task.id, Task.parent_id).where(Task.project_id == project_id, Task.is_summary.is_(False))
+    ).all()
+    parents = dict(db.session.execute(select(Task.id, Task.parent_id).where(Task.project_id == project_id)).all())
 
     def depth(tid: str | None) -> int:
         return 0 if tid is None else 1 + depth(parents[tid])
@@ -26,17 +26,20 @@ def _deepest_task(project_id: str) -> str:
     return max(rows, key=lambda r: depth(r[1]))[0]
 
 
-def _counts(client: SessionClient, count_queries: Any, project_id: str,
-            json_only: bool = False) -> dict[str, int]:
+def _counts(client: SessionClient, count_queries: Any, project_id: str, json_only: bool = False) -> dict[str, int]:
     task = _deepest_task(project_id)
     base = f"/projects/{project_id}/schedule"
-    requests = {"json task list": (f"/api/v1/projects/{project_id}/tasks/", {})} if json_only else {
-        "list page": (base, {}),
-        "gantt page": (base + "?view=gantt&zoom=week", {}),
-        "gantt day fragment": (base + "?view=gantt&zoom=day", htmx("schedule-view")),
-        "drawer fragment": (base + f"?task={task}", htmx("drawer")),
-        "page with drawer": (base + f"?view=gantt&task={task}", {}),
-    }
+    requests = (
+        {"json task list": (f"/api/v1/projects/{project_id}/tasks/", {})}
+        if json_only
+        else {
+            "list page": (base, {}),
+            "gantt page": (base + "?view=gantt&zoom=week", {}),
+            "gantt day fragment": (base + "?view=gantt&zoom=day", htmx("schedule-view")),
+            "drawer fragment": (base + f"?task={task}", htmx("drawer")),
+            "page with drawer": (base + f"?view=gantt&task={task}", {}),
+        }
+    )
     counts = {}
     for name, (url, headers) in requests.items():
         db.session.expire_all()
@@ -48,11 +51,11 @@ def _counts(client: SessionClient, count_queries: Any, project_id: str,
 
 
 def test_query_counts_are_the_same_for_10_and_2000_tasks(
-        app: Flask, user: Any, session_client: SessionClient, count_queries: Any) -> None:
+    app: Flask, user: Any, session_client: SessionClient, count_queries: Any
+) -> None:
     small = build_big_project(user, 10).id
     big = build_big_project(user, 2000).id
-    assert db.session.scalar(select(db.func.count()).select_from(Task).where(
-        Task.project_id == big)) == 2000
+    assert db.session.scalar(select(db.func.count()).select_from(Task).where(Task.project_id == big)) == 2000
     small_counts = _counts(session_client, count_queries, small)
     big_counts = _counts(session_client, count_queries, big)
     assert big_counts == small_counts
@@ -60,7 +63,8 @@ def test_query_counts_are_the_same_for_10_and_2000_tasks(
 
 
 def test_json_task_list_query_count_is_the_same_for_10_and_2000_tasks(
-        app: Flask, user: Any, session_client: SessionClient, count_queries: Any) -> None:
+    app: Flask, user: Any, session_client: SessionClient, count_queries: Any
+) -> None:
     """The task list's assignees must come in one query: SQLAlchemy's selectin loading (the
     relationship's default) asks once per 500 tasks, so the listing query needs
     `.options(subqueryload(Task.assignees))` as `ppm.projects.services.live_tasks` has."""
@@ -71,28 +75,36 @@ def test_json_task_list_query_count_is_the_same_for_10_and_2000_tasks(
 
 
 def test_writes_do_not_grow_with_the_project_either(
-        app: Flask, user: Any, session_client: SessionClient, count_queries: Any) -> None:
+    app: Flask, user: Any, session_client: SessionClient, count_queries: Any
+) -> None:
     counts = []
     for size in (100, 1500):  # the same first phase in both, so the same roll-up work
         project_id = build_big_project(user, size).id
         task = _deepest_task(project_id)
         db.session.expire_all()
         with count_queries() as counter:
-            response = session_client.form(f"/projects/{project_id}/schedule/tasks/{task}", {
-                "name": "Renamed", "description": "", "start_date": "2026-01-05",
-                "finish_date": "2026-01-06"}, headers=htmx("drawer"))
+            response = session_client.form(
+                f"/projects/{project_id}/schedule/tasks/{task}",
+                {"name": "Renamed", "description": "", "start_date": "2026-01-05", "finish_date": "2026-01-06"},
+                headers=htmx("drawer"),
+            )
         assert response.status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
 
 
 def test_the_garbage_collector_runs_again_after_every_schedule_request(
-        session_client: SessionClient, user: Any) -> None:
+    session_client: SessionClient, user: Any
+) -> None:
     import gc
 
     project_id = build_big_project(user, 30).id
-    for url in (f"/projects/{project_id}/schedule", f"/projects/{project_id}/schedule?view=gantt",
-                "/projects/nope/schedule", f"/projects/{project_id}/schedule?task=nope"):
+    for url in (
+        f"/projects/{project_id}/schedule",
+        f"/projects/{project_id}/schedule?view=gantt",
+        "/projects/nope/schedule",
+        f"/projects/{project_id}/schedule?task=nope",
+    ):
         session_client.get(url)
         session_client.get(url, headers=htmx("schedule-view"))
         assert gc.isenabled(), url

@@ -22,8 +22,9 @@ from tests.sync.helpers import GITHUB_API, NAMES, connect_github
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """scrypt takes ~0.1 s a hash; these tests are about sync, not the hash."""
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+    monkeypatch.setattr(
+        auth_services, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -49,18 +49,25 @@ class World:
     files: dict[str, Any] = field(default_factory=dict)
 
     def install(self, mock: responses.RequestsMock) -> None:
-        mock.add_callback(responses.GET, re.compile(rf"{re.escape(GITHUB_API)}/repos/acme/api/pulls/\d+"),
-                          callback=self._pull)
-        mock.add_callback(responses.GET, re.compile(r"https://drive\.google\.com/file/d/[^/]+/view"),
-                          callback=self._file)
+        mock.add_callback(
+            responses.GET, re.compile(rf"{re.escape(GITHUB_API)}/repos/acme/api/pulls/\d+"), callback=self._pull
+        )
+        mock.add_callback(
+            responses.GET, re.compile(r"https://drive\.google\.com/file/d/[^/]+/view"), callback=self._file
+        )
 
     def _pull(self, request: Any) -> tuple[int, dict[str, str], str]:
         number = int(request.url.rsplit("/", 1)[1])
         state = self.pulls.get(number, 404)
         if isinstance(state, int):
             return state, {"Content-Type": "application/json"}, json.dumps({"message": "no"})
-        body = {"number": number, "title": f"PR {number} ({state})", "state": "closed" if state in (
-            "merged", "closed") else "open", "draft": state == "draft", "merged": state == "merged"}
+        body = {
+            "number": number,
+            "title": f"PR {number} ({state})",
+            "state": "closed" if state in ("merged", "closed") else "open",
+            "draft": state == "draft",
+            "merged": state == "merged",
+        }
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
     def _file(self, request: Any) -> tuple[int, dict[str, str], str]:
@@ -69,10 +76,12 @@ class World:
         if isinstance(card, int):
             return card, {"Content-Type": "text/html"}, "<html><body>no</body></html>"
         title, description = card
-        page = (f'<html><head><meta property="og:title" content="{title}">'
-                f'<meta property="og:description" content="{description}">'
-                f'<meta property="og:image" content="https://lh3.googleusercontent.com/{file_id}.png">'
-                f"<title>{title} - Google Drive</title></head><body></body></html>")
+        page = (
+            f'<html><head><meta property="og:title" content="{title}">'
+            f'<meta property="og:description" content="{description}">'
+            f'<meta property="og:image" content="https://lh3.googleusercontent.com/{file_id}.png">'
+            f"<title>{title} - Google Drive</title></head><body></body></html>"
+        )
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page
 
 
@@ -80,15 +89,15 @@ def live_state(project_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """({task id: sync JSON}, {link id: JSON}) of the project's live rows, read afresh."""
     db.session.expire_all()
     tasks = db.session.scalars(select(Task).where(Task.project_id == project_id, Task.deleted_at.is_(None)))
-    links = db.session.scalars(select(TaskLink).where(TaskLink.project_id == project_id,
-                                                      TaskLink.deleted_at.is_(None)))
+    links = db.session.scalars(select(TaskLink).where(TaskLink.project_id == project_id, TaskLink.deleted_at.is_(None)))
     return {t.id: task_sync_json(t) for t in tasks}, {link.id: link_json(link) for link in links}
 
 
 def removed_ids(project_id: str) -> tuple[set[str], set[str]]:
     tasks = db.session.scalars(select(Task.id).where(Task.project_id == project_id, Task.deleted_at.is_not(None)))
-    links = db.session.scalars(select(TaskLink.id).where(TaskLink.project_id == project_id,
-                                                         TaskLink.deleted_at.is_not(None)))
+    links = db.session.scalars(
+        select(TaskLink.id).where(TaskLink.project_id == project_id, TaskLink.deleted_at.is_not(None))
+    )
     return set(tasks), set(links)
 
 

@@ -19,11 +19,40 @@ from tests.conftest import Factory, TokenClient
 from tests.projects.helpers import assert_error
 from tests.sync.helpers import GITHUB_TOKEN, SYNC, World, api_fetcher, check_page_invariants, live_state, row_count
 
-TASK_FIELDS = {"id", "project_id", "parent_id", "name", "description", "start_date", "finish_date",
-               "is_milestone", "is_summary", "assignee_ids", "position", "created_at", "updated_at"}
-LINK_FIELDS = {"id", "task_id", "url", "provider", "title", "custom_title", "display_title", "labels",
-               "status", "fetched_at", "refresh_error", "description", "thumbnail_url", "preview_type",
-               "position", "created_at", "updated_at"}
+TASK_FIELDS = {
+    "id",
+    "project_id",
+    "parent_id",
+    "name",
+    "description",
+    "start_date",
+    "finish_date",
+    "is_milestone",
+    "is_summary",
+    "assignee_ids",
+    "position",
+    "created_at",
+    "updated_at",
+}
+LINK_FIELDS = {
+    "id",
+    "task_id",
+    "url",
+    "provider",
+    "title",
+    "custom_title",
+    "display_title",
+    "labels",
+    "status",
+    "fetched_at",
+    "refresh_error",
+    "description",
+    "thumbnail_url",
+    "preview_type",
+    "position",
+    "created_at",
+    "updated_at",
+}
 
 
 def get(client: TokenClient, project_id: str, query: str = "") -> Any:
@@ -42,14 +71,17 @@ def numbers(project_id: str) -> dict[str, int]:
     """Every row's current sync number, tasks and links alike."""
     db.session.expire_all()
     rows = db.session.execute(select(Task.id, Task.sync_number).where(Task.project_id == project_id)).all()
-    rows += db.session.execute(select(TaskLink.id, TaskLink.sync_number)
-                               .where(TaskLink.project_id == project_id)).all()
+    rows += db.session.execute(select(TaskLink.id, TaskLink.sync_number).where(TaskLink.project_id == project_id)).all()
     return dict(rows)  # type: ignore[arg-type]
 
 
 def ids_in(body: dict[str, Any]) -> list[str]:
-    return ([r["id"] for r in body["tasks"]["updated"]] + body["tasks"]["deleted"]
-            + [r["id"] for r in body["task_links"]["updated"]] + body["task_links"]["deleted"])
+    return (
+        [r["id"] for r in body["tasks"]["updated"]]
+        + body["tasks"]["deleted"]
+        + [r["id"] for r in body["task_links"]["updated"]]
+        + body["task_links"]["deleted"]
+    )
 
 
 # --- shape ----------------------------------------------------------------------------------
@@ -58,19 +90,36 @@ def ids_in(body: dict[str, Any]) -> list[str]:
 def test_an_empty_project_answers_an_empty_delta(owner: TokenClient, project_id: str) -> None:
     response = get(owner, project_id)
     assert response.status_code == 200
-    assert response.get_json() == {"since": 0, "cursor": 0, "has_more": False,
-                                   "tasks": {"updated": [], "deleted": []},
-                                   "task_links": {"updated": [], "deleted": []}}
+    assert response.get_json() == {
+        "since": 0,
+        "cursor": 0,
+        "has_more": False,
+        "tasks": {"updated": [], "deleted": []},
+        "task_links": {"updated": [], "deleted": []},
+    }
     assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_live_rows_are_full_json_as_the_other_routes_give_them(
-        owner: TokenClient, user: Any, make: Factory, project_id: str) -> None:
+    owner: TokenClient, user: Any, make: Factory, project_id: str
+) -> None:
     parent = make.task(user, project_id, name="Build", start_date="2026-03-02", finish_date="2026-03-09")
-    child = make.task(user, project_id, name="Login", parent_id=parent.id, assignee_ids=[user.id],
-                      start_date="2026-03-03", finish_date="2026-03-05", description="**bold**")
-    link = links.add_link(user, project_id, child.id, {"url": "github.com/acme/api/pull/7",
-                                                       "custom_title": "Fix login", "labels": ["api", "ui"]})
+    child = make.task(
+        user,
+        project_id,
+        name="Login",
+        parent_id=parent.id,
+        assignee_ids=[user.id],
+        start_date="2026-03-03",
+        finish_date="2026-03-05",
+        description="**bold**",
+    )
+    link = links.add_link(
+        user,
+        project_id,
+        child.id,
+        {"url": "github.com/acme/api/pull/7", "custom_title": "Fix login", "labels": ["api", "ui"]},
+    )
     body = page(owner, project_id)
     assert body["since"] == 0 and body["has_more"] is False
     assert body["cursor"] == max(numbers(project_id).values())
@@ -91,7 +140,8 @@ def test_live_rows_are_full_json_as_the_other_routes_give_them(
 
 
 def test_rows_come_in_number_order_and_pages_never_miss_or_repeat(
-        owner: TokenClient, user: Any, make: Factory, project_id: str) -> None:
+    owner: TokenClient, user: Any, make: Factory, project_id: str
+) -> None:
     for i in range(4):
         task = make.task(user, project_id, name=f"T{i}")
         links.add_link(user, project_id, task.id, {"url": f"https://example.com/{i}"})
@@ -116,8 +166,7 @@ def test_rows_come_in_number_order_and_pages_never_miss_or_repeat(
     assert ids_in(again) == [] and again["cursor"] == since and again["has_more"] is False
 
 
-def test_limit_counts_tasks_and_links_together(owner: TokenClient, user: Any, make: Factory,
-                                               project_id: str) -> None:
+def test_limit_counts_tasks_and_links_together(owner: TokenClient, user: Any, make: Factory, project_id: str) -> None:
     task = make.task(user, project_id)
     for i in range(3):
         links.add_link(user, project_id, task.id, {"url": f"https://example.com/{i}"})
@@ -131,8 +180,9 @@ def test_limit_counts_tasks_and_links_together(owner: TokenClient, user: Any, ma
     assert row_count(exact) == 5 and exact["has_more"] is False
 
 
-def test_a_change_after_a_sync_is_all_the_next_delta_holds(owner: TokenClient, user: Any, make: Factory,
-                                                           project_id: str) -> None:
+def test_a_change_after_a_sync_is_all_the_next_delta_holds(
+    owner: TokenClient, user: Any, make: Factory, project_id: str
+) -> None:
     tasks = [make.task(user, project_id, name=f"T{i}") for i in range(5)]
     link = links.add_link(user, project_id, tasks[0].id, {"url": "https://example.com/a"})
     cursor = page(owner, project_id)["cursor"]
@@ -177,14 +227,16 @@ def test_removed_rows_appear_only_as_ids(owner: TokenClient, user: Any, make: Fa
     assert set(full["task_links"]["deleted"]) == {on_child.id, on_parent.id, gone.id}
 
 
-def test_writes_that_change_other_rows_restamp_them(owner: TokenClient, user: Any, make: Factory,
-                                                    project_id: str) -> None:
+def test_writes_that_change_other_rows_restamp_them(
+    owner: TokenClient, user: Any, make: Factory, project_id: str
+) -> None:
     parent = make.task(user, project_id, name="Phase", start_date="2026-01-05", finish_date="2026-01-06")
     first = make.task(user, project_id, name="First")
     cursor = page(owner, project_id)["cursor"]
 
-    child = make.task(user, project_id, name="Sub", parent_id=parent.id, start_date="2026-02-01",
-                      finish_date="2026-02-10")
+    child = make.task(
+        user, project_id, name="Sub", parent_id=parent.id, start_date="2026-02-01", finish_date="2026-02-10"
+    )
     body = page(owner, project_id, cursor)
     rows = {t["id"]: t for t in body["tasks"]["updated"]}
     assert set(rows) == {child.id, parent.id}  # the parent became a summary with rolled-up dates
@@ -203,9 +255,9 @@ def test_writes_that_change_other_rows_restamp_them(owner: TokenClient, user: An
 # --- links: refresh results and previews reach the delta ---------------------------------------
 
 
-def test_refresh_results_and_preview_cards_reach_the_delta(owner: TokenClient, user: Any, make: Factory,
-                                                           project_id: str, github: responses.RequestsMock
-                                                           ) -> None:
+def test_refresh_results_and_preview_cards_reach_the_delta(
+    owner: TokenClient, user: Any, make: Factory, project_id: str, github: responses.RequestsMock
+) -> None:
     world = World(pulls={7: "merged"}, files={"abc": ("Roadmap 2026", "Where we are going")})
     world.install(github)
     task = make.task(user, project_id)
@@ -247,14 +299,16 @@ def test_refresh_results_and_preview_cards_reach_the_delta(owner: TokenClient, u
 
 
 @pytest.mark.parametrize("role", ["viewer", "member", "admin", "owner"])
-def test_every_member_may_sync(as_role: Callable[[str], TokenClient], user: Any, make: Factory,
-                               project_id: str, role: str) -> None:
+def test_every_member_may_sync(
+    as_role: Callable[[str], TokenClient], user: Any, make: Factory, project_id: str, role: str
+) -> None:
     make.task(user, project_id)
     assert len(page(as_role(role), project_id)["tasks"]["updated"]) == 1
 
 
-def test_a_non_member_gets_404_and_an_anonymous_caller_401(as_role: Callable[[str], TokenClient],
-                                                           client: Any, project_id: str) -> None:
+def test_a_non_member_gets_404_and_an_anonymous_caller_401(
+    as_role: Callable[[str], TokenClient], client: Any, project_id: str
+) -> None:
     assert_error(get(as_role("stranger"), project_id), 404, "not_found")
     # Routing comes before validation: a stranger learns nothing from a bad query either.
     assert_error(get(as_role("stranger"), project_id, "?limit=0"), 404, "not_found")
@@ -262,8 +316,9 @@ def test_a_non_member_gets_404_and_an_anonymous_caller_401(as_role: Callable[[st
     assert_error(client.get(SYNC.format(project_id)), 401, "not_authenticated")
 
 
-def test_an_archived_project_still_syncs(owner: TokenClient, as_role: Callable[[str], TokenClient],
-                                         user: Any, make: Factory, project_id: str) -> None:
+def test_an_archived_project_still_syncs(
+    owner: TokenClient, as_role: Callable[[str], TokenClient], user: Any, make: Factory, project_id: str
+) -> None:
     make.task(user, project_id)
     viewer = as_role("viewer")
     projects.set_archived(user, project_id, True)
@@ -280,38 +335,49 @@ def test_session_clients_may_sync_too(session_client: Any, user: Any, make: Fact
 # --- validation -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "fields"), [
-    ("?since=-1", {"since"}),
-    ("?since=1.5", {"since"}),
-    ("?since=", {"since"}),
-    ("?since=abc", {"since"}),
-    ("?since=+3", {"since"}),
-    ("?since=%203", {"since"}),
-    ("?since=1e3", {"since"}),
-    ("?since=0x10", {"since"}),
-    ("?since=1&since=2", {"since"}),
-    ("?since=" + "9" * 41, {"since"}),
-    ("?limit=0", {"limit"}),
-    ("?limit=-5", {"limit"}),
-    ("?limit=5001", {"limit"}),
-    ("?limit=1.5", {"limit"}),
-    ("?limit=", {"limit"}),
-    ("?limit=ten", {"limit"}),
-    ("?limit=%EF%BC%91", {"limit"}),  # a full-width digit one: digits means 0-9 only
-    ("?since=-1&limit=0", {"since", "limit"}),
-])
-def test_bad_windows_answer_400_validation_error(owner: TokenClient, project_id: str, query: str,
-                                                 fields: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("?since=-1", {"since"}),
+        ("?since=1.5", {"since"}),
+        ("?since=", {"since"}),
+        ("?since=abc", {"since"}),
+        ("?since=+3", {"since"}),
+        ("?since=%203", {"since"}),
+        ("?since=1e3", {"since"}),
+        ("?since=0x10", {"since"}),
+        ("?since=1&since=2", {"since"}),
+        ("?since=" + "9" * 41, {"since"}),
+        ("?limit=0", {"limit"}),
+        ("?limit=-5", {"limit"}),
+        ("?limit=5001", {"limit"}),
+        ("?limit=1.5", {"limit"}),
+        ("?limit=", {"limit"}),
+        ("?limit=ten", {"limit"}),
+        ("?limit=%EF%BC%91", {"limit"}),  # a full-width digit one: digits means 0-9 only
+        ("?since=-1&limit=0", {"since", "limit"}),
+    ],
+)
+def test_bad_windows_answer_400_validation_error(
+    owner: TokenClient, project_id: str, query: str, fields: set[str]
+) -> None:
     body = assert_error(get(owner, project_id, query), 400, "validation_error", *fields)
     assert set(body["fields"]) == fields
 
 
-@pytest.mark.parametrize(("query", "since"), [
-    ("", 0), ("?since=0", 0), ("?limit=1", 0), ("?limit=5000", 0), ("?since=007", 7),
-    ("?since=99999999999999999999", 99999999999999999999), ("?unknown=1", 0),
-])
-def test_good_windows(owner: TokenClient, user: Any, make: Factory, project_id: str, query: str,
-                      since: int) -> None:
+@pytest.mark.parametrize(
+    ("query", "since"),
+    [
+        ("", 0),
+        ("?since=0", 0),
+        ("?limit=1", 0),
+        ("?limit=5000", 0),
+        ("?since=007", 7),
+        ("?since=99999999999999999999", 99999999999999999999),
+        ("?unknown=1", 0),
+    ],
+)
+def test_good_windows(owner: TokenClient, user: Any, make: Factory, project_id: str, query: str, since: int) -> None:
     make.task(user, project_id)
     body = get(owner, project_id, query).get_json()
     assert body["since"] == since
@@ -323,9 +389,17 @@ def test_the_default_limit_is_500(owner: TokenClient, user: Any, project_id: str
     # Rows straight into the table (the services would take long): 501 links, numbered in order.
     counter = numbers(project_id)[task.id]
     for i in range(501):
-        db.session.add(TaskLink(project_id=project_id, task_id=task.id, url=f"https://example.com/{i}",
-                                url_key=f"https://example.com/{i}", provider="generic", position=i,
-                                sync_number=counter + 1 + i))
+        db.session.add(
+            TaskLink(
+                project_id=project_id,
+                task_id=task.id,
+                url=f"https://example.com/{i}",
+                url_key=f"https://example.com/{i}",
+                provider="generic",
+                position=i,
+                sync_number=counter + 1 + i,
+            )
+        )
     db.session.execute(update(Project).where(Project.id == project_id).values(sync_counter=counter + 501))
     db.session.commit()
     body = page(owner, project_id)
@@ -334,8 +408,9 @@ def test_the_default_limit_is_500(owner: TokenClient, user: Any, project_id: str
     assert row_count(rest) == 2 and rest["has_more"] is False
 
 
-def test_fetcher_round_trip_matches_the_live_state(owner: TokenClient, user: Any, make: Factory,
-                                                   project_id: str) -> None:
+def test_fetcher_round_trip_matches_the_live_state(
+    owner: TokenClient, user: Any, make: Factory, project_id: str
+) -> None:
     task = make.task(user, project_id)
     links.add_link(user, project_id, task.id, {"url": "https://example.com/x"})
     fetch = api_fetcher(owner, project_id)

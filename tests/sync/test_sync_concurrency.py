@@ -29,8 +29,9 @@ from tests.sync.helpers import api_fetcher, live_state, removed_ids
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (PPM_TEST_DATABASE_URL): "
-                                                      "SQLite runs one writer at a time"),
+    pytest.mark.skipif(
+        not TEST_DATABASE_URL, reason="needs PostgreSQL (PPM_TEST_DATABASE_URL): SQLite runs one writer at a time"
+    ),
 ]
 
 WRITERS = 4
@@ -43,25 +44,45 @@ def _writer(app: Flask, user_id: str, project_id: str, seed: int, errors: list[s
         actor = db.session.get(User, user_id)
         assert actor is not None
         for step in range(OPS_PER_WRITER):
-            tasks = list(db.session.scalars(select(Task.id).where(
-                Task.project_id == project_id, Task.deleted_at.is_(None))))
-            link_rows = db.session.execute(select(TaskLink.id, TaskLink.task_id).where(
-                TaskLink.project_id == project_id, TaskLink.deleted_at.is_(None))).all()
+            tasks = list(
+                db.session.scalars(select(Task.id).where(Task.project_id == project_id, Task.deleted_at.is_(None)))
+            )
+            link_rows = db.session.execute(
+                select(TaskLink.id, TaskLink.task_id).where(
+                    TaskLink.project_id == project_id, TaskLink.deleted_at.is_(None)
+                )
+            ).all()
             db.session.rollback()  # end the read: each write is its own transaction
             roll = rng.random()
             try:
                 if roll < 0.3 or not tasks:
                     parent = rng.choice(tasks) if tasks and rng.random() < 0.4 else None
-                    projects.create_task(actor, project_id, {
-                        "name": f"w{seed}-{step}", "parent_id": parent,
-                        **({"position": 0} if rng.random() < 0.3 else {})})
+                    projects.create_task(
+                        actor,
+                        project_id,
+                        {
+                            "name": f"w{seed}-{step}",
+                            "parent_id": parent,
+                            **({"position": 0} if rng.random() < 0.3 else {}),
+                        },
+                    )
                 elif roll < 0.45:
-                    projects.update_task(actor, project_id, rng.choice(tasks), {
-                        "name": f"w{seed}-{step} edited",
-                        **({"position": rng.randint(0, 3)} if rng.random() < 0.5 else {})})
+                    projects.update_task(
+                        actor,
+                        project_id,
+                        rng.choice(tasks),
+                        {
+                            "name": f"w{seed}-{step} edited",
+                            **({"position": rng.randint(0, 3)} if rng.random() < 0.5 else {}),
+                        },
+                    )
                 elif roll < 0.65:
-                    links.add_link(actor, project_id, rng.choice(tasks),
-                                   {"url": f"https://example.com/{seed}/{step}", "labels": [str(step)]})
+                    links.add_link(
+                        actor,
+                        project_id,
+                        rng.choice(tasks),
+                        {"url": f"https://example.com/{seed}/{step}", "labels": [str(step)]},
+                    )
                 elif roll < 0.8 and link_rows:
                     link_id, task_id = rng.choice(link_rows)
                     links.edit_link(actor, project_id, task_id, link_id, {"custom_title": f"t{step}"})
@@ -78,8 +99,8 @@ def _writer(app: Flask, user_id: str, project_id: str, seed: int, errors: list[s
 
 
 def test_concurrent_writers_and_a_syncing_client_miss_nothing(
-        app: Flask, user: User, make: Factory, project_id: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Flask, user: User, make: Factory, project_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     people = [user] + [make.member(user, project_id, "member") for _ in range(WRITERS - 1)]
     for i in range(3):
         make.task(user, project_id, name=f"seed {i}")
@@ -98,8 +119,10 @@ def test_concurrent_writers_and_a_syncing_client_miss_nothing(
     monkeypatch.setattr(projects, "next_sync_number", slow_next)
 
     errors: list[str] = []
-    writers = [threading.Thread(target=_writer, args=(app, person.id, project_id, seed, errors))
-               for seed, person in enumerate(people)]
+    writers = [
+        threading.Thread(target=_writer, args=(app, person.id, project_id, seed, errors))
+        for seed, person in enumerate(people)
+    ]
     store = Store.open(tmp_path / "mirror.sqlite3")
     syncs = 0
     started = time.monotonic()
@@ -127,8 +150,9 @@ def test_concurrent_writers_and_a_syncing_client_miss_nothing(
     assert len(tasks) + len(gone_tasks) > 20 and len(link_rows) + len(gone_links) > 5
 
     # Numbers are unique within the project, across tasks and links.
-    counts = db.session.execute(select(func.count(), func.count(func.distinct(Task.sync_number)))
-                                .where(Task.project_id == project_id)).one()
+    counts = db.session.execute(
+        select(func.count(), func.count(func.distinct(Task.sync_number))).where(Task.project_id == project_id)
+    ).one()
     link_numbers = set(db.session.scalars(select(TaskLink.sync_number).where(TaskLink.project_id == project_id)))
     task_numbers = set(db.session.scalars(select(Task.sync_number).where(Task.project_id == project_id)))
     assert counts[0] == counts[1] and not task_numbers & link_numbers
@@ -141,7 +165,8 @@ def rngless_limit(n: int) -> int:
 
 
 def test_two_writers_of_one_project_take_numbers_in_commit_order(
-        app: Flask, user: User, make: Factory, project_id: str) -> None:
+    app: Flask, user: User, make: Factory, project_id: str
+) -> None:
     """The second writer waits on the project row until the first commits, so the first's
     number is never committed after a larger one."""
     first_task = make.task(user, project_id, name="A")

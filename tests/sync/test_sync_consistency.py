@@ -46,8 +46,8 @@ def get_page(client: TokenClient, project_id: str, since: int) -> dict[str, Any]
 
 
 def test_a_commit_between_the_task_and_link_reads_is_not_skipped(
-        app: Flask, owner: TokenClient, user: User, make: Factory, project_id: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Flask, owner: TokenClient, user: User, make: Factory, project_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Removing a task stamps the task (n) then its link (n+1) in one commit. If that commit
     lands after the delta read the tasks but before it read the links, the link's tombstone
     must not be served alone: its cursor would skip the task's tombstone for ever."""
@@ -83,7 +83,8 @@ def test_a_commit_between_the_task_and_link_reads_is_not_skipped(
 
 
 def test_an_uncommitted_number_is_never_seen_nor_passed(
-        app: Flask, owner: TokenClient, user: User, make: Factory, project_id: str) -> None:
+    app: Flask, owner: TokenClient, user: User, make: Factory, project_id: str
+) -> None:
     """A writer that has drawn a number but not committed: the delta neither shows its row nor
     moves the cursor past it; after the commit the next delta carries it."""
     task = make.task(user, project_id, name="Before")

@@ -31,23 +31,35 @@ PULL_OUTCOMES = ("open", "draft", "merged", "closed", 404, 502)
 FILE_OUTCOMES = (("Plan", "The plan"), ("Plan v2", ""), ("", "Only a description"), 403, 404, 500)
 
 pick = st.integers(min_value=0, max_value=50)
-add_link = st.tuples(st.just("add_link"), pick, st.sampled_from(["pull", "drive", "generic"]),
-                     st.integers(1, 4))
+add_link = st.tuples(st.just("add_link"), pick, st.sampled_from(["pull", "drive", "generic"]), st.integers(1, 4))
 refresh = st.tuples(st.just("refresh"), pick, st.integers(0, 5))
 sync_page = st.tuples(st.just("sync_page"), st.integers(1, 4))
 # Link writes, refreshes and partial syncs weigh double: the interesting interleavings are a
 # change landing between two pages, or a refresh after the client already holds the link.
 operations = st.one_of(
-    add_link, refresh, sync_page,
+    add_link,
+    refresh,
+    sync_page,
     st.tuples(st.just("add_task"), st.one_of(st.none(), pick), st.one_of(st.none(), st.integers(0, 3))),
-    st.tuples(st.just("edit_task"), pick, st.sampled_from(["", "x", "renamed"]),
-              st.one_of(st.none(), st.integers(0, 3)), st.one_of(st.none(), st.just("root"), pick)),
+    st.tuples(
+        st.just("edit_task"),
+        pick,
+        st.sampled_from(["", "x", "renamed"]),
+        st.one_of(st.none(), st.integers(0, 3)),
+        st.one_of(st.none(), st.just("root"), pick),
+    ),
     st.tuples(st.just("delete_task"), pick),
-    st.tuples(st.just("edit_link"), pick, st.sampled_from(["", "Mine", "Other"]),
-              st.lists(st.sampled_from(["api", "API", "ui", " ops "]), max_size=3)),
+    st.tuples(
+        st.just("edit_link"),
+        pick,
+        st.sampled_from(["", "Mine", "Other"]),
+        st.lists(st.sampled_from(["api", "API", "ui", " ops "]), max_size=3),
+    ),
     st.tuples(st.just("remove_link"), pick),
     st.tuples(st.just("sync"), st.integers(1, 4)),
-    add_link, refresh, sync_page,
+    add_link,
+    refresh,
+    sync_page,
 )
 
 _files = itertools.count()
@@ -118,17 +130,18 @@ class Scenario:
         task = _pick(self.live_tasks(), which)
         if task is None:
             return
-        url = {"pull": f"https://github.com/acme/api/pull/{n}",
-               "drive": f"https://drive.google.com/file/d/f{n}/view",
-               "generic": f"https://example.com/page/{n}"}[kind]
+        url = {
+            "pull": f"https://github.com/acme/api/pull/{n}",
+            "drive": f"https://drive.google.com/file/d/f{n}/view",
+            "generic": f"https://example.com/page/{n}",
+        }[kind]
         link = links.add_link(self.user, self.project_id, task, {"url": url, "labels": ["new"]})
         self.links.append((link.id, task))
 
     def edit_link(self, which: int, title: str, labels: list[str]) -> None:
         pair = self._link(which)
         if pair:
-            links.edit_link(self.user, self.project_id, pair[1], pair[0],
-                            {"custom_title": title, "labels": labels})
+            links.edit_link(self.user, self.project_id, pair[1], pair[0], {"custom_title": title, "labels": labels})
 
     def refresh(self, which: int, outcome: int) -> None:
         pair = self._link(which)
@@ -177,15 +190,16 @@ def world(github: responses.RequestsMock) -> World:
     return world
 
 
-SETTINGS = settings(deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @settings(SETTINGS, max_examples=50)
 @given(ops=st.lists(operations, min_size=6, max_size=40), final_limit=st.integers(1, 5))
 def test_any_interleaving_leaves_the_client_equal_to_the_server(
-        ops: list[tuple[Any, ...]], final_limit: int, user: User, owner: TokenClient, world: World,
-        tmp_path: Path) -> None:
+    ops: list[tuple[Any, ...]], final_limit: int, user: User, owner: TokenClient, world: World, tmp_path: Path
+) -> None:
     check(Scenario(user, owner, world, tmp_path), ops, final_limit)
 
 
@@ -197,8 +211,23 @@ def long_history(seed: int, length: int) -> list[tuple[Any, ...]]:
     rng = random.Random(seed)
     ops: list[tuple[Any, ...]] = []
     for _ in range(length):
-        kind = rng.choice(["add_link", "add_link", "refresh", "refresh", "refresh", "edit_link", "remove_link",
-                           "sync_page", "sync_page", "sync", "add_task", "edit_task", "delete_task"])
+        kind = rng.choice(
+            [
+                "add_link",
+                "add_link",
+                "refresh",
+                "refresh",
+                "refresh",
+                "edit_link",
+                "remove_link",
+                "sync_page",
+                "sync_page",
+                "sync",
+                "add_task",
+                "edit_task",
+                "delete_task",
+            ]
+        )
         which = rng.randrange(50)
         if kind == "add_link":
             ops.append((kind, which, rng.choice(["pull", "drive", "generic"]), rng.randint(1, 6)))
@@ -213,16 +242,17 @@ def long_history(seed: int, length: int) -> list[tuple[Any, ...]]:
         elif kind == "add_task":
             ops.append((kind, rng.choice([None, which]), rng.choice([None, 0])))
         else:
-            ops.append((kind, which, rng.choice(["", "x"]), rng.choice([None, 0, 1]),
-                        rng.choice([None, "root", which])))
+            ops.append(
+                (kind, which, rng.choice(["", "x"]), rng.choice([None, 0, 1]), rng.choice([None, "root", which]))
+            )
     return ops
 
 
 @settings(SETTINGS, max_examples=30)
 @given(seed=st.integers(0, 2**32 - 1), length=st.integers(20, 70), final_limit=st.integers(1, 5))
 def test_long_random_histories_leave_the_client_equal_to_the_server(
-        seed: int, length: int, final_limit: int, user: User, owner: TokenClient, world: World,
-        tmp_path: Path) -> None:
+    seed: int, length: int, final_limit: int, user: User, owner: TokenClient, world: World, tmp_path: Path
+) -> None:
     check(Scenario(user, owner, world, tmp_path), long_history(seed, length), final_limit)
 
 
@@ -239,14 +269,25 @@ def check(scenario: Scenario, ops: list[tuple[Any, ...]], final_limit: int) -> N
         scenario.store.close()
 
 
-def test_a_fresh_client_and_a_resumed_one_end_equal(user: User, owner: TokenClient, world: World,
-                                                    tmp_path: Path) -> None:
+def test_a_fresh_client_and_a_resumed_one_end_equal(
+    user: User, owner: TokenClient, world: World, tmp_path: Path
+) -> None:
     """A client that synced all along and one that starts from zero at the end hold the same
     copy (tombstones of rows the new client never saw are harmless to it)."""
     scenario = Scenario(user, owner, world, tmp_path)
-    for op in [("add_task", None, None), ("add_task", 0, None), ("add_link", 1, "pull", 1),
-               ("sync", 2), ("refresh", 0, 2), ("add_link", 0, "drive", 2), ("refresh", 1, 0),
-               ("sync_page", 1), ("delete_task", 1), ("add_task", None, 0), ("sync", 3)]:
+    for op in [
+        ("add_task", None, None),
+        ("add_task", 0, None),
+        ("add_link", 1, "pull", 1),
+        ("sync", 2),
+        ("refresh", 0, 2),
+        ("add_link", 0, "drive", 2),
+        ("refresh", 1, 0),
+        ("sync_page", 1),
+        ("delete_task", 1),
+        ("add_task", None, 0),
+        ("sync", 3),
+    ]:
         scenario.run(op)
     fresh = Store.open(tmp_path / "fresh.sqlite3")
     sync_project(fresh, scenario.project_id, "test", scenario.fetch, limit=1)

@@ -32,25 +32,61 @@ def add_unchanged_rows(project_id: str, count: int, assignee: User) -> None:
     start = db.session.get(Project, project_id).sync_counter  # type: ignore[union-attr]
     # Under their own summary task (placed last, where the services would put it), so new
     # top-level tasks never renumber, and so never re-stamp, them.
-    top_level = db.session.scalar(select(func.count()).select_from(Task).where(
-        Task.project_id == project_id, Task.parent_id.is_(None), Task.deleted_at.is_(None)))
-    archive = {"id": new_id(), "project_id": project_id, "name": "Archive", "description": "",
-               "start_date": date(2026, 1, 1), "finish_date": date(2026, 1, 2), "is_milestone": False,
-               "is_summary": True, "position": top_level, "sync_number": start + 1}
+    top_level = db.session.scalar(
+        select(func.count())
+        .select_from(Task)
+        .where(Task.project_id == project_id, Task.parent_id.is_(None), Task.deleted_at.is_(None))
+    )
+    archive = {
+        "id": new_id(),
+        "project_id": project_id,
+        "name": "Archive",
+        "description": "",
+        "start_date": date(2026, 1, 1),
+        "finish_date": date(2026, 1, 2),
+        "is_milestone": False,
+        "is_summary": True,
+        "position": top_level,
+        "sync_number": start + 1,
+    }
     start += 1
-    tasks = [{"id": new_id(), "project_id": project_id, "parent_id": archive["id"], "name": f"Old {i}",
-              "description": "", "start_date": date(2026, 1, 1), "finish_date": date(2026, 1, 2),
-              "is_milestone": False, "is_summary": False, "position": i, "sync_number": start + 1 + i}
-             for i in range(count)]
+    tasks = [
+        {
+            "id": new_id(),
+            "project_id": project_id,
+            "parent_id": archive["id"],
+            "name": f"Old {i}",
+            "description": "",
+            "start_date": date(2026, 1, 1),
+            "finish_date": date(2026, 1, 2),
+            "is_milestone": False,
+            "is_summary": False,
+            "position": i,
+            "sync_number": start + 1 + i,
+        }
+        for i in range(count)
+    ]
     db.session.execute(insert(Task), [archive])
     db.session.execute(insert(Task), tasks)
     db.session.execute(insert(task_assignees), [{"task_id": t["id"], "user_id": assignee.id} for t in tasks])
-    db.session.execute(insert(TaskLink), [
-        {"id": new_id(), "project_id": project_id, "task_id": tasks[i]["id"], "url": f"https://example.com/{i}",
-         "url_key": f"https://example.com/{i}", "provider": "generic", "labels": [], "position": 0,
-         "sync_number": start + count + 1 + i} for i in range(count)])
-    db.session.execute(update(Project).where(Project.id == project_id)
-                       .values(sync_counter=start + 2 * count))
+    db.session.execute(
+        insert(TaskLink),
+        [
+            {
+                "id": new_id(),
+                "project_id": project_id,
+                "task_id": tasks[i]["id"],
+                "url": f"https://example.com/{i}",
+                "url_key": f"https://example.com/{i}",
+                "provider": "generic",
+                "labels": [],
+                "position": 0,
+                "sync_number": start + count + 1 + i,
+            }
+            for i in range(count)
+        ],
+    )
+    db.session.execute(update(Project).where(Project.id == project_id).values(sync_counter=start + 2 * count))
     db.session.commit()
     with db.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
@@ -88,8 +124,9 @@ def row_queries(captured: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return found
 
 
-def test_the_query_count_does_not_grow_with_rows(owner: TokenClient, user: User, make: Factory,
-                                                 project_id: str, count_queries: Any) -> None:
+def test_the_query_count_does_not_grow_with_rows(
+    owner: TokenClient, user: User, make: Factory, project_id: str, count_queries: Any
+) -> None:
     with count_queries() as empty:
         sync_after(owner, project_id, 0)
     change_a_few(user, make, project_id)
@@ -125,8 +162,9 @@ def test_the_plan_uses_the_sync_indexes(owner: TokenClient, user: User, make: Fa
     db.session.rollback()
 
 
-def test_sqlite_work_stays_flat_as_unchanged_rows_grow(owner: TokenClient, user: User, make: Factory,
-                                                       project_id: str) -> None:
+def test_sqlite_work_stays_flat_as_unchanged_rows_grow(
+    owner: TokenClient, user: User, make: Factory, project_id: str
+) -> None:
     if TEST_DATABASE_URL:
         return  # SQLite's virtual-machine step counter; PostgreSQL's plan is checked above
     steps: list[int] = []

@@ -40,7 +40,8 @@ def call(label: str, url: str, headers: dict[str, str]) -> egress.EgressResponse
     except egress.EgressBlocked as error:
         log.warning("verification call to %s refused by the egress guard: %s", url, error)
         raise CredentialCheckFailed(
-            "blocked_host", f"ppm is not allowed to contact this {label} host: {error}") from None
+            "blocked_host", f"ppm is not allowed to contact this {label} host: {error}"
+        ) from None
     except egress.EgressTimeout:
         log.warning("verification call to %s timed out", url)
         raise CredentialCheckFailed(
@@ -64,17 +65,19 @@ def check_status(label: str, response: egress.EgressResponse) -> None:
         raise CredentialCheckFailed(
             "token_rejected",
             f"The provider rejected this token: {label} says it is not valid. "
-            "Check that you copied all of it, or create a new one.")
+            "Check that you copied all of it, or create a new one.",
+        )
     if status in (403, 404):
         raise CredentialCheckFailed(
             "token_rejected",
             f"The provider rejected this token: {label} refused access with it ({status}). "
-            "Check its permissions, or create a new one.")
+            "Check its permissions, or create a new one.",
+        )
     if status >= 500:
-        raise CredentialCheckFailed(
-            "provider_unreachable", f"{label} is having trouble ({status}). Try again later.")
+        raise CredentialCheckFailed("provider_unreachable", f"{label} is having trouble ({status}). Try again later.")
     raise CredentialCheckFailed(
-        "provider_unreachable", f"{label} gave an unexpected answer ({status}). Try again later.")
+        "provider_unreachable", f"{label} gave an unexpected answer ({status}). Try again later."
+    )
 
 
 def json_object(label: str, response: egress.EgressResponse) -> dict[str, Any]:
@@ -84,7 +87,8 @@ def json_object(label: str, response: egress.EgressResponse) -> dict[str, Any]:
         data = None
     if not isinstance(data, dict):
         raise CredentialCheckFailed(
-            "provider_unreachable", f"{label} gave an answer ppm could not read. Is the host URL right?")
+            "provider_unreachable", f"{label} gave an answer ppm could not read. Is the host URL right?"
+        )
     return data
 
 
@@ -108,9 +112,14 @@ class StatusResult:
     title: str = ""
 
 
-def refresh_fetch(label: str, url: str, headers: dict[str, str], *,
-                  timeout: float = REFRESH_BUDGET_SECONDS,
-                  max_bytes: int = egress.DEFAULT_MAX_BYTES) -> egress.EgressResponse:
+def refresh_fetch(
+    label: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    timeout: float = REFRESH_BUDGET_SECONDS,
+    max_bytes: int = egress.DEFAULT_MAX_BYTES,
+) -> egress.EgressResponse:
     """One GET for a refresh (status or preview) through the egress guard; every way it can
     fail becomes a RefreshFailed with the SPEC §12 code. Non-2xx answers are returned."""
     try:
@@ -123,8 +132,9 @@ def refresh_fetch(label: str, url: str, headers: dict[str, str], *,
         raise RefreshFailed("provider_timeout", f"{label} did not answer in time.") from None
     except egress.EgressTooLarge:
         log.warning("refresh call to %s passed %s bytes", url, max_bytes)
-        raise RefreshFailed("provider_bad_response",
-                            f"{label} sent more than {max_bytes // 1024} KiB; ppm reads no more than that.") from None
+        raise RefreshFailed(
+            "provider_bad_response", f"{label} sent more than {max_bytes // 1024} KiB; ppm reads no more than that."
+        ) from None
     except egress.EgressError as error:
         log.warning("refresh call to %s failed: %s", url, error)
         raise RefreshFailed("provider_unreachable", f"ppm could not reach {label}.") from None

@@ -60,13 +60,15 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
     login = user.get("login")
     if not isinstance(login, str) or not login:
         raise CredentialCheckFailed(
-            "provider_unreachable", "GitHub gave an answer without an account name. Is the host URL right?")
+            "provider_unreachable", "GitHub gave an answer without an account name. Is the host URL right?"
+        )
     scopes = parse_scopes(response.headers.get("X-OAuth-Scopes"))
     if scopes is not None and not any(s in scopes for s in NEEDED_SCOPES):
         raise CredentialCheckFailed(
             "insufficient_scope",
             "This GitHub token lacks the “repo” scope (or “public_repo” for public repositories "
-            "only), which ppm needs to read pull requests and issues. Create a token with it.")
+            "only), which ppm needs to read pull requests and issues. Create a token with it.",
+        )
     expires = parse_expiry(response.headers.get("GitHub-Authentication-Token-Expiration"))
     return VerifiedAccount(login=login, scopes=scopes, expires_at=expires)
 

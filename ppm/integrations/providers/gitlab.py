@@ -49,7 +49,8 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
     login = json_object("GitLab", response).get("username")
     if not isinstance(login, str) or not login:
         raise CredentialCheckFailed(
-            "provider_unreachable", "GitLab gave an answer without an account name. Is the host URL right?")
+            "provider_unreachable", "GitLab gave an answer without an account name. Is the host URL right?"
+        )
     details = call("GitLab", f"{root}/personal_access_tokens/self", headers)
     check_status("GitLab", details)
     info = json_object("GitLab", details)
@@ -59,11 +60,13 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
         raise CredentialCheckFailed(
             "insufficient_scope",
             "This GitLab token lacks the “read_api” scope (or “api”), which ppm needs to read "
-            "merge requests and issues. Create a token with read_api.")
+            "merge requests and issues. Create a token with read_api.",
+        )
     return VerifiedAccount(login=login, scopes=scopes, expires_at=_expiry(info.get("expires_at")))
 
 
 # --- link status ----------------------------------------------------------------------
+
 
 def _ref(path: str) -> tuple[str, str, str] | None:
     """(project path, kind, id) from `group/sub/project/-/merge_requests/5[/diffs]`."""
@@ -71,7 +74,7 @@ def _ref(path: str) -> tuple[str, str, str] | None:
     if "-" not in parts:
         return None
     dash = parts.index("-")
-    project, rest = parts[:dash], parts[dash + 1:]
+    project, rest = parts[:dash], parts[dash + 1 :]
     if len(project) < 2 or len(rest) < 2:
         return None
     kind, ident = rest[0], rest[1]
