@@ -7,26 +7,7 @@ from typing import Any
 import pytest
 
 from tests.links.conftest import World, add, give_credential
-
-LINK_FIELDS = {
-    "id",
-    "task_id",
-    "url",
-    "provider",
-    "title",
-    "custom_title",
-    "display_title",
-    "labels",
-    "status",
-    "fetched_at",
-    "refresh_error",
-    "description",
-    "thumbnail_url",
-    "preview_type",
-    "position",
-    "created_at",
-    "updated_at",
-}
+from tests.support.shapes import LINK_FIELDS
 
 
 def test_add_returns_the_full_link_starting_unknown(world: World, provider: Any) -> None:

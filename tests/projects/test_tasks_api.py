@@ -10,23 +10,7 @@ import pytest
 
 from tests.conftest import Factory, TokenClient
 from tests.projects.helpers import assert_error, assert_iso_z
-
-TASK_KEYS = {
-    "id",
-    "project_id",
-    "parent_id",
-    "name",
-    "description",
-    "start_date",
-    "finish_date",
-    "is_milestone",
-    "is_summary",
-    "assignee_ids",
-    "position",
-    "external_link_summary",
-    "created_at",
-    "updated_at",
-}
+from tests.support.shapes import TASK_FIELDS as TASK_KEYS
 
 
 @pytest.fixture

@@ -17,42 +17,9 @@ from ppm.projects import services as projects
 from ppm.projects.models import Project, Task
 from tests.conftest import Factory, TokenClient
 from tests.projects.helpers import assert_error
+from tests.support.shapes import LINK_FIELDS
+from tests.support.shapes import TASK_SYNC_FIELDS as TASK_FIELDS
 from tests.sync.helpers import GITHUB_TOKEN, SYNC, World, api_fetcher, check_page_invariants, live_state, row_count
-
-TASK_FIELDS = {
-    "id",
-    "project_id",
-    "parent_id",
-    "name",
-    "description",
-    "start_date",
-    "finish_date",
-    "is_milestone",
-    "is_summary",
-    "assignee_ids",
-    "position",
-    "created_at",
-    "updated_at",
-}
-LINK_FIELDS = {
-    "id",
-    "task_id",
-    "url",
-    "provider",
-    "title",
-    "custom_title",
-    "display_title",
-    "labels",
-    "status",
-    "fetched_at",
-    "refresh_error",
-    "description",
-    "thumbnail_url",
-    "preview_type",
-    "position",
-    "created_at",
-    "updated_at",
-}
 
 
 def get(client: TokenClient, project_id: str, query: str = "") -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -170,3 +171,11 @@ def _raise_for_refresh_status(label: str, response: egress.EgressResponse) -> No
     if status >= 500:
         raise RefreshFailed("provider_unreachable", f"{label} is having trouble ({status}).")
     raise RefreshFailed("provider_bad_response", f"{label} gave an unexpected answer ({status}).")
+
+
+COMMIT_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+
+
+def plain_title(value: object) -> str:
+    """A provider's title as stored: text only, trimmed, at most 300 characters."""
+    return value.strip()[:300] if isinstance(value, str) else ""

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from ppm.integrations.providers.base import (
+    COMMIT_SHA,
     CredentialCheckFailed,
     StatusResult,
     VerifiedAccount,
@@ -14,6 +15,7 @@ from ppm.integrations.providers.base import (
     check_status,
     fetch_json,
     json_object,
+    plain_title,
 )
 
 SAAS_API = "https://api.github.com"
@@ -88,7 +90,7 @@ def _ref(path: str) -> tuple[str, str, str, str] | None:
         return None  # not a repository path: never let it steer the API URL
     if kind in ("pull", "issues") and ident.isdigit():
         return owner, repo, kind, ident
-    if kind == "commit" and re.fullmatch(r"[0-9a-fA-F]{7,64}", ident):
+    if kind == "commit" and COMMIT_SHA.fullmatch(ident):
         return owner, repo, kind, ident
     return None
 
@@ -114,15 +116,11 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
             status = "draft"
         else:
             status = "open"
-        return StatusResult(status, _title(data.get("title")))
+        return StatusResult(status, plain_title(data.get("title")))
     if kind == "issues":
         data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token))
-        return StatusResult("open" if data.get("state") == "open" else "closed", _title(data.get("title")))
+        return StatusResult("open" if data.get("state") == "open" else "closed", plain_title(data.get("title")))
     data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token))
     commit = data.get("commit")
     message = commit.get("message") if isinstance(commit, dict) else None
-    return StatusResult("unknown", _title(message.splitlines()[0] if isinstance(message, str) and message else ""))
-
-
-def _title(value: object) -> str:
-    return value.strip()[:300] if isinstance(value, str) else ""
+    return StatusResult("unknown", plain_title(message.splitlines()[0] if isinstance(message, str) and message else ""))

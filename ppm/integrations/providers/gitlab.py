@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
 from ppm.integrations.providers.base import (
+    COMMIT_SHA,
     CredentialCheckFailed,
     StatusResult,
     VerifiedAccount,
@@ -15,6 +15,7 @@ from ppm.integrations.providers.base import (
     check_status,
     fetch_json,
     json_object,
+    plain_title,
 )
 
 SAAS_ROOT = "https://gitlab.com"
@@ -80,7 +81,7 @@ def _ref(path: str) -> tuple[str, str, str] | None:
     kind, ident = rest[0], rest[1]
     if kind in ("merge_requests", "issues") and ident.isdigit():
         return "/".join(project), kind, ident
-    if kind == "commit" and re.fullmatch(r"[0-9a-fA-F]{7,64}", ident):
+    if kind == "commit" and COMMIT_SHA.fullmatch(ident):
         return "/".join(project), kind, ident
     return None
 
@@ -108,13 +109,9 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
             status = "draft"
         else:
             status = "open"
-        return StatusResult(status, _title(data.get("title")))
+        return StatusResult(status, plain_title(data.get("title")))
     if kind == "issues":
         data = fetch_json("GitLab", f"{root}/issues/{ident}", headers)
-        return StatusResult("open" if data.get("state") == "opened" else "closed", _title(data.get("title")))
+        return StatusResult("open" if data.get("state") == "opened" else "closed", plain_title(data.get("title")))
     data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers)
-    return StatusResult("unknown", _title(data.get("title")))
-
-
-def _title(value: object) -> str:
-    return value.strip()[:300] if isinstance(value, str) else ""
+    return StatusResult("unknown", plain_title(data.get("title")))
