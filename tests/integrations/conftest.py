@@ -27,10 +27,7 @@ NAMES = {
 
 @pytest.fixture(autouse=True)
 def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        for name, ip in NAMES.items():
-            guard.resolver.add(name, ip)
-        guard.resolver.add("intranet.example.com", "10.1.2.3")
+    with installed_netguard(monkeypatch, {**NAMES, "intranet.example.com": "10.1.2.3"}) as guard:
         yield guard
 
 

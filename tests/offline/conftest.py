@@ -10,14 +10,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 from flask import Flask
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from ppm.auth import services as auth_services
@@ -31,17 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        auth_services, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
-
-
-@pytest.fixture(autouse=True)
 def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        for name, ip in NAMES.items():
-            guard.resolver.add(name, ip)
+    with installed_netguard(monkeypatch, NAMES) as guard:
         yield guard
 
 

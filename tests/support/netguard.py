@@ -28,7 +28,7 @@ import errno
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,9 +206,12 @@ def _fit(sock: socket.socket, address: Any) -> Any:
 
 
 @contextmanager
-def installed_netguard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    """Install, yield, then fail the test if anything tried to leave loopback."""
+def installed_netguard(monkeypatch: pytest.MonkeyPatch, names: Mapping[str, str] | None = None) -> Iterator[NetGuard]:
+    """Install, yield, then fail the test if anything tried to leave loopback. `names` maps host
+    names to the (fake public) address the stub resolver answers for each."""
     net = install(monkeypatch)
+    for name, ip in (names or {}).items():
+        net.resolver.add(name, ip)
     try:
         yield net
     finally:

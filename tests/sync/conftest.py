@@ -5,33 +5,20 @@ for the owner (so link refresh runs the real provider code against the mock)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import partial
 from typing import Any
 
 import pytest
 import responses
 from flask import Flask
-from werkzeug.security import generate_password_hash
 
-from ppm.auth import services as auth_services
 from tests.conftest import Factory, TokenClient, client_for
 from tests.support.netguard import NetGuard, installed_netguard
 from tests.sync.helpers import GITHUB_API, NAMES, connect_github
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """scrypt takes ~0.1 s a hash; these tests are about sync, not the hash."""
-    monkeypatch.setattr(
-        auth_services, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
-
-
-@pytest.fixture(autouse=True)
 def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        for name, ip in NAMES.items():
-            guard.resolver.add(name, ip)
+    with installed_netguard(monkeypatch, NAMES) as guard:
         yield guard
 
 
