@@ -9,7 +9,7 @@ survives when the task's finish date is before today (UTC).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -156,15 +156,6 @@ def bits_query(project_id: str) -> Any:
         .outerjoin(links, links.c.task_id == Task.id)
         .where(Task.project_id == project_id, Task.deleted_at.is_(None))
     )
-
-
-def counts(project_id: str) -> dict[str, int]:
-    """How many live tasks carry each code: one query, for the Needs attention bar."""
-    bits = bits_query(project_id).subquery()
-    row = db.session.execute(
-        select(*(func.coalesce(func.sum(case((_and(bits.c.bits, BITS[code]) != 0, 1), else_=0)), 0) for code in CODES))
-    ).one()
-    return {code: int(value) for code, value in zip(CODES, row, strict=True)}
 
 
 def task_codes(task: Task) -> list[str]:
