@@ -12,7 +12,6 @@ import pytest
 from ppm.auth.models import User
 from ppm.extensions import db
 from ppm.links import services as links
-from ppm.links.models import TaskLink
 from ppm.models_base import utc_today, utcnow
 from ppm.projects import services as projects
 from tests.conftest import Factory, SessionClient
