@@ -33,14 +33,6 @@ LABELS = {
     "overdue_open": "Overdue with open work",
     "stale": "Stale",
 }
-# Each flagged row says why in words (in its accessible name): lower-case, for inside a sentence.
-REASONS = {
-    "closed_unmerged": "a pull or merge request was closed without merging",
-    "failing_checks": "checks are failing",
-    "changes_requested": "a reviewer asked for changes",
-    "overdue_open": "past its finish date with work still open",
-    "stale": "link status is out of date",
-}
 STALE_AFTER = timedelta(hours=24)
 PULL, ISSUE = "pull", "issue"
 

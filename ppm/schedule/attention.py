@@ -109,15 +109,12 @@ def row_markup(row: Row) -> Markup:
 
 
 def _reasons(bits: int, muted: bool) -> Markup:
+    """Short: flagged rows can be most of a big project, and every byte is repeated."""
     parts = []
     codes = attention.codes_of(bits)
     if codes:
-        reasons = "; ".join(attention.REASONS[code] for code in codes)
-        parts.append(
-            Markup('<span class="attention-flag" title="Needs attention: {}" aria-hidden="true">⚑</span>').format(
-                reasons
-            )
-        )
+        reasons = ", ".join(attention.LABELS[code].lower() for code in codes)
+        parts.append(Markup('<span class="attention-flag" aria-hidden="true">⚑</span>'))
         parts.append(Markup('<span class="visually-hidden">, needs attention: {}</span>').format(reasons))
     if muted:
         parts.append(Markup('<span class="visually-hidden">, shown for context</span>'))

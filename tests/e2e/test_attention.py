@@ -70,7 +70,9 @@ def test_keyboard_filter_open_and_clear(
     expect(page.locator("#attention-overdue_open")).to_have_attribute("aria-current", "true")
     expect(page.locator(f"#task-{project['build']}")).to_have_class(re.compile("is-muted"))
     # Each flagged row says why in its accessible name; the parent says it is context.
-    expect(page.get_by_role("link", name=re.compile("^Design.*needs attention: past its finish date"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile("^Design.*needs attention: overdue with open work"))
+    ).to_be_visible()
     expect(page.get_by_role("link", name=re.compile(r"^Build \(summary\) ?, shown for context$"))).to_be_visible()
     assert console_errors == []
     assert_accessible(page, "attention-filtered")

@@ -115,7 +115,7 @@ def test_filter_shows_the_matching_rows_and_their_ancestors_muted(owner: Session
     assert muted == ["build", "code"]
     assert texts(tree, f"#task-{plan['build']} .task-link") == ["Build (summary), shown for context"]
     review = texts(tree, f"#task-{plan['review']} .task-link")[0]
-    assert review == "Review⚑, needs attention: a pull or merge request was closed without merging"
+    assert review == "Review⚑, needs attention: closed without merge"
     status = texts(tree, "#attention-bar .attention-status")[0]
     assert status.startswith("Showing 1 task closed without merge, with 2 parent tasks for context.")
     active = tree.css_first("#attention-closed_unmerged")
@@ -134,8 +134,8 @@ def test_unfiltered_rows_say_their_reasons_in_words(owner: SessionClient, plan: 
     assert row_ids(tree, plan) == ["build", "design", "code", "review", "tests", "docs", "launch"]
     assert tree.css("tr.is-muted") == []
     design = texts(tree, f"#task-{plan['design']} .task-link")[0]
-    assert design.endswith("needs attention: past its finish date with work still open")
-    assert texts(tree, f"#task-{plan['tests']} .task-link")[0].endswith("needs attention: link status is out of date")
+    assert design.endswith("needs attention: overdue with open work")
+    assert texts(tree, f"#task-{plan['tests']} .task-link")[0].endswith("needs attention: stale")
     for calm in ("docs", "launch", "build"):
         assert "needs attention" not in texts(tree, f"#task-{plan[calm]} .task-link")[0]
 
@@ -145,7 +145,7 @@ def test_gantt_filters_the_names_table_and_the_bars(owner: SessionClient, plan: 
     assert row_ids(tree, plan, ".gantt-names tbody tr") == ["build", "design"]
     assert [r.attributes["id"] for r in tree.css(".gantt-names tr.is-muted")] == [f"task-{plan['build']}"]
     assert {s.attributes["data-t"] for s in tree.css(".gantt-bars [data-t]")} == {plan["build"], plan["design"]}
-    assert "needs attention: past its finish date" in texts(tree, f"#task-{plan['design']} .task-link")[0]
+    assert "needs attention: overdue with open work" in texts(tree, f"#task-{plan['design']} .task-link")[0]
 
 
 def test_several_codes_and_the_state_kept_in_every_link(owner: SessionClient, plan: dict[str, str]) -> None:
