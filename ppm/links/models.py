@@ -19,7 +19,7 @@ def _kind_of_new_link(context: Any) -> str:
     from ppm.links.attention import link_kind  # the rules live with links; imported once models exist
 
     values = context.get_current_parameters()
-    return link_kind(values["provider"], values["url"], values.get("base_url") or "")
+    return link_kind(values.get("provider") or "", values.get("url") or "", values.get("base_url") or "")
 
 
 class TaskLink(db.Model):  # type: ignore[name-defined,misc]

@@ -494,8 +494,9 @@ def _with_changed_rows(
 ) -> Response:
     """Bring the open view up to date after a write. The list gets the changed row and its
     (rolled-up) parents out of band, a new row inserted after its predecessor; the Gantt, whose
-    scale may have moved, reloads itself on the `schedule-changed` event."""
-    if state.view != "list":
+    scale may have moved, reloads itself on the `schedule-changed` event, as does a filtered list
+    (the change may add or drop rows); the Needs attention bar's counts follow out of band."""
+    if state.view != "list" or state.attention:
         return trigger(response, CHANGED_EVENT)
     schedule = schedule or load_schedule(current_user, project_id)
     index = next((i for i, row in enumerate(schedule.rows) if row.id == changed), None)
@@ -516,6 +517,7 @@ def _with_changed_rows(
         update.insert(0, schedule.rows[index])
     if update:
         html += render_template("schedule/_rows.html", rows=row_views(update, state), oob=True, **context)
+    html += render_template("schedule/_attention.html", attention_bar=_attention(schedule, base, state)[1], oob=True)
     response.set_data(response.get_data(as_text=True) + html)
     return response
 

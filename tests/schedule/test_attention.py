@@ -213,3 +213,32 @@ def test_the_address_of_a_removed_task_shows_the_schedule_with_a_notice(
     assert "That task was removed." in fragment.get_data(as_text=True)
     # An id that never was a task of this project is still a 404.
     assert owner.get(page(plan, "?task=0123456789abcdef0123456789abcdef")).status_code == 404
+
+
+def test_after_a_link_change_the_bar_follows_and_a_filtered_view_reloads(
+    owner: SessionClient, plan: dict[str, str], user: User
+) -> None:
+    cached_link(user, plan["id"], plan["docs"], "https://github.com/acme/api/pull/7", status="closed")
+    row_url = page(plan, f"/tasks/{plan['docs']}/row")
+    response = owner.get(row_url, headers=htmx("drawer"))
+    tree = parse(response)
+    bar = tree.css_first("#attention-bar")
+    assert bar.attributes["hx-swap-oob"] == "true"
+    assert bar_counts(tree)["Closed without merge"] == "2"
+    assert "HX-Trigger" not in response.headers
+    filtered = owner.get(page(plan, f"/tasks/{plan['docs']}/row?attention=stale"), headers=htmx("drawer"))
+    assert "schedule-changed" in filtered.headers["HX-Trigger"]
+
+
+def test_forms_keep_the_filter_without_javascript(owner: SessionClient, plan: dict[str, str]) -> None:
+    tree = parse(owner.get(page(plan, f"?attention=stale&task={plan['tests']}")))
+    forms = [form for form in tree.css("#add-task form, #drawer form") if form.css_first("input[name=zoom]")]
+    assert len(forms) == 3  # add a task, edit this one, add a subtask
+    for form in forms:
+        assert form.css_first("input[name=attention]").attributes["value"] == "stale"
+    saved = owner.form(
+        page(plan, f"/tasks/{plan['tests']}"),
+        {"name": "Tests", "description": "", "start_date": day(-2), "finish_date": day(4), "attention": "stale"},
+    )
+    assert saved.status_code == 303
+    assert saved.headers["Location"].endswith(f"?attention=stale&task={plan['tests']}")
