@@ -1,4 +1,6 @@
-"""Speed of the schedule at 1,000 and 5,000 tasks: list page, Gantt (Week zoom), JSON task list.
+"""Speed of the schedule at 1,000 and 5,000 tasks: list page, Gantt (Week zoom), JSON task list;
+and the list and Gantt at the largest size with links, unfiltered and with each Needs attention
+filter (`?attention=…`, SPEC §16): time, queries (must be equal) and rows kept.
 
 Run: .venv/bin/python bench/schedule.py [--runs 5] [--sizes 1000 5000]
 
@@ -155,6 +157,7 @@ def main() -> None:
                     f"{row['bytes'] / 1024:>8.0f}KB {row['peak'] / 2**20:>8.1f}MB"
                 )
         linked = _links_run(app, client, max(args.sizes), args.links_per_task, runs) if args.links_per_task else {}
+        attention_run(app, client, max(args.sizes), args.links_per_task or 4, runs)
     if linked:
         size = max(args.sizes)
         print(f"\n{size} tasks with {args.links_per_task} links per task vs the same size without links")
@@ -196,6 +199,45 @@ def main() -> None:
                 ratio = results[5000][name]["median"] / results[1000][name]["median"]
                 verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
                 print(f"  {name:<12} 5000/1000 ratio {ratio:.2f} (target <= {TARGET_RATIO:g}): {verdict}")
+
+
+# --- Needs attention (SPEC §16): every filter against the unfiltered page, same size ----------
+
+ATTENTION_PAGES = {"list page": PAGES["list page"], "gantt week": PAGES["gantt week"]}
+
+
+def attention_run(app: Flask, client: FlaskClient, size: int, per_task: int, runs: int) -> None:
+    """The list and the Gantt unfiltered and with each `?attention=` code: time, queries, rows.
+    A filter keeps fewer rows, so it should be no slower; the queries must be equal."""
+    from sqlalchemy import update
+
+    from ppm.links.attention import CODES
+    from ppm.links.models import TaskLink
+
+    project_id, seconds = build(app, size, per_task)
+    with app.app_context():  # review and CI values (SPEC §15) on some links, so every code occurs
+        for position, values in ((1, {"checks": "failing"}), (2, {"review": "changes_requested"})):
+            db.session.execute(
+                update(TaskLink)
+                .where(TaskLink.project_id == project_id, TaskLink.position == position, TaskLink.status == "open")
+                .values(**values)
+            )
+        db.session.commit()
+    print(f"\nNeeds attention: {size} tasks + {per_task} links per task (built in {seconds:.1f} s), {runs} runs each")
+    print(f"  {'page':<12} {'filter':<18} {'median':>9} {'queries':>8} {'rows':>6} {'size':>9} {'vs all':>7}")
+    for name, pattern in ATTENTION_PAGES.items():
+        url = pattern.format(pid=project_id)
+        baseline: dict[str, Any] = {}
+        for code in ("", *CODES):
+            filtered = url + (("&" if "?" in url else "?") + f"attention={code}" if code else "")
+            row = measure(app, client, filtered, runs)
+            baseline = baseline or row
+            shown = client.get(filtered).data.count(b'<tr id="task-')
+            same = "" if row["queries"] == baseline["queries"] else "  QUERIES DIFFER"
+            print(
+                f"  {name:<12} {code or '(none)':<18} {row['median']:>8.3f}s {row['queries']:>8} {shown:>6} "
+                f"{row['bytes'] / 1024:>7.0f}KB {row['median'] / baseline['median']:>6.2f}x{same}"
+            )
 
 
 if __name__ == "__main__":

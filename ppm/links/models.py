@@ -14,6 +14,14 @@ from ppm.models_base import created_column, id_column, updated_column
 LIVE = text("deleted_at IS NULL")
 
 
+def _kind_of_new_link(context: Any) -> str:
+    """Column default: the link's kind from its provider, URL and host root."""
+    from ppm.links.attention import link_kind  # the rules live with links; imported once models exist
+
+    values = context.get_current_parameters()
+    return link_kind(values.get("provider") or "", values.get("url") or "", values.get("base_url") or "")
+
+
 class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "task_links"
     __table_args__ = (
@@ -49,6 +57,12 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = updated_column()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sync_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # SPEC §15: review and CI of a pull or merge request; null for every other kind of link.
+    checks: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    review: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    # What the URL points at, for the attention codes in SQL (SPEC §16): "pull" (a pull or merge
+    # request), "issue", or "" (no live status). Set from the URL on every insert, bulk ones too.
+    kind: Mapped[str] = mapped_column(String(8), default=_kind_of_new_link, server_default="", nullable=False)
 
     @property
     def display_title(self) -> str:

@@ -24,6 +24,8 @@ def link_json(link: TaskLink) -> dict[str, Any]:
         "description": link.description,
         "thumbnail_url": link.thumbnail_url,
         "preview_type": link.preview_type,
+        "checks": link.checks,  # SPEC §15: null unless a pull or merge request
+        "review": link.review,
         "position": link.position,
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),

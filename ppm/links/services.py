@@ -25,6 +25,7 @@ from ppm.integrations import previews
 from ppm.integrations import services as accounts
 from ppm.integrations.providers.base import RefreshFailed
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
+from ppm.links import attention
 from ppm.links.models import TaskLink
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
@@ -422,6 +423,7 @@ def summary_subquery(project_id: str) -> Any:
             TaskLink.task_id.label("task_id"),
             func.count().label("link_count"),
             func.min(rank_expression(TaskLink.status)).label("worst_rank"),
+            attention.link_bits().label("attention_bits"),  # SPEC §16, in the same pass
         )
         .where(TaskLink.project_id == project_id, TaskLink.deleted_at.is_(None))
         .group_by(TaskLink.task_id)
@@ -434,19 +436,29 @@ def summary(count: int | None, worst_rank: int | None) -> dict[str, Any]:
     return {"count": count, "worst_status": status_for_rank(worst_rank) if count else None}
 
 
-def tasks_with_summaries(actor: User, project_id: str) -> list[tuple[Task, dict[str, Any]]]:
-    """The project's live tasks in WBS order with their link summary, in one listing query."""
+def tasks_with_summaries(
+    actor: User, project_id: str, attention_filter: list[str] | None = None
+) -> list[tuple[Task, dict[str, Any], list[str]]]:
+    """The project's live tasks in WBS order with their link summary and attention codes, in one
+    listing query; only those with one of the codes in `attention_filter` (`?attention=a,b`)
+    when any are given, picked after the WBS walk, which needs every task: a filter never adds
+    a query."""
     access = projects.load_project(actor, project_id)
+    wanted = attention.mask(attention.parse_filter(attention_filter or []))
     sub = summary_subquery(access.project.id)
     rows = db.session.execute(
-        select(Task, sub.c.link_count, sub.c.worst_rank)
+        select(Task, sub.c.link_count, sub.c.worst_rank, attention.task_bits(sub.c.attention_bits))
         .options(subqueryload(Task.assignees))  # one query for all assignees, whatever the size
         .outerjoin(sub, sub.c.task_id == Task.id)
         .where(Task.project_id == access.project.id, Task.deleted_at.is_(None))
         .order_by(Task.position, Task.created_at, Task.id)
     ).all()
-    summaries = {task.id: summary(count, rank) for task, count, rank in rows}
-    return [(task, summaries[task.id]) for task in projects.wbs_order(task for task, _, _ in rows)]
+    found = {task.id: (summary(count, rank), bits) for task, count, rank, bits in rows}
+    return [
+        (task, found[task.id][0], attention.codes_of(found[task.id][1]))
+        for task in projects.wbs_order(task for task, *_ in rows)
+        if not wanted or found[task.id][1] & wanted
+    ]
 
 
 def task_summary(task: Task) -> dict[str, Any]:

@@ -37,9 +37,12 @@ def me_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "name": user.name}
 
 
-def task_json(task: Task, link_summary: dict[str, Any] | None = None) -> dict[str, Any]:
+def task_json(
+    task: Task, link_summary: dict[str, Any] | None = None, attention: list[str] | None = None
+) -> dict[str, Any]:
     data = task_sync_json(task)
     data["external_link_summary"] = dict(link_summary or EMPTY_LINK_SUMMARY)
+    data["attention"] = list(attention or [])  # SPEC §16: codes, most urgent first
     return data
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ppm.api_util import created, json_body, no_content
+from ppm.links import attention
 from ppm.links import services as links
 from ppm.projects import services
 from ppm.projects.serializers import task_json
@@ -18,26 +19,26 @@ bp = Blueprint("tasks_api", __name__, url_prefix="/api/v1/projects/<project_id>/
 
 @bp.get("/")
 def list_tasks(project_id: str) -> Any:
-    rows = links.tasks_with_summaries(current_user, project_id)
-    return jsonify([task_json(task, summary) for task, summary in rows])
+    rows = links.tasks_with_summaries(current_user, project_id, request.args.getlist("attention"))
+    return jsonify([task_json(task, summary, flags) for task, summary, flags in rows])
 
 
 @bp.post("/")
 def create_task(project_id: str) -> Any:
     task = services.create_task(current_user, project_id, json_body())
-    return created(task_json(task, links.task_summary(task)))
+    return created(task_json(task, links.task_summary(task), attention.task_codes(task)))
 
 
 @bp.get("/<task_id>/")
 def get_task(project_id: str, task_id: str) -> Any:
     task = services.get_task(current_user, project_id, task_id)
-    return jsonify(task_json(task, links.task_summary(task)))
+    return jsonify(task_json(task, links.task_summary(task), attention.task_codes(task)))
 
 
 @bp.patch("/<task_id>/")
 def update_task(project_id: str, task_id: str) -> Any:
     task = services.update_task(current_user, project_id, task_id, json_body())
-    return jsonify(task_json(task, links.task_summary(task)))
+    return jsonify(task_json(task, links.task_summary(task), attention.task_codes(task)))
 
 
 @bp.delete("/<task_id>/")

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, select
 from ppm.auth.models import User
 from ppm.errors import NotFound
 from ppm.extensions import db
+from ppm.links import attention
 from ppm.links import services as link_services
 from ppm.links.status import status_for_rank
 from ppm.projects import services as project_services
@@ -48,6 +49,8 @@ class Row:
     assignees: list[Person] = field(default_factory=list)
     link_count: int = 0
     worst_status: str | None = None  # of the live links (SPEC §8), None when there are none
+    attention: int = 0  # bits of the SPEC §16 codes (ppm.links.attention)
+    muted: bool = False  # shown only as the parent of rows a filter picked
 
     @property
     def kind(self) -> str:
@@ -82,6 +85,10 @@ class Detail:
     task: Task
     ancestors: list[tuple[str, str]]  # (id, name), root first
     child_count: int
+
+
+class TaskRemoved(NotFound):
+    detail = "That task was removed."
 
 
 def initials(name: str) -> str:
@@ -121,6 +128,7 @@ def schedule_rows(project_id: str) -> list[Row]:
             is_summary=r.is_summary,
             link_count=r.link_count or 0,
             worst_status=status_for_rank(r.worst_rank),
+            attention=r.attention,
         )
         for r in db.session.execute(
             select(
@@ -133,6 +141,7 @@ def schedule_rows(project_id: str) -> list[Row]:
                 Task.is_summary,
                 links.c.link_count,
                 links.c.worst_rank,
+                attention.task_bits(links.c.attention_bits).label("attention"),
             )
             .outerjoin(links, links.c.task_id == Task.id)
             .where(_live(project_id))
@@ -169,7 +178,8 @@ def task_detail(access: Access, task_id: str) -> Detail:
     project_id = access.project.id
     task = db.session.scalar(select(Task).where(_live(project_id), Task.id == project_services.safe_id(task_id)))
     if task is None:
-        raise NotFound("Task not found.")
+        removed = select(Task.id).where(Task.project_id == project_id, Task.id == project_services.safe_id(task_id))
+        raise TaskRemoved() if db.session.scalar(removed) else NotFound("Task not found.")
     tree = db.session.execute(select(Task.id, Task.parent_id, Task.name).where(_live(project_id))).all()
     parents = {tid: (parent, name) for tid, parent, name in tree}
     chain: list[tuple[str, str]] = []

@@ -30,6 +30,7 @@ from ppm.models_base import utc_today
 from ppm.projects import services as project_services
 from ppm.projects.models import Role
 from ppm.projects.services import Access
+from ppm.schedule import attention as needs_attention
 from ppm.schedule import gantt
 from ppm.schedule.forms import AddTaskForm, EditTaskForm
 from ppm.schedule.services import (
@@ -37,6 +38,7 @@ from ppm.schedule.services import (
     Person,
     Row,
     Schedule,
+    TaskRemoved,
     load_schedule,
     person,
     task_detail,
@@ -62,6 +64,7 @@ class ViewState:
     view: str = "list"
     zoom: str = gantt.DEFAULT_ZOOM
     task: str | None = None
+    attention: tuple[str, ...] = ()  # the Needs attention filter (SPEC §16)
 
     @classmethod
     def read(cls, values: Mapping[str, str]) -> ViewState:
@@ -71,6 +74,7 @@ class ViewState:
             view=view if view in VIEWS else "list",
             zoom=zoom if zoom in gantt.ZOOMS else gantt.DEFAULT_ZOOM,
             task=(values.get("task") or "").strip()[:64] or None,
+            attention=needs_attention.read_codes(values.get("attention")),
         )
 
     def query(self, **changes: Any) -> str:
@@ -78,6 +82,8 @@ class ViewState:
         params: list[tuple[str, str]] = []
         if state.view == "gantt":
             params += [("view", "gantt"), ("zoom", state.zoom)]
+        if state.attention:
+            params.append(("attention", ",".join(state.attention)))
         if state.task:
             params.append(("task", state.task))
         return "?" + urlencode(params) if params else ""
@@ -97,6 +103,7 @@ class RowView:
     escaped (or be a constant) here."""
 
     __slots__ = (
+        "attention",
         "depth",
         "duration",
         "finish_iso",
@@ -105,6 +112,7 @@ class RowView:
         "kind",
         "links",
         "links_text",
+        "muted",
         "name",
         "people",
         "short_finish",
@@ -126,6 +134,8 @@ class RowView:
         self.url = prefix + self.id  # the prefix is escaped by row_views
         self.links = link_indicator(row)
         self.links_text = link_summary_text(row)
+        self.attention = needs_attention.row_markup(row)
+        self.muted = needs_attention.row_class(row)
 
 
 def link_indicator(row: Row) -> Markup:
@@ -277,7 +287,15 @@ def _can_edit(access: Access) -> bool:
 
 
 def _parent_options(rows: Iterable[Row]) -> list[tuple[str, str]]:
-    return [(row.id, "\u2003" * min(row.depth, MAX_INDENT) + row.name) for row in rows if row.is_summary]
+    """Every task that can hold subtasks: all but milestones."""
+    return [(row.id, "\u2003" * min(row.depth, MAX_INDENT) + row.name) for row in rows if not row.is_milestone]
+
+
+def _attention(schedule: Schedule, base: str, state: ViewState) -> tuple[list[Row], needs_attention.Bar]:
+    """The rows the Needs attention filter keeps, and its bar (SPEC §16)."""
+    return needs_attention.for_schedule(
+        schedule.rows, state.attention, lambda codes: base + state.query(attention=codes)
+    )
 
 
 def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any]:
@@ -352,7 +370,12 @@ def _page(
 ) -> Response:
     schedule = load_schedule(current_user, project_id)
     base = _base(project_id)
-    detail = task_detail(schedule.access, state.task) if state.task else None
+    notice: str | None = None
+    try:
+        detail = task_detail(schedule.access, state.task) if state.task else None
+    except TaskRemoved as removed:  # an old address: the schedule, with a word about it
+        detail, notice = None, removed.detail
+    rows, bar = _attention(schedule, base, state)
     context = {
         "access": schedule.access,
         "state": state,
@@ -361,7 +384,9 @@ def _page(
         "add_form": add_form or AddTaskForm(formdata=None),
         "add_open": add_form is not None,
         "parent_options": _parent_options(schedule.rows),
-        **_view_context(schedule.rows, base, state),
+        "attention_bar": bar,
+        "notice": notice,
+        **_view_context(rows, base, state),
         **_drawer_context(detail, base, state, schedule.access, edit_form, sub_form),
         "drawer_focus": "heading" if status == 200 else "",
     }
@@ -372,6 +397,7 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
     schedule = load_schedule(current_user, project_id)
     base = _base(project_id)
     focus = request.headers.get("HX-Trigger", "")
+    rows, bar = _attention(schedule, base, state)
     response = make_response(
         render_template(
             "schedule/_view.html",
@@ -380,10 +406,13 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
             base=base,
             can_edit=_can_edit(schedule.access),
             focus=focus,
-            **_view_context(schedule.rows, base, state),
+            attention_bar=bar,
+            **_view_context(rows, base, state),
         )
     )
     _finish(response)
+    if focus.startswith("attention-"):
+        announce(response, bar.message)
     if focus.startswith(("view-", "zoom-")):
         if state.view == "gantt":
             announce(response, f"Showing the Gantt chart, {state.zoom_label.lower()} zoom.")
@@ -465,8 +494,9 @@ def _with_changed_rows(
 ) -> Response:
     """Bring the open view up to date after a write. The list gets the changed row and its
     (rolled-up) parents out of band, a new row inserted after its predecessor; the Gantt, whose
-    scale may have moved, reloads itself on the `schedule-changed` event."""
-    if state.view != "list":
+    scale may have moved, reloads itself on the `schedule-changed` event, as does a filtered list
+    (the change may add or drop rows); the Needs attention bar's counts follow out of band."""
+    if state.view != "list" or state.attention:
         return trigger(response, CHANGED_EVENT)
     schedule = schedule or load_schedule(current_user, project_id)
     index = next((i for i, row in enumerate(schedule.rows) if row.id == changed), None)
@@ -487,6 +517,7 @@ def _with_changed_rows(
         update.insert(0, schedule.rows[index])
     if update:
         html += render_template("schedule/_rows.html", rows=row_views(update, state), oob=True, **context)
+    html += render_template("schedule/_attention.html", attention_bar=_attention(schedule, base, state)[1], oob=True)
     response.set_data(response.get_data(as_text=True) + html)
     return response
 

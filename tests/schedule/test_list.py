@@ -76,8 +76,16 @@ def test_member_sees_add_form_and_parent_choices(
     assert form.attributes["action"].endswith("/schedule/tasks")
     assert form.attributes["hx-post"] == form.attributes["action"]
     options = [(o.attributes["value"], o.text().strip()) for o in form.css("select option")]
-    # Summary tasks can take new subtasks from here (others, from their drawer).
-    assert options == [("", "Top level (no parent)"), (project["build"], "Build"), (project["code"], "Code")]
+    # Every task can take a new subtask from here, but a milestone (it cannot have any).
+    assert [value for value, _ in options] == [
+        "",
+        project["build"],
+        project["design"],
+        project["code"],
+        project["review"],
+    ]
+    assert options[0][1] == "Top level (no parent)"
+    assert [label.strip("\u2003") for _, label in options[1:]] == ["Build", "Design", "Code", "Review"]
 
 
 def test_viewer_sees_no_edit_controls(login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:

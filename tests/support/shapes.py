@@ -17,8 +17,9 @@ TASK_SYNC_FIELDS = frozenset(
         "updated_at",
     }
 )
-# A task in the task API also carries its link roll-up (the sync delta leaves it out).
-TASK_FIELDS = TASK_SYNC_FIELDS | {"external_link_summary"}
+# A task in the task API also carries its link roll-up and attention codes (SPEC §16); the sync
+# delta leaves both out.
+TASK_FIELDS = TASK_SYNC_FIELDS | {"external_link_summary", "attention"}
 LINK_FIELDS = frozenset(
     {
         "id",
@@ -35,6 +36,8 @@ LINK_FIELDS = frozenset(
         "description",
         "thumbnail_url",
         "preview_type",
+        "checks",
+        "review",
         "position",
         "created_at",
         "updated_at",
