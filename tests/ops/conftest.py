@@ -31,7 +31,6 @@ from tests.support.servers import (
 )
 from tests.support.settings import TEST_DATABASE_URL
 
-
 PASSWORD = "a long ops password"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -154,7 +153,9 @@ def seed(
             task = projects.create_task(owner, project_id, {"name": f"Task {n}"})
             seeded.task_ids.append(task.id)
             if gitlab_base:
-                link = links.add_link(owner, project_id, task.id, {"url": f"{gitlab_base}/acme/api/-/merge_requests/{n + 1}"})
+                link = links.add_link(
+                    owner, project_id, task.id, {"url": f"{gitlab_base}/acme/api/-/merge_requests/{n + 1}"}
+                )
                 seeded.link_ids[task.id] = [link.id]
         for n in range(members):
             person = auth_services.create_user(f"writer{n}@example.com", f"Writer {n}", PASSWORD)
