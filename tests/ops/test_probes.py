@@ -3,11 +3,16 @@ revealing versions, revisions or hosts."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 from ppm import create_app
 from ppm.extensions import db
@@ -98,3 +103,26 @@ def test_probes_refuse_writes_and_reveal_no_secrets(tmp_path: Path) -> None:
     body = client.get("/readyz").get_data(as_text=True) + client.get("/healthz").get_data(as_text=True)
     assert TEST_KEY not in body
     assert "test-secret-key" not in body
+
+
+def _dockerfile_healthcheck() -> list[str]:
+    lines = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("HEALTHCHECK"))
+    command = " ".join(line.rstrip("\\").strip() for line in lines[start : start + 2])
+    exec_form = json.loads(command.split(" CMD ", 1)[1])
+    assert exec_form[0] == "python" and "urllib.request" in exec_form[2]  # the standard library, no curl
+    return [sys.executable, *exec_form[1:]]
+
+
+def test_the_dockerfile_healthcheck_passes_on_a_live_app_and_fails_without_one(app: Flask) -> None:
+    command = _dockerfile_healthcheck()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        alive = [part.replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}") for part in command]
+        assert subprocess.run(alive, capture_output=True, timeout=30).returncode == 0
+    finally:
+        server.shutdown()
+    closed = [part.replace("127.0.0.1:8000", f"127.0.0.1:{free_port()}") for part in command]
+    assert subprocess.run(closed, capture_output=True, timeout=30).returncode != 0
