@@ -402,7 +402,7 @@ def main() -> int:
     parser.add_argument("--slow-users", type=int, default=16, help="people pressing Refresh on the slow host")
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn --workers (README: 4)")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (1: the sync worker, as the README)")
+    parser.add_argument("--threads", type=int, default=None, help="gunicorn --threads (default: gunicorn.conf.py's)")
     args = parser.parse_args()
     THINK_SECONDS[:] = args.think
     for reason in (why_no_postgres(), why_no_redis()):
@@ -433,10 +433,11 @@ def main() -> int:
         print(f"Building a {args.tasks}-task project with 4 links per task ...", flush=True)
         project_id = build_project(env, args.tasks)
         plan = make_people(env, project_id, args.users, args.slow_users if 2 in args.scenarios else 0, standin)
-        gunicorn_args = ("--threads", str(args.threads)) if args.threads > 1 else ()
+        gunicorn_args = ("--threads", str(args.threads)) if args.threads else ()
         server = Gunicorn(env, workers=args.workers, extra_args=gunicorn_args)
         stack.callback(server.stop)
-        print(f"gunicorn: --workers {args.workers}" + (f" --threads {args.threads}" if args.threads > 1 else " (sync)"))
+        threads = args.threads or "gunicorn.conf.py's"
+        print(f"gunicorn: --workers {args.workers}, threads: {threads} (1 means the sync worker)")
 
         receiver, why_not = (None, "")
         if 3 in args.scenarios:

@@ -107,6 +107,7 @@ def test_outage_answers_503_then_recovers_without_a_restart(
     assert 503 in traffic.statuses and traffic.statuses[-1] == 200
     log = server.log()
     assert "Traceback" not in log
-    for n in range(4):  # each refused request's log line names its id
+    for n in range(4):  # each refused request's lines, the app's and the access log's, name its id
         assert re.search(rf"\[outage-api-{n}\] database unavailable on GET", log)
         assert re.search(rf"\[outage-page-{n}\] database unavailable on GET", log)
+        assert re.search(rf'"GET /api/v1/projects/\S+ HTTP/1.1" 503 .* request_id=outage-api-{n}$', log, re.MULTILINE)
