@@ -33,6 +33,7 @@ import argparse
 import csv
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -270,18 +271,21 @@ def run_locust(
     subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with (work / f"{name}_stats.csv").open() as handle:
         rows = [row for row in csv.DictReader(handle)]
+    with (work / f"{name}_failures.csv").open() as handle:
+        for failure in csv.DictReader(handle):
+            kind, error = failure["Name"], failure["Error"][:160]
+            print(f"  failure x{failure['Occurrences']}: {failure['Method']} {kind}: {error}")
     result = json.loads(outcomes.read_text()) if outcomes.exists() else {}
     return rows, result
 
 
 def _clean_env() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith("PPM_TEST_")}
 
 
 def report(title: str, rows: list[dict[str, str]]) -> dict[str, dict[str, float]]:
-    print(f"\n{title}")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{title} (machine load average now {load} on {os.cpu_count()} cores)")
     print(f"  {'request kind':34} {'count':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}")
     figures: dict[str, dict[str, float]] = {}
     for row in rows:
