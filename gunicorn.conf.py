@@ -7,6 +7,11 @@ README's commands run from the project root). Command-line flags still win."""
 # globals, so threads are safe (ARCHITECTURE: "production workers run several threads").
 threads = 8
 
+# Seconds an idle keep-alive connection stays open (gunicorn's default is 2). A client pausing
+# about 2 s between requests raced the close and saw "connection reset" (bench/load.py); idle
+# connections cost no thread in the gthread worker. Behind a proxy, its own timeout decides.
+keepalive = 5
+
 # gunicorn's default access line plus the request id, so the access line and the app's own log
 # lines of one request share the id its response carries (`X-Request-ID`).
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'

@@ -49,10 +49,10 @@ from tests.support.servers import (  # noqa: E402 (after the path is set)
     VENV_BIN,
     GitLabStandin,
     Gunicorn,
-    PostgresCluster,
-    RedisServer,
     app_environment,
     migrate,
+    postgres_cluster,
+    redis_server,
     why_no_postgres,
     why_no_redis,
 )
@@ -198,20 +198,23 @@ def service_times(base: str, plan: dict[str, Any], runs: int = 5) -> None:
     session = requests.Session()
     session.headers["X-Forwarded-For"] = person["address"]
     session.cookies.set(person["cookie_name"], person["cookie"])
-    fragment = {"HX-Request": "true", "HX-Target": "drawer"}
-    kinds = {
-        "schedule page": (f"/projects/{plan['project_id']}/schedule", {}),
-        "gantt page": (f"/projects/{plan['project_id']}/schedule?view=gantt&zoom=week", {}),
-        "drawer fragment": (f"/projects/{plan['project_id']}/schedule?task={plan['leaf_tasks'][0]}", fragment),
+    project, task = plan["project_id"], plan["leaf_tasks"][0]
+    fragment = {"HX-Request": "true", "HX-Target": "drawer", "X-CSRFToken": person["csrf"]}
+    edit = {"name": "Timed", "start_date": "2026-12-01", "finish_date": "2026-12-04", "csrf_token": person["csrf"]}
+    kinds: dict[str, tuple[str, str, dict[str, str], dict[str, str] | None]] = {
+        "schedule page": ("GET", f"/projects/{project}/schedule", {}, None),
+        "gantt page": ("GET", f"/projects/{project}/schedule?view=gantt&zoom=week", {}, None),
+        "drawer fragment": ("GET", f"/projects/{project}/schedule?task={task}", fragment, None),
+        "task edit fragment": ("POST", f"/projects/{project}/schedule/tasks/{task}", fragment, edit),
     }
     print(f"Service times, one request at a time (median of {runs}, after warming every worker):")
-    for kind, (path, headers) in kinds.items():
+    for kind, (method, path, headers, data) in kinds.items():
         for _ in range(8):  # each worker compiles its templates and fills its pool once
-            session.get(base + path, headers=headers, timeout=60)
+            session.request(method, base + path, headers=headers, data=data, timeout=60)
         took = []
         for _ in range(runs):
             started = time.perf_counter()
-            answer = session.get(base + path, headers=headers, timeout=60)
+            answer = session.request(method, base + path, headers=headers, data=data, timeout=60)
             took.append(time.perf_counter() - started)
         size = len(answer.content) // 1024
         print(f"  {kind:18} {1000 * statistics.median(took):6.0f} ms  {size:5d} KB  ({answer.status_code})")
@@ -417,12 +420,8 @@ def main() -> int:
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="ppm-load-") as folder:
         work = Path(folder)
         print("Starting PostgreSQL, Redis and the GitLab stand-in on 127.0.0.1 ...", flush=True)
-        postgres = PostgresCluster()
-        stack.callback(postgres.remove)
-        postgres.start()
-        redis = RedisServer()
-        stack.callback(redis.remove)
-        redis.start()
+        postgres = stack.enter_context(postgres_cluster())
+        redis = stack.enter_context(redis_server())
         standin = GitLabStandin()
         stack.callback(standin.close)
         env = app_environment(

@@ -26,6 +26,8 @@ from tests.support.servers import (
     RedisServer,
     app_environment,
     migrate,
+    postgres_cluster,
+    redis_server,
     why_no_postgres,
     why_no_redis,
 )
@@ -46,12 +48,8 @@ def own_postgres() -> Iterator[PostgresCluster]:
     reason = why_no_postgres()
     if reason:
         pytest.skip(reason)
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
+    with postgres_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.fixture
@@ -59,12 +57,8 @@ def own_redis() -> Iterator[RedisServer]:
     reason = why_no_redis()
     if reason:
         pytest.skip(reason)
-    server = RedisServer()
-    try:
-        server.start()
+    with redis_server() as server:
         yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture
