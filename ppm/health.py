@@ -115,6 +115,9 @@ def _redis_answers(name: str, url: str) -> bool:
 
 
 def init_health(app: Flask) -> None:
+    from ppm.auth.guard import PUBLIC_ENDPOINTS
+
+    PUBLIC_ENDPOINTS.update(ENDPOINTS)  # probes need no login
     limiter.exempt(bp)
     csrf.exempt(bp)
     app.register_blueprint(bp)

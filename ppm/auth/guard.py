@@ -18,7 +18,7 @@ from ppm.errors import json_error
 from ppm.extensions import csrf, db, login_manager
 from ppm.htmx import is_htmx
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "health.readyz"}
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
