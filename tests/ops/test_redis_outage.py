@@ -1,5 +1,10 @@
 """Redis stopped under a running gunicorn: pages, logins and a single refresh keep working; the
-rate limits fall back to per-process memory (still enforced) and the log says so once."""
+rate limits fall back to per-process memory (still enforced) and the log says so once.
+
+TODO(after the merge of #11 and #12): with Redis stopped, a signed webhook delivery is still
+applied (200), and with REDIS_URL set, queued background refreshes stop and resume (a
+`flask ppm worker --burst` finishes them) once Redis is started again.
+"""
 
 from __future__ import annotations
 
