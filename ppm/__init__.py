@@ -51,6 +51,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _normalize_config(app)
     _ensure_secrets(app)
     _ensure_database_uri(app)
+    from ppm.operability import init_operability, prepare_config
+
+    prepare_config(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -58,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_templating(app)
     _register_handlers(app)
+    init_operability(app)
     logging.getLogger("ppm").setLevel(logging.INFO)
     return app
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ppm.htmx import is_htmx
@@ -134,7 +136,42 @@ def _rollback() -> None:
         log.exception("rollback failed")
 
 
+UNAVAILABLE_DETAIL = "ppm cannot reach its database right now. Nothing was changed; try again in a few seconds."
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def _prefers_json() -> bool:
+    return wants_json() or request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def database_unavailable(error: Exception) -> Response:
+    """503 while the database is away: a clear page or JSON error, never a traceback."""
+    from flask import g
+
+    from ppm.extensions import login_manager
+
+    cause = getattr(error, "orig", None) or error
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, _first_line(cause))
+    _rollback()
+    # The page must render without the database: the user row (and its expired attributes) is out of reach.
+    g._login_user = login_manager.anonymous_user()
+    if _prefers_json():
+        response = json_error(503, "unavailable", UNAVAILABLE_DETAIL)
+    else:
+        response = page_error(503, UNAVAILABLE_DETAIL)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _first_line(cause: BaseException) -> str:
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0][:200]}" if text else type(cause).__name__
+
+
 def register_error_handlers(app: Flask) -> None:
+    for database_error in DATABASE_DOWN:
+        app.register_error_handler(database_error, database_unavailable)
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
         _rollback()  # a refusal changes nothing
