@@ -49,6 +49,13 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = updated_column()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sync_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # Conditional-request validators of the last good answer (SPEC §14); internal, never in JSON.
+    etag: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Whose credential last refreshed it successfully: the scheduled sweep uses theirs (SPEC §14).
+    last_refreshed_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
     @property
     def display_title(self) -> str:
