@@ -53,9 +53,7 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     etag: Mapped[str | None] = mapped_column(String(512), nullable=True)
     last_modified: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Whose credential last refreshed it successfully: the scheduled sweep uses theirs (SPEC §14).
-    last_refreshed_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    last_refreshed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
     @property
     def display_title(self) -> str:

@@ -378,7 +378,7 @@ def choose_credential(link: TaskLink, provider: Provider, requester: User | None
         return CredentialChoice(credential, requester.id, missing=credential is None)
     owner_id = link.last_refreshed_by_id or link.created_by_id
     owner = db.session.get(User, owner_id) if owner_id else None
-    if owner is None or not _is_member(owner.id, link.project_id):
+    if owner is None or not is_member(owner.id, link.project_id):
         return CredentialChoice(None, owner_id, missing=True)
     credential = accounts.credential_for(owner, provider.id, link.base_url)
     if credential is None:
@@ -388,7 +388,7 @@ def choose_credential(link: TaskLink, provider: Provider, requester: User | None
     return CredentialChoice(credential, owner.id)
 
 
-def _is_member(user_id: str, project_id: str) -> bool:
+def is_member(user_id: str, project_id: str) -> bool:
     found = db.session.scalar(
         select(Membership.id).where(Membership.user_id == user_id, Membership.project_id == project_id)
     )
