@@ -112,16 +112,14 @@ def _claim_and_enqueue(
 def refresh_all_links(project_id: str, only_stale: bool) -> list[str]:
     """Every live git link with a live status and every cloud-file link of the project (stale
     ones only: never fetched, fetched over 15 minutes ago, or carrying a refresh error)."""
-    query = _live_links().where(TaskLink.project_id == project_id)
-    if only_stale:
-        query = query.where(
-            or_(
-                TaskLink.fetched_at.is_(None),
-                TaskLink.fetched_at < utcnow() - STALE_AFTER,
-                TaskLink.refresh_error.is_not(None),
-            )
-        )
-    return [link.id for link in db.session.scalars(query) if _refreshable(link)]
+    cutoff = utcnow() - STALE_AFTER
+    found = db.session.scalars(_live_links().where(TaskLink.project_id == project_id))
+    return [link.id for link in found if _refreshable(link) and (not only_stale or _stale(link, cutoff))]
+
+
+def _stale(link: TaskLink, cutoff: datetime) -> bool:
+    # (in Python: a JSON column holds JSON null, not SQL NULL, once an error was cleared)
+    return link.fetched_at is None or _aware(link.fetched_at) < cutoff or bool(link.refresh_error)
 
 
 def _live_links() -> Any:
