@@ -33,7 +33,7 @@ def refresh_chunk(job_id: str, link_ids: list[str], requester_id: str | None) ->
     try:
         services.run_chunk(job_id, link_ids, requester_id)
     finally:
-        db.session.remove()
+        db.session.rollback()  # nothing left open (the in-process worker keeps its session)
 
 
 def sweep() -> str | None:
@@ -42,4 +42,4 @@ def sweep() -> str | None:
         record = services.sweep()
         return record.id if record else None
     finally:
-        db.session.remove()
+        db.session.rollback()  # nothing left open (the in-process worker keeps its session)

@@ -123,7 +123,9 @@ def test_only_stale_refreshes_never_fetched_old_and_failed_links_only(
     assert _link(never["id"]).status == "closed" and _link(fresh["id"]).status == "unknown"
 
 
-def test_one_job_per_person_and_project_while_queued(app: Flask, world: World, provider: responses.RequestsMock) -> None:
+def test_one_job_per_person_and_project_while_queued(
+    app: Flask, world: World, provider: responses.RequestsMock
+) -> None:
     give_credential(world.member.user, "github")
     add_link(world.member, world, "https://github.com/acme/api/issues/1")
     provider.get(f"{GH}/issues/1", json={"state": "open", "title": "x"})
