@@ -50,16 +50,16 @@ def run_worker(app: Flask) -> str:
     return result.output
 
 
-def refresh_all(client: Any, world: World, **body: Any) -> Any:
-    return client.api("POST", f"/api/v1/projects/{world.project_id}/links/refresh/", json=body)
+def refresh_all(client: Any, on: World, **body: Any) -> Any:
+    return client.api("POST", f"/api/v1/projects/{on.project_id}/links/refresh/", json=body)
 
 
 def job(client: Any, job_id: str) -> Any:
     return client.api("GET", f"/api/v1/jobs/{job_id}/")
 
 
-def add_link(client: Any, world: World, url: str, task_id: str | None = None) -> dict[str, Any]:
-    response = client.api("POST", world.links_url(task_id), json={"url": url})
+def add_link(client: Any, on: World, url: str, task_id: str | None = None) -> dict[str, Any]:
+    response = client.api("POST", on.links_url(task_id), json={"url": url})
     assert response.status_code == 201, response.get_json()
     return dict(response.get_json())
 
