@@ -14,19 +14,16 @@ from flask import Flask
 from tests.links.conftest import World, give_credential, net, provider, world  # noqa: F401 - fixtures
 from tests.support.settings import TEST_REDIS_URL
 
-pytestmark = pytest.mark.redis
-
-REDIS_REASON = "needs the Redis server that scripts/test.sh starts (PPM_TEST_REDIS_URL)"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/jobs/" in str(item.fspath) and not TEST_REDIS_URL:
-            item.add_marker(pytest.mark.skip(reason=REDIS_REASON))
+# Modules that need the queue start with `pytestmark = needs_redis`.
+needs_redis = [
+    pytest.mark.redis,
+    pytest.mark.skipif(not TEST_REDIS_URL, reason="needs the Redis server that scripts/test.sh starts"),
+]
 
 
 @pytest.fixture
 def redis_conn() -> Iterator[redis.Redis]:
+    """The test Redis, emptied before and after the test (its jobs, progress and pauses)."""
     conn = redis.Redis.from_url(TEST_REDIS_URL)
     conn.flushdb()
     yield conn
@@ -35,10 +32,14 @@ def redis_conn() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], redis_conn: redis.Redis) -> dict[str, Any]:
+def app_config(app_config: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    queue = None
+    if TEST_REDIS_URL and request.node.get_closest_marker("redis"):
+        request.getfixturevalue("redis_conn")
+        queue = TEST_REDIS_URL
     return {
         **app_config,
-        "REDIS_URL": TEST_REDIS_URL,
+        "REDIS_URL": queue,
         "INTEGRATION_ALLOWED_HOSTS": ["gitlab.example.org", "example.org", "ghe.example.com"],
     }
 

@@ -12,9 +12,10 @@ from flask import Flask
 from ppm.extensions import db
 from ppm.links.models import TaskLink
 from ppm.models_base import utcnow
-from tests.jobs.conftest import add_link, give_credential, job, refresh_all, run_worker
+from tests.jobs.conftest import add_link, give_credential, job, needs_redis, refresh_all, run_worker
 from tests.links.conftest import World
 
+pytestmark = needs_redis
 GH = "https://api.github.com/repos/acme/api"
 # GitHub answers API objects with a weak ETag and Last-Modified (docs.github.com, "Conditional
 # requests": "Most responses return an ETag header. Many responses also return a Last-Modified").

@@ -16,9 +16,10 @@ from flask import Flask
 from ppm.extensions import db
 from ppm.jobs import limits
 from ppm.links.models import TaskLink
-from tests.jobs.conftest import add_link, give_credential, job, refresh_all, run_worker
+from tests.jobs.conftest import add_link, give_credential, job, needs_redis, refresh_all, run_worker
 from tests.links.conftest import World
 
+pytestmark = needs_redis
 GH = "https://api.github.com/repos/acme/api"
 NOW = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
 

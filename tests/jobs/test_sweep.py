@@ -16,9 +16,10 @@ from ppm.integrations.models import Credential
 from ppm.jobs import services
 from ppm.links.models import TaskLink
 from ppm.models_base import utcnow
-from tests.jobs.conftest import add_link, give_credential, run_worker
+from tests.jobs.conftest import add_link, give_credential, needs_redis, run_worker
 from tests.links.conftest import World
 
+pytestmark = needs_redis
 GH = "https://api.github.com/repos/acme/api"
 
 
