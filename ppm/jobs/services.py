@@ -181,14 +181,9 @@ def current_state(conn: redis.Redis, job_id: str) -> progress.JobRecord | None:
 
 
 def latest_refresh_all(actor: User, project_id: str) -> progress.JobRecord | None:
-    """The actor's live Refresh all of this project, for the schedule page (None without one,
-    or when the queue is off or unreachable: the page still renders)."""
-    if not configured():
-        return None
-    try:
-        return _live_job(connection(), progress.active_key(actor.id, project_id))
-    except redis.exceptions.RedisError:
-        return None
+    """The actor's live Refresh all of this project, for the schedule page (raises RedisError
+    when the queue is unreachable, which the page shows in words)."""
+    return _live_job(connection(), progress.active_key(actor.id, project_id))
 
 
 # --- the scheduled sweep (nobody asks) -------------------------------------------------------
