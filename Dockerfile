@@ -17,5 +17,9 @@ RUN mkdir -p /app/instance && chown ppm:ppm /app/instance
 USER ppm
 
 EXPOSE 8000
-# Migrations first, then the app; the keys and DATABASE_URL come from the environment.
-CMD ["sh", "-c", "flask --app wsgi db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-4} --bind 0.0.0.0:8000 --access-logfile - wsgi:app"]
+# Migrations first, then the app; the keys, DATABASE_URL and REDIS_URL come from the environment.
+# gunicorn runs threaded workers (gthread): a person waiting on a slow provider during a single
+# refresh holds one thread, not a whole process.
+# Job workers (background refresh, SPEC §14) run from this same image with another command:
+#   docker run --env-file ppm.env IMAGE flask --app wsgi ppm worker
+CMD ["sh", "-c", "flask --app wsgi db upgrade && exec gunicorn --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-8} --bind 0.0.0.0:8000 --access-logfile - wsgi:app"]

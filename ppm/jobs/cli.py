@@ -15,7 +15,7 @@ from rq import SimpleWorker, Worker
 
 from ppm.errors import DomainError
 from ppm.jobs import services
-from ppm.jobs.queue import connection, queue
+from ppm.jobs.queue import connection, queue, worker_connection
 
 log = logging.getLogger("ppm.jobs")
 
@@ -28,14 +28,14 @@ TICK_SECONDS = 5.0
 def worker(burst: bool) -> None:
     """Run a job worker (several may run, on several machines)."""
     try:
-        conn = connection()
+        conn = worker_connection()
         conn.ping()
     except (DomainError, redis.exceptions.RedisError) as error:
         click.echo(f"Error: no job queue: {getattr(error, 'detail', error)} Set REDIS_URL.", err=True)
         sys.exit(1)
     if burst:
         # In this process (no fork): what the tests and a cron line use.
-        SimpleWorker([queue()], connection=conn).work(burst=True, logging_level="WARNING")
+        SimpleWorker([queue(conn)], connection=conn).work(burst=True, logging_level="WARNING")
         return
     interval = int(current_app.config.get("LINK_REFRESH_INTERVAL") or 0)
     if interval > 0:
@@ -43,7 +43,7 @@ def worker(burst: bool) -> None:
         threading.Thread(target=_ticker, args=(app, interval), name="ppm-sweep-ticker", daemon=True).start()
     else:
         click.echo("Scheduled refresh is off (LINK_REFRESH_INTERVAL=0); this worker runs queued jobs only.")
-    Worker([queue()], connection=conn).work(logging_level="INFO")
+    Worker([queue(conn)], connection=conn).work(logging_level="INFO")
 
 
 def _ticker(app: object, interval: int) -> None:

@@ -44,8 +44,17 @@ def connection() -> redis.Redis:
     return clients[url]
 
 
-def queue() -> Queue:
-    return Queue(QUEUE_NAME, connection=connection(), default_timeout=JOB_TIMEOUT_SECONDS)
+def queue(conn: redis.Redis | None = None) -> Queue:
+    return Queue(QUEUE_NAME, connection=conn or connection(), default_timeout=JOB_TIMEOUT_SECONDS)
+
+
+def worker_connection() -> redis.Redis:
+    """A worker's own client: it blocks on the queue for minutes, longer than any socket timeout
+    a web request should have."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise QueueUnavailable()
+    return redis.Redis.from_url(url, socket_connect_timeout=5.0)
 
 
 def guarded(call: Any, *args: Any, **kwargs: Any) -> Any:

@@ -388,6 +388,18 @@ def choose_credential(link: TaskLink, provider: Provider, requester: User | None
     return CredentialChoice(credential, owner.id)
 
 
+def _background_owner(link: TaskLink) -> str | None:
+    """For a cloud card nobody asked about: the person who last refreshed it (else who added
+    it), while a member who has allowed background refresh on any of their tokens."""
+    owner_id = link.last_refreshed_by_id or link.created_by_id
+    if owner_id is None or not is_member(owner_id, link.project_id):
+        return None
+    allowed = db.session.scalar(
+        select(Credential.id).where(Credential.user_id == owner_id, Credential.background_refresh.is_(True)).limit(1)
+    )
+    return owner_id if allowed is not None else None
+
+
 def is_member(user_id: str, project_id: str) -> bool:
     found = db.session.scalar(
         select(Membership.id).where(Membership.user_id == user_id, Membership.project_id == project_id)
@@ -441,7 +453,9 @@ def plan_refresh(link: TaskLink, requester: User | None) -> RefreshPlan:
         last_modified=link.last_modified,
     )  # fmt: skip
     if provider.is_file_host:
-        return replace(plan, kind="preview")
+        # No token is used, but nobody asking means polling: only with the owner's consent.
+        owner = requester.id if requester is not None else _background_owner(link)
+        return replace(plan, kind="preview" if owner else "left_alone", user_id=owner)
     if provider.fetch_status is None:
         return plan  # generic links have no live status
     plan = replace(plan, base_url=link.base_url, path=_path_below_root(link))
@@ -498,6 +512,7 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
         credential = db.session.get(Credential, plan.credential_id)
         if credential is not None:
             accounts.mark_used(credential)
+    if plan.user_id is not None:
         link.last_refreshed_by_id = plan.user_id
     if not outcome.not_modified:
         if outcome.card is not None:

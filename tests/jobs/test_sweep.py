@@ -155,8 +155,21 @@ def test_nobody_opted_in_means_no_polling_at_all(app: Flask, world: World, provi
         give_credential(person.user, "github")
     for number in range(3):
         add_link(world.member, world, f"https://github.com/acme/api/issues/{number + 1}")
+    add_link(world.member, world, "https://drive.google.com/file/d/abc/view")  # no token, still polling
     _sweep(app)
     assert len(provider.calls) == 0
+
+
+def test_cloud_cards_are_swept_with_their_owner_s_consent(
+    app: Flask, world: World, provider: responses.RequestsMock
+) -> None:
+    _consent(give_credential(world.member.user, "github"))  # a yes to background refresh
+    link = add_link(world.member, world, "https://drive.google.com/file/d/abc/view")
+    page = b'<html><head><meta property="og:title" content="Budget"></head></html>'
+    provider.get("https://drive.google.com/file/d/abc/view", body=page, content_type="text/html")
+    _sweep(app)
+    assert len(provider.calls) == 1 and "Authorization" not in provider.calls[0].request.headers
+    assert _link(link["id"]).title == "Budget"
 
 
 def test_a_sweep_never_overlaps_itself(app: Flask, world: World, redis_conn: redis.Redis) -> None:
