@@ -19,6 +19,7 @@ import redis
 from flask import current_app
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select
+from sqlalchemy.exc import OperationalError
 
 from ppm.auth.models import User
 from ppm.errors import NotFound, ValidationCollector
@@ -282,7 +283,15 @@ def run_chunk(job_id: str, link_ids: Iterable[str], requester_id: str | None) ->
     for link_id in link_ids:
         if link_id in already:
             continue  # written by an earlier run of this chunk (its worker died)
-        counted = refresh_one(conn, link_id, requester, asked=requester_id is not None)
+        try:
+            counted = refresh_one(conn, link_id, requester, asked=requester_id is not None)
+        except (redis.exceptions.RedisError, OperationalError):
+            raise  # the queue or the database is down: RQ retries the chunk later
+        except Exception:
+            # One link's surprise must not stop the others; it is logged, and counted as failed.
+            log.exception("refreshing link %s in job %s failed unexpectedly", link_id, job_id)
+            db.session.rollback()
+            counted = Counted("failed", "internal_error")
         progress.record(conn, record, link_id, counted.counter, counted.code)
 
 

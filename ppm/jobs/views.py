@@ -13,7 +13,7 @@ import redis
 from flask import Blueprint, Response, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
-from ppm.errors import DomainError
+from ppm.errors import DomainError, NotFound
 from ppm.htmx import announce, trigger, wants_fragment
 from ppm.jobs import services
 from ppm.jobs.progress import JobRecord
@@ -39,6 +39,7 @@ ERROR_WORDS = {
     "credential_required": "nobody's token to use",
     "provider_bad_response": "unreadable answer",
     "file_not_public": "file not public",
+    "internal_error": "an error in ppm (logged)",
 }
 
 
@@ -115,7 +116,7 @@ def progress(project_id: str, job_id: str) -> Any:
     projects.load_project(current_user, project_id)  # non-members: 404 before anything
     record = services.job_status(current_user, job_id)
     if record.project_id != project_id:
-        raise services.NotFound("Job not found.")
+        raise NotFound("Job not found.")
     if not wants_fragment():
         return _page(project_id, record)
     response = _status(project_id, record)

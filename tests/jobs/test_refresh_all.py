@@ -187,3 +187,32 @@ def test_progress_lives_in_redis_where_web_and_workers_read_it(world: World, red
     job_id = refresh_all(world.member, world).get_json()["job_id"]
     stored: Any = redis_conn.hgetall(f"ppm:job:{job_id}")
     assert stored[b"state"] == b"queued" and stored[b"total"] == b"1"
+
+
+def test_one_link_s_surprise_does_not_stop_the_others(
+    app: Flask, world: World, provider: responses.RequestsMock, monkeypatch: Any
+) -> None:
+    from ppm.links import services as links
+
+    give_credential(world.member.user, "github")
+    broken = add_link(world.member, world, "https://github.com/acme/api/issues/1")
+    fine = add_link(world.member, world, "https://github.com/acme/api/issues/2")
+    provider.get(f"{GH}/issues/2", json={"state": "open", "title": "Fine"})
+    real = links.perform_refresh
+
+    def flaky(plan: Any) -> Any:
+        if plan.link_id == broken["id"]:
+            raise RuntimeError("a bug")
+        return real(plan)
+
+    monkeypatch.setattr(links, "perform_refresh", flaky)
+    job_id = refresh_all(world.member, world).get_json()["job_id"]
+    run_worker(app)
+    status = job(world.member, job_id).get_json()
+    assert (status["state"], status["done"], status["failed"], status["errors"]) == (
+        "done",
+        1,
+        1,
+        {"internal_error": 1},
+    )
+    assert _link(fine["id"]).status == "open" and _link(broken["id"]).refresh_error is None
