@@ -229,6 +229,16 @@ def sweep() -> progress.JobRecord | None:
         conn.delete(SWEEP_LOCK)
 
 
+def queue_background_refresh(link_ids: list[str], kind: str = "webhook") -> progress.JobRecord:
+    """Queue refreshes nobody asked for (a webhook's review or CI event, SPEC §15): the same
+    credential rule and consent as the sweep."""
+    conn = connection()
+    record = progress.create(conn, kind, "", "", len(link_ids))
+    if link_ids:
+        _enqueue_chunks(conn, record, link_ids, None)
+    return record
+
+
 def due_links(interval: int) -> list[str]:
     """SPEC §14: live links whose status can still change (unknown, open, draft) fetched longer
     ago than the interval; merged and closed links and cloud cards once a day."""

@@ -188,3 +188,18 @@ def test_one_tick_per_interval_across_workers(app: Flask, redis_conn: redis.Redi
     assert services.tick(redis_conn, 900) is None  # another worker, same interval
     assert services.tick(redis_conn, 0) is None  # 0 turns the schedule off
     assert 0 < int(redis_conn.ttl(services.SWEEP_TICK)) <= 900  # type: ignore[arg-type]
+
+
+def test_refreshes_queued_for_a_webhook_follow_the_sweep_s_rules(
+    app: Flask, world: World, provider: responses.RequestsMock
+) -> None:
+    _consent(give_credential(world.member.user, "github", token="ghp_creator"))
+    give_credential(world.owner.user, "github", token="ghp_owner")
+    mine = add_link(world.member, world, "https://github.com/acme/api/pull/7")
+    theirs = add_link(world.owner, world, "https://github.com/acme/api/pull/8")  # owner: no consent
+    provider.get(f"{GH}/pulls/7", json={"state": "open", "title": "Seven"})
+    record = services.queue_background_refresh([mine["id"], theirs["id"]])
+    run_worker(app)
+    assert [c.request.headers["Authorization"] for c in provider.calls] == ["Bearer ghp_creator"]
+    assert _link(mine["id"]).status == "open" and _link(theirs["id"]).fetched_at is None
+    assert record.kind == "webhook" and record.total == 2
