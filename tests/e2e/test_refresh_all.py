@@ -107,3 +107,27 @@ def test_refresh_all_with_the_keyboard(
     expect(button).to_be_focused()
     assert_accessible(page, "refresh-all-done")
     assert console_errors == []
+
+
+def test_refresh_all_without_javascript(
+    browser: Any, live_server: str, app: Flask, user: Any, make: Any, github: responses.RequestsMock
+) -> None:
+    """(axe needs JavaScript; the status region is the same partial the test above checks.)"""
+    project = _project(make, user)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        login_with_keyboard(page, live_server, user.email)
+        page.goto(f"{live_server}/projects/{project['id']}/schedule")
+        button = page.get_by_role("button", name="Refresh all links")
+        tab_to(page, button)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Refresh all links")).to_be_visible()
+        expect(page.locator("#refresh-all-status")).to_contain_text("0 of 2 links refreshed")
+        result = app.test_cli_runner().invoke(args=["ppm", "worker", "--burst"])
+        assert result.exit_code == 0, result.output
+        # The page reloads itself (a Refresh header) until the job has ended.
+        expect(page.locator("#refresh-all-status")).to_contain_text("Refreshed 2 links: 2 up to date.", timeout=15000)
+        expect(page.get_by_role("link", name="Back to the schedule of Apollo")).to_be_visible()
+    finally:
+        context.close()
