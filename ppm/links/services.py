@@ -421,7 +421,7 @@ class RefreshPlan:
     provider_id: str = ""
     base_url: str = ""
     path: str = ""
-    token: str = ""
+    token: str = field(default="", repr=False)  # never in a log line
     credential_id: str | None = None
     user_id: str | None = None
     etag: str | None = None
