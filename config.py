@@ -37,6 +37,9 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # The job queue (SPEC §14): unset means no background refresh; the rest of ppm works as before.
+    REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+    LINK_REFRESH_INTERVAL = int(os.environ.get("LINK_REFRESH_INTERVAL", "900") or 0)  # seconds; 0: off
     WTF_CSRF_ENABLED = True
     # CSRF is checked by our own before_request so that authentication is judged first.
     WTF_CSRF_CHECK_DEFAULT = False

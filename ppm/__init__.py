@@ -150,6 +150,8 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.auth.views import bp as auth_bp
     from ppm.integrations.api import bp as integrations_api
     from ppm.integrations.views import bp as integrations_bp
+    from ppm.jobs.api import bp as jobs_api
+    from ppm.jobs.views import bp as jobs_bp
     from ppm.links.api import bp as links_api
     from ppm.links.views import bp as links_bp
     from ppm.projects.api import bp as projects_api
@@ -169,6 +171,8 @@ def _register_blueprints(app: Flask) -> None:
         links_bp,
         tasks_api,
         sync_api,
+        jobs_api,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)
 

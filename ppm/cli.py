@@ -266,3 +266,9 @@ def rotate_credentials() -> None:
     if unreadable:
         click.echo("Rows that could not be read show “needs reconnect” to their owners.", err=True)
         sys.exit(1)
+
+
+from ppm.jobs.cli import sweep, worker  # noqa: E402 - the job commands live with the jobs
+
+ppm_cli.add_command(worker)
+ppm_cli.add_command(sweep)

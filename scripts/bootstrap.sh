@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what ppm needs on a fresh Debian machine: Debian packages when missing, a venv, and
 # the pinned Python packages. Safe to run again: it only does what is missing.
-# Usage: scripts/bootstrap.sh [runtime|test]
+# Usage: scripts/bootstrap.sh [runtime|demo|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-runtime}"
@@ -10,6 +10,9 @@ need_apt=()
 if [ "$mode" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+fi
+if [ "$mode" = "demo" ]; then  # the demo runs a real job queue: a throwaway Redis and a worker
   command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 fi
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)

@@ -45,6 +45,12 @@ def connect(provider: str) -> Any:
     return jsonify(account_json(services.connect(current_user, provider, json_body())))
 
 
+@bp.patch("/<provider>/")
+@credential_write_limit
+def set_background_refresh(provider: str) -> Any:
+    return jsonify(account_json(services.set_background_refresh(current_user, provider, json_body())))
+
+
 @bp.delete("/<provider>/")
 @credential_write_limit
 def revoke(provider: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ppm.extensions import db
@@ -27,6 +27,8 @@ class Credential(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = updated_column()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The owner's consent to use this token without them pressing a button (SPEC §14).
+    background_refresh: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
     def __repr__(self) -> str:  # never the ciphertext
         return f"<Credential {self.provider} of {self.user_id}>"

@@ -22,4 +22,5 @@ def account_json(account: Account) -> dict[str, Any]:
         "updated_at": iso(credential.updated_at) if credential else None,
         "last_used_at": iso(credential.last_used_at) if credential else None,
         "expires_at": iso(credential.expires_at) if credential else None,
+        "background_refresh": bool(credential.background_refresh) if credential else False,
     }

@@ -390,6 +390,27 @@ def revoke(user: User, provider_id: str) -> None:
         log.info("%s account revoked for user %s", provider.id, user.id)
 
 
+# --- consent to background use (SPEC §14) ----------------------------------------------
+
+
+def set_background_refresh(user: User, provider_id: str, data: Any) -> Account:
+    """Switch the owner's consent to use this token when nobody presses a button (default off).
+    Not a rotation: `updated_at` keeps telling when the token was last connected or rotated."""
+    provider = connectable(provider_id)
+    value = data.get("background_refresh") if isinstance(data, Mapping) else None
+    if not isinstance(value, bool):
+        errors = ValidationCollector()
+        errors.add("background_refresh", "Send background_refresh as true or false.")
+        errors.raise_if_any()
+    credential = _credential(user, provider.id)
+    if credential is None:
+        raise NotFound(f"Connect {provider.label} first: there is no token to allow.", code="not_connected")
+    _touch(credential, background_refresh=value)
+    db.session.commit()
+    log.info("%s background refresh %s for user %s", provider.id, "allowed" if value else "stopped", user.id)
+    return Account(provider, credential, _is_readable(credential))
+
+
 # --- key rotation ---------------------------------------------------------------------
 
 

@@ -103,6 +103,21 @@ def connect(provider_id: str) -> Any:
     return _done(provider_id, f"{account.provider.label} token {verb}{who}.", focus="primary")
 
 
+@bp.post("/<provider_id>/background")
+@credential_write_limit
+def background(provider_id: str) -> Any:
+    """The switch for background refresh (SPEC §14): the form says which way to set it."""
+    allow = request.form.get("background_refresh") == "on"
+    account = services.set_background_refresh(current_user, provider_id, {"background_refresh": allow})
+    label = account.provider.label
+    message = (
+        f"ppm may now use your {label} token to keep links current in the background."
+        if allow
+        else f"ppm will no longer use your {label} token unless you refresh a link yourself."
+    )
+    return _done(provider_id, message, focus="background")
+
+
 @bp.get("/<provider_id>/revoke")
 def confirm_revoke(provider_id: str) -> Any:
     return _render(provider_id, "confirm", focus="cancel")

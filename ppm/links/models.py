@@ -63,6 +63,11 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     # What the URL points at, for the attention codes in SQL (SPEC §16): "pull" (a pull or merge
     # request), "issue", or "" (no live status). Set from the URL on every insert, bulk ones too.
     kind: Mapped[str] = mapped_column(String(8), default=_kind_of_new_link, server_default="", nullable=False)
+    # Conditional-request validators of the last good answer (SPEC §14); internal, never in JSON.
+    etag: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Whose credential last refreshed it successfully: the scheduled sweep uses theirs (SPEC §14).
+    last_refreshed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
     @property
     def display_title(self) -> str:

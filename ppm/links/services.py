@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,14 +24,15 @@ from ppm.errors import Conflict, DomainError, NotFound, ValidationCollector
 from ppm.extensions import db
 from ppm.integrations import previews
 from ppm.integrations import services as accounts
-from ppm.integrations.providers.base import RefreshFailed
+from ppm.integrations.models import Credential
+from ppm.integrations.providers.base import NotModified, RefreshFailed, StatusResult, conditional
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
 from ppm.links import attention
 from ppm.links.models import TaskLink
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
 from ppm.projects import services as projects
-from ppm.projects.models import Role, Task
+from ppm.projects.models import Membership, Role, Task
 from ppm.text import text_problem
 
 log = logging.getLogger("ppm.links")
@@ -349,52 +351,219 @@ class CredentialRequired(DomainError):
     code = "credential_required"
 
 
+# One refresh in three steps, shared by a person's click, Refresh all, the scheduled sweep and
+# webhook-queued refreshes (SPEC §14): `plan_refresh` reads what the call needs (the credential
+# chosen by `choose_credential`), the caller ends that transaction, `perform_refresh` calls the
+# provider with no transaction open, and `apply_refresh` writes the outcome in a short one.
+
+
+@dataclass(frozen=True)
+class CredentialChoice:
+    """Whose token a refresh uses. `credential` is None when nobody's may be used: `missing`
+    says the chosen person has none for this provider and host (or is no longer a member);
+    otherwise they have one but have not allowed background use (leave the link alone)."""
+
+    credential: Credential | None
+    user_id: str | None
+    missing: bool = False
+
+
+def choose_credential(link: TaskLink, provider: Provider, requester: User | None) -> CredentialChoice:
+    """SPEC §14 "Whose credential", the one place it is decided. A person who asks (single
+    refresh, Refresh all) uses their own credential for the link's provider and host, with no
+    opt-in. Nobody asking (the sweep): the person who last refreshed the link successfully, else
+    the person who added it, only while a member of the project holding a credential for that
+    provider and host, and only if they switched `background_refresh` on. Never anyone else's."""
+    if requester is not None:
+        credential = accounts.credential_for(requester, provider.id, link.base_url)
+        return CredentialChoice(credential, requester.id, missing=credential is None)
+    owner_id = link.last_refreshed_by_id or link.created_by_id
+    owner = db.session.get(User, owner_id) if owner_id else None
+    if owner is None or not is_member(owner.id, link.project_id):
+        return CredentialChoice(None, owner_id, missing=True)
+    credential = accounts.credential_for(owner, provider.id, link.base_url)
+    if credential is None:
+        return CredentialChoice(None, owner.id, missing=True)
+    if not credential.background_refresh:
+        return CredentialChoice(None, owner.id)
+    return CredentialChoice(credential, owner.id)
+
+
+def _background_owner(link: TaskLink) -> str | None:
+    """For a cloud card nobody asked about: the person who last refreshed it (else who added
+    it), while a member who has allowed background refresh on any of their tokens."""
+    owner_id = link.last_refreshed_by_id or link.created_by_id
+    if owner_id is None or not is_member(owner_id, link.project_id):
+        return None
+    allowed = db.session.scalar(
+        select(Credential.id).where(Credential.user_id == owner_id, Credential.background_refresh.is_(True)).limit(1)
+    )
+    return owner_id if allowed is not None else None
+
+
+def is_member(user_id: str, project_id: str) -> bool:
+    found = db.session.scalar(
+        select(Membership.id).where(Membership.user_id == user_id, Membership.project_id == project_id)
+    )
+    return found is not None
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    """What one refresh needs, read before the call so no transaction stays open during it.
+    `kind`: "preview" (a cloud card), "status" (a git call), "none" (nothing to fetch: a generic
+    link), "failed" (decided without a call: `failure`), "credential_required" (the chosen person
+    has no credential) or "left_alone" (a background refresh without the owner's consent)."""
+
+    link_id: str
+    project_id: str
+    kind: str
+    url: str = ""
+    provider_id: str = ""
+    base_url: str = ""
+    path: str = ""
+    token: str = field(default="", repr=False)  # never in a log line
+    credential_id: str | None = None
+    user_id: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    failure: tuple[str, str] | None = None
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.base_url or self.url).hostname or "").lower()
+
+
+@dataclass
+class RefreshOutcome:
+    """What the provider said: a status, a card, "not modified", or a failure (cached values kept)."""
+
+    status: StatusResult | None = None
+    card: previews.Preview | None = None
+    not_modified: bool = False
+    failure: RefreshFailed | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def plan_refresh(link: TaskLink, requester: User | None) -> RefreshPlan:
+    provider = TASK_LINK_PROVIDERS.get(link.provider, TASK_LINK_PROVIDERS["generic"])
+    plan = RefreshPlan(
+        link.id, link.project_id, "none", url=link.url, provider_id=provider.id, etag=link.etag,
+        last_modified=link.last_modified,
+    )  # fmt: skip
+    if provider.is_file_host:
+        # No token is used, but nobody asking means polling: only with the owner's consent.
+        owner = requester.id if requester is not None else _background_owner(link)
+        return replace(plan, kind="preview" if owner else "left_alone", user_id=owner)
+    if provider.fetch_status is None:
+        return plan  # generic links have no live status
+    plan = replace(plan, base_url=link.base_url, path=_path_below_root(link))
+    if not accounts.host_still_allowed(provider.id, link.base_url):
+        return replace(plan, kind="failed", failure=("blocked_host", "ppm is no longer allowed to contact this host."))
+    choice = choose_credential(link, provider, requester)
+    if choice.credential is None:
+        return replace(plan, kind="credential_required" if choice.missing else "left_alone", user_id=choice.user_id)
+    plan = replace(plan, credential_id=choice.credential.id, user_id=choice.user_id)
+    try:
+        token = accounts.read_token(choice.credential)
+    except crypto.UnreadableSecret:
+        whose = "Your" if requester is not None else "The"
+        detail = f"{whose} {provider.label} token can no longer be read. Connect it again."
+        return replace(plan, kind="failed", failure=("credential_unreadable", detail))
+    return replace(plan, kind="status", token=token)
+
+
+def perform_refresh(plan: RefreshPlan) -> RefreshOutcome:
+    """The outbound call (status or preview), conditional on the last good answer's validators.
+    Touches no database: the caller has ended its transaction."""
+    with conditional(plan.etag, plan.last_modified) as exchange:
+        outcome = RefreshOutcome()
+        try:
+            if plan.kind == "preview":
+                outcome.card = previews.fetch_preview(plan.url)
+            else:
+                fetch = TASK_LINK_PROVIDERS[plan.provider_id].fetch_status
+                assert fetch is not None
+                outcome.status = fetch(plan.token, plan.base_url, plan.path)
+        except NotModified:
+            outcome.not_modified = True
+        except RefreshFailed as failure:
+            outcome.failure = failure
+        outcome.etag, outcome.last_modified = exchange.new_etag, exchange.new_last_modified
+        outcome.headers = exchange.headers
+    return outcome
+
+
+def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None:
+    """Write one refresh's result in its own short transaction, exactly as SPEC §6/§14 say:
+    success and 304 stamp `fetched_at` and clear the error; a failure keeps every cached value.
+    None when the link was removed meanwhile (nothing to write)."""
+    projects.lock_sequence(plan.project_id)
+    link = db.session.scalar(select(TaskLink).where(TaskLink.id == plan.link_id, TaskLink.deleted_at.is_(None)))
+    if link is None:
+        db.session.rollback()
+        return None
+    if plan.failure is not None:
+        return _record_failure(link, *plan.failure)
+    if outcome.failure is not None:
+        return _record_failure(link, outcome.failure.code, outcome.failure.detail)
+    if plan.credential_id is not None:
+        credential = db.session.get(Credential, plan.credential_id)
+        if credential is not None:
+            accounts.mark_used(credential)
+    if plan.user_id is not None:
+        link.last_refreshed_by_id = plan.user_id
+    if not outcome.not_modified:
+        if outcome.card is not None:
+            _apply_card(link, outcome.card)
+        elif outcome.status is not None:
+            link.status = outcome.status.status if outcome.status.status in RANK else "unknown"
+            if outcome.status.title:
+                link.title = outcome.status.title
+        if outcome.etag or outcome.last_modified:
+            link.etag, link.last_modified = outcome.etag, outcome.last_modified
+    return _record_success(link)
+
+
+def record_credential_required(plan: RefreshPlan) -> TaskLink | None:
+    """A background refresh whose chosen person has no usable credential: the project sees the
+    link needs a new refresher; its cached values stay (SPEC §14)."""
+    provider = TASK_LINK_PROVIDERS[plan.provider_id]
+    failure = RefreshFailed(
+        "credential_required",
+        f"Nobody who may refresh this link in the background has a {provider.label} token for it. "
+        "Refresh it yourself to become its refresher.",
+    )
+    return apply_refresh(plan, RefreshOutcome(failure=failure))
+
+
 def refresh_link(actor: User, project_id: str, task_id: str, link_id: str) -> TaskLink:
     task = _task(actor, project_id, task_id, Role.viewer, write=True)
     link = _link(task, link_id)
-    provider = TASK_LINK_PROVIDERS.get(link.provider, TASK_LINK_PROVIDERS["generic"])
-    if provider.is_file_host:
-        return _refresh_preview(link)
-    if provider.fetch_status is None:
-        return link  # generic links have no live status: nothing to fetch, nothing changes
-    if not accounts.host_still_allowed(provider.id, link.base_url):
-        return _record_failure(link, "blocked_host", "ppm is no longer allowed to contact this host.")
-    credential = accounts.credential_for(actor, provider.id, link.base_url)
-    if credential is None:
+    plan = plan_refresh(link, actor)
+    if plan.kind == "none":
+        return link  # nothing to fetch, nothing changes
+    if plan.kind == "credential_required":
+        provider = TASK_LINK_PROVIDERS[plan.provider_id]
         raise CredentialRequired(
             f"Connect {provider.label} to see the status of this link.",
             extra={"provider": provider.id, "connect_url": f"/me/settings/connected-accounts#{provider.id}"},
         )
-    try:
-        token = accounts.read_token(credential)
-        result = provider.fetch_status(token, link.base_url, _path_below_root(link))
-    except crypto.UnreadableSecret:
-        return _record_failure(
-            link, "credential_unreadable", f"Your {provider.label} token can no longer be read. Connect it again."
-        )
-    except RefreshFailed as failure:
-        return _record_failure(link, failure.code, failure.detail)
-    accounts.mark_used(credential)
-    link.status = result.status if result.status in RANK else "unknown"
-    if result.title:
-        link.title = result.title
-    return _record_success(link)
+    db.session.commit()  # no transaction stays open across the outbound call
+    outcome = perform_refresh(plan) if plan.failure is None else RefreshOutcome()
+    return apply_refresh(plan, outcome) or _link(task, link_id)
 
 
-def _refresh_preview(link: TaskLink) -> TaskLink:
-    """SPEC §7, §12 Previews: the chip always shows what the URL says; a failed refresh (a file
-    that turned private included) keeps the last good card; a good one replaces only the fields
-    it has (an empty page never blanks a card)."""
+def _apply_card(link: TaskLink, card: previews.Preview) -> None:
+    """SPEC §7, §12 Previews: the chip always shows what the URL says; a good card replaces only
+    the fields it has (an empty page never blanks a card)."""
     link.preview_type = link.preview_type or previews.preview_type_for_url(link.url)
-    try:
-        card = previews.fetch_preview(link.url)
-    except RefreshFailed as failure:
-        return _record_failure(link, failure.code, failure.detail)
     link.title = card.title or link.title
     link.description = card.description or link.description
     link.thumbnail_url = card.thumbnail_url or link.thumbnail_url
     link.preview_type = card.preview_type or link.preview_type
-    return _record_success(link)
 
 
 def _record_success(link: TaskLink) -> TaskLink:
@@ -407,6 +576,9 @@ def _record_success(link: TaskLink) -> TaskLink:
 
 def _record_failure(link: TaskLink, code: str, detail: str) -> TaskLink:
     """Keeps status, title and preview as they were; says what went wrong and when."""
+    provider = TASK_LINK_PROVIDERS.get(link.provider)
+    if provider is not None and provider.is_file_host:  # the chip shows what the URL says
+        link.preview_type = link.preview_type or previews.preview_type_for_url(link.url)
     link.refresh_error = {"code": code, "detail": detail, "at": iso(utcnow())}
     _stamp(link)
     db.session.commit()

@@ -51,6 +51,7 @@ def test_list_has_one_row_per_connectable_provider_ordered_by_id(session_client:
         "updated_at": None,
         "last_used_at": None,
         "expires_at": None,
+        "background_refresh": False,
     }
     assert data[0]["requires_credential"] is False
 

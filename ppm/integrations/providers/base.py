@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -113,6 +116,49 @@ class StatusResult:
     title: str = ""
 
 
+class NotModified(Exception):
+    """A conditional refresh was answered 304: the cached values still hold (SPEC §14)."""
+
+
+@dataclass
+class Exchange:
+    """One refresh's conditional-request bookkeeping (SPEC §14): the validators of the last good
+    answer go out on its first call, and what that call answered comes back here. Set by the
+    links' refresh service around a provider call, so providers need no extra parameters."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    sent: bool = False
+    new_etag: str | None = None
+    new_last_modified: str | None = None
+    # The headers of the last answer (rate-limit reset times are read from them).
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def request_headers(self) -> dict[str, str]:
+        found = {"If-None-Match": self.etag or "", "If-Modified-Since": self.last_modified or ""}
+        return {name: value for name, value in found.items() if value}
+
+    def observe(self, response: egress.EgressResponse, first: bool) -> None:
+        self.headers = response.headers
+        if first and 200 <= response.status < 300:
+            self.new_etag = (response.headers.get("ETag") or "").strip()[:512] or None
+            self.new_last_modified = (response.headers.get("Last-Modified") or "").strip()[:64] or None
+
+
+_exchange: ContextVar[Exchange | None] = ContextVar("refresh_exchange", default=None)
+
+
+@contextmanager
+def conditional(etag: str | None, last_modified: str | None) -> Iterator[Exchange]:
+    """Send these validators with the refresh made inside the block; see what came back."""
+    exchange = Exchange(etag, last_modified)
+    token = _exchange.set(exchange)
+    try:
+        yield exchange
+    finally:
+        _exchange.reset(token)
+
+
 def refresh_fetch(
     label: str,
     url: str,
@@ -122,7 +168,13 @@ def refresh_fetch(
     max_bytes: int = egress.DEFAULT_MAX_BYTES,
 ) -> egress.EgressResponse:
     """One GET for a refresh (status or preview) through the egress guard; every way it can
-    fail becomes a RefreshFailed with the SPEC §12 code. Non-2xx answers are returned."""
+    fail becomes a RefreshFailed with the SPEC §12 code. Non-2xx answers are returned; a 304
+    to the conditional first call of a refresh raises NotModified."""
+    exchange = _exchange.get()
+    first = exchange is not None and not exchange.sent
+    if exchange is not None and first:
+        headers = {**headers, **exchange.request_headers()}
+        exchange.sent = True
     try:
         response = egress.fetch("GET", url, headers=headers, timeout=timeout, max_bytes=max_bytes)
     except egress.EgressBlocked as error:
@@ -140,6 +192,10 @@ def refresh_fetch(
         log.warning("refresh call to %s failed: %s", url, error)
         raise RefreshFailed("provider_unreachable", f"ppm could not reach {label}.") from None
     log.info("refresh call to %s answered %s", url, response.status)
+    if exchange is not None:
+        exchange.observe(response, first)
+        if first and response.status == 304 and exchange.request_headers():
+            raise NotModified(url)
     return response
 
 

@@ -1,0 +1,69 @@
+"""`flask --app wsgi ppm worker [--burst]` and `flask --app wsgi ppm sweep` (SPEC §14)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+
+import click
+import redis
+from flask import current_app
+from flask.cli import with_appcontext
+from rq import SimpleWorker, Worker
+
+from ppm.errors import DomainError
+from ppm.jobs import services
+from ppm.jobs.queue import connection, queue, worker_connection
+
+log = logging.getLogger("ppm.jobs")
+
+TICK_SECONDS = 5.0
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Process what is queued, in this process, then exit.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run a job worker (several may run, on several machines)."""
+    try:
+        conn = worker_connection()
+        conn.ping()
+    except (DomainError, redis.exceptions.RedisError) as error:
+        click.echo(f"Error: no job queue: {getattr(error, 'detail', error)} Set REDIS_URL.", err=True)
+        sys.exit(1)
+    if burst:
+        # In this process (no fork): what the tests and a cron line use.
+        SimpleWorker([queue(conn)], connection=conn).work(burst=True, logging_level="WARNING")
+        return
+    interval = int(current_app.config.get("LINK_REFRESH_INTERVAL") or 0)
+    if interval > 0:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        threading.Thread(target=_ticker, args=(app, interval), name="ppm-sweep-ticker", daemon=True).start()
+    else:
+        click.echo("Scheduled refresh is off (LINK_REFRESH_INTERVAL=0); this worker runs queued jobs only.")
+    Worker([queue(conn)], connection=conn).work(logging_level="INFO")
+
+
+def _ticker(app: object, interval: int) -> None:
+    """Every few seconds, offer to queue this interval's sweep (one worker wins each interval)."""
+    with app.app_context():  # type: ignore[attr-defined]
+        while True:
+            try:
+                services.tick(connection(), interval)
+            except redis.exceptions.RedisError as error:
+                log.warning("sweep tick skipped: %s", error)
+            time.sleep(TICK_SECONDS)
+
+
+@click.command("sweep")
+@with_appcontext
+def sweep() -> None:
+    """Queue one sweep of the links that are due for a refresh, now."""
+    try:
+        job_id = services.queue_sweep()
+    except (DomainError, redis.exceptions.RedisError) as error:
+        click.echo(f"Error: no job queue: {getattr(error, 'detail', error)} Set REDIS_URL.", err=True)
+        sys.exit(1)
+    click.echo(f"Queued a sweep ({job_id}); a worker will run it.")

@@ -1,0 +1,338 @@
+"""Background refresh (SPEC §14): Refresh all, the scheduled sweep, and the worker side that
+refreshes one link at a time through the links' own refresh steps.
+
+A job is split into chunks of CHUNK_SIZE links, each an RQ job, so several workers share one
+Refresh all or sweep. Every link is written in its own short transaction as soon as its answer
+is in, and counted in the job's progress (ppm.jobs.progress) right after.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from flask import current_app
+from rq.job import Job, JobStatus
+from sqlalchemy import or_, select
+from sqlalchemy.exc import OperationalError
+
+from ppm.auth.models import User
+from ppm.errors import NotFound, ValidationCollector
+from ppm.extensions import db
+from ppm.integrations.registry import TASK_LINK_PROVIDERS
+from ppm.jobs import limits, progress
+from ppm.jobs.queue import CHUNK_RETRY, QueueUnavailable, configured, connection, guarded, queue
+from ppm.links import services as links
+from ppm.links.models import TaskLink
+from ppm.models_base import utcnow
+from ppm.projects import services as projects
+from ppm.projects.models import Project, Role, Task
+
+log = logging.getLogger("ppm.jobs")
+
+CHUNK_SIZE = 10
+STALE_AFTER = timedelta(minutes=15)
+SETTLED_EVERY = timedelta(days=1)  # merged and closed links, and cloud cards
+STILL_CHANGING = ("unknown", "open", "draft")
+SWEEP_LOCK = "ppm:sweep:lock"
+SWEEP_CURRENT = "ppm:sweep:current"
+SWEEP_TICK = "ppm:sweep:tick"
+
+
+# --- Refresh all (a person asks) -----------------------------------------------------------
+
+
+def start_refresh_all(actor: User, project_id: str, data: Any) -> progress.JobRecord:
+    """Queue a refresh of the project's links with the actor's credentials, or hand back the
+    actor's Refresh all of this project that is still queued or running."""
+    access = projects.load_project(actor, project_id, Role.viewer, write=True)
+    only_stale = _only_stale(data)
+    if not configured():
+        raise QueueUnavailable()
+    conn = connection()
+    slot = progress.active_key(actor.id, access.project.id)
+    existing = guarded(_live_job, conn, slot)
+    if existing is not None:
+        return existing
+    link_ids = refresh_all_links(access.project.id, only_stale)
+    db.session.commit()  # nothing below needs the database
+    return guarded(_claim_and_enqueue, conn, slot, actor.id, access.project.id, link_ids)
+
+
+def _only_stale(data: Any) -> bool:
+    if data is None:
+        return False
+    if not isinstance(data, dict):
+        errors = ValidationCollector()
+        errors.add("body", 'Send a JSON object, like {"only_stale": true}.')
+        errors.raise_if_any()
+    value = data.get("only_stale", False)
+    if not isinstance(value, bool):
+        errors = ValidationCollector()
+        errors.add("only_stale", "only_stale must be true or false.")
+        errors.raise_if_any()
+    return bool(value)
+
+
+def _live_job(conn: redis.Redis, slot: str) -> progress.JobRecord | None:
+    raw = progress.get_text(conn, slot)
+    if raw is None:
+        return None
+    found = current_state(conn, raw)
+    if found is None or not found.live:
+        conn.delete(slot)
+        return None
+    return found
+
+
+def _claim_and_enqueue(
+    conn: redis.Redis, slot: str, user_id: str, project_id: str, link_ids: list[str]
+) -> progress.JobRecord:
+    record = progress.create(conn, "refresh_all", user_id, project_id, len(link_ids))
+    if record.total == 0:
+        return record
+    # One job per person and project, even for two requests at the same moment: the first to
+    # set the slot wins; the other answers with the winner's job.
+    if not conn.set(slot, record.id, nx=True, ex=progress.KEEP_SECONDS):
+        conn.delete(progress.job_key(record.id))
+        raw = progress.get_text(conn, slot)
+        winner = current_state(conn, raw) if raw else None
+        if winner is not None:
+            return winner
+        conn.set(slot, record.id, ex=progress.KEEP_SECONDS)
+        record = progress.create(conn, "refresh_all", user_id, project_id, len(link_ids))
+    _enqueue_chunks(conn, record, link_ids, user_id)
+    return record
+
+
+def refresh_all_links(project_id: str, only_stale: bool) -> list[str]:
+    """Every live git link with a live status and every cloud-file link of the project (stale
+    ones only: never fetched, fetched over 15 minutes ago, or carrying a refresh error)."""
+    cutoff = utcnow() - STALE_AFTER
+    found = db.session.scalars(_live_links().where(TaskLink.project_id == project_id))
+    return [link.id for link in found if _refreshable(link) and (not only_stale or _stale(link, cutoff))]
+
+
+def _stale(link: TaskLink, cutoff: datetime) -> bool:
+    # (in Python: a JSON column holds JSON null, not SQL NULL, once an error was cleared)
+    return link.fetched_at is None or _aware(link.fetched_at) < cutoff or bool(link.refresh_error)
+
+
+def _live_links() -> Any:
+    return (
+        select(TaskLink)
+        .join(Task, Task.id == TaskLink.task_id)
+        .join(Project, Project.id == TaskLink.project_id)
+        .where(TaskLink.deleted_at.is_(None), Task.deleted_at.is_(None), Project.archived.is_(False))
+        .order_by(TaskLink.project_id, TaskLink.task_id, TaskLink.position, TaskLink.id)
+    )
+
+
+def _refreshable(link: TaskLink) -> bool:
+    provider = TASK_LINK_PROVIDERS.get(link.provider)
+    return provider is not None and (provider.is_file_host or links.has_live_status(link))
+
+
+def _enqueue_chunks(conn: redis.Redis, record: progress.JobRecord, link_ids: list[str], user_id: str | None) -> None:
+    q = queue()
+    chunks = [link_ids[i : i + CHUNK_SIZE] for i in range(0, len(link_ids), CHUNK_SIZE)]
+    jobs = q.enqueue_many(
+        [
+            q.prepare_data(
+                "ppm.jobs.tasks.refresh_chunk",
+                args=(record.id, chunk, user_id),
+                retry=CHUNK_RETRY,
+                result_ttl=3600,
+                failure_ttl=progress.KEEP_SECONDS,
+            )
+            for chunk in chunks
+        ]
+    )
+    progress.set_chunks(conn, record.id, [job.id for job in jobs])
+
+
+def job_status(actor: User, job_id: str) -> progress.JobRecord:
+    """Only the person who started a job may read it; anyone else gets 404."""
+    if not configured():
+        raise QueueUnavailable()
+    record = guarded(current_state, connection(), str(job_id)[:64])
+    if record is None or record.kind != "refresh_all" or record.user_id != actor.id:
+        raise NotFound("Job not found.")
+    return record
+
+
+def current_state(conn: redis.Redis, job_id: str) -> progress.JobRecord | None:
+    """The job's record; a live one whose chunks have all ended without counting every link
+    (their worker died and the retry too) is failed from now on."""
+    record = progress.load(conn, job_id)
+    if record is None or not record.live or not record.chunks:
+        return record
+    statuses = [job.get_status(refresh=False) if job else None for job in Job.fetch_many(record.chunks, conn)]
+    ended = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None)
+    if all(status in ended for status in statuses):
+        record = progress.load(conn, job_id) or record  # the last chunk may just have counted
+        if record.live:
+            progress.mark_failed(conn, record)
+    return record
+
+
+def latest_refresh_all(actor: User, project_id: str) -> progress.JobRecord | None:
+    """The actor's live Refresh all of this project, for the schedule page (raises RedisError
+    when the queue is unreachable, which the page shows in words)."""
+    return _live_job(connection(), progress.active_key(actor.id, project_id))
+
+
+# --- the scheduled sweep (nobody asks) -------------------------------------------------------
+
+
+def tick(conn: redis.Redis, interval: int) -> str | None:
+    """Called every few seconds by each long-running worker: the first to claim this interval's
+    tick queues a sweep (the others find the tick taken), so sweeps never pile up."""
+    if interval <= 0 or not conn.set(SWEEP_TICK, "1", nx=True, ex=interval):
+        return None
+    return queue().enqueue("ppm.jobs.tasks.sweep", result_ttl=3600, failure_ttl=progress.KEEP_SECONDS).id
+
+
+def queue_sweep() -> str:
+    if not configured():
+        raise QueueUnavailable()
+    return str(queue().enqueue("ppm.jobs.tasks.sweep", result_ttl=3600, failure_ttl=progress.KEEP_SECONDS).id)
+
+
+def sweep() -> progress.JobRecord | None:
+    """Queue refreshes of the links that are due, unless the previous sweep's refreshes are
+    still queued or running (a sweep never overlaps itself, however many workers run)."""
+    conn = connection()
+    if not conn.set(SWEEP_LOCK, str(os.getpid()), nx=True, ex=300):
+        log.info("a sweep is already being queued elsewhere; this one stops")
+        return None
+    try:
+        previous = progress.get_text(conn, SWEEP_CURRENT)
+        running = current_state(conn, previous) if previous else None
+        if running is not None and running.live:
+            log.info("the previous sweep %s is still running; this one stops", running.id)
+            return None
+        link_ids = due_links(int(current_app.config.get("LINK_REFRESH_INTERVAL") or 0))
+        db.session.commit()
+        record = progress.create(conn, "sweep", "", "", len(link_ids))
+        conn.set(SWEEP_CURRENT, record.id, ex=progress.KEEP_SECONDS)
+        if link_ids:
+            _enqueue_chunks(conn, record, link_ids, None)
+        log.info("sweep %s queued %s link refreshes", record.id, len(link_ids))
+        return record
+    finally:
+        conn.delete(SWEEP_LOCK)
+
+
+def queue_background_refresh(link_ids: list[str], kind: str = "webhook") -> progress.JobRecord:
+    """Queue refreshes nobody asked for (a webhook's review or CI event, SPEC §15): the same
+    credential rule and consent as the sweep."""
+    conn = connection()
+    record = progress.create(conn, kind, "", "", len(link_ids))
+    if link_ids:
+        _enqueue_chunks(conn, record, link_ids, None)
+    return record
+
+
+def due_links(interval: int) -> list[str]:
+    """SPEC §14: live links whose status can still change (unknown, open, draft) fetched longer
+    ago than the interval; merged and closed links and cloud cards once a day."""
+    now = utcnow()
+    recent = now - timedelta(seconds=max(interval, 1))
+    daily = now - SETTLED_EVERY
+    query = _live_links().where(
+        or_(
+            TaskLink.fetched_at.is_(None),
+            TaskLink.fetched_at < daily,
+            (TaskLink.fetched_at < recent) & TaskLink.status.in_(STILL_CHANGING),
+        )
+    )
+    due = []
+    for link in db.session.scalars(query):
+        provider = TASK_LINK_PROVIDERS.get(link.provider)
+        if provider is None or not _refreshable(link):
+            continue
+        if provider.is_file_host or link.status not in STILL_CHANGING:
+            if link.fetched_at is not None and _aware(link.fetched_at) >= daily:
+                continue
+        due.append(link.id)
+    return due
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+# --- the worker side: one link at a time -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counted:
+    counter: str  # done | failed | skipped
+    code: str | None = None
+
+
+SKIPPED = Counted("skipped")
+DONE = Counted("done")
+
+
+def run_chunk(job_id: str, link_ids: Iterable[str], requester_id: str | None) -> None:
+    conn = connection()
+    record = progress.load(conn, job_id)
+    if record is None:
+        return  # expired: nothing to report to
+    progress.mark_running(conn, job_id)
+    already = progress.handled(conn, job_id)
+    requester = db.session.get(User, requester_id) if requester_id else None
+    db.session.commit()
+    for link_id in link_ids:
+        if link_id in already:
+            continue  # written by an earlier run of this chunk (its worker died)
+        try:
+            counted = refresh_one(conn, link_id, requester, asked=requester_id is not None)
+        except (redis.exceptions.RedisError, OperationalError):
+            raise  # the queue or the database is down: RQ retries the chunk later
+        except Exception:
+            # One link's surprise must not stop the others; it is logged, and counted as failed.
+            log.exception("refreshing link %s in job %s failed unexpectedly", link_id, job_id)
+            db.session.rollback()
+            counted = Counted("failed", "internal_error")
+        progress.record(conn, record, link_id, counted.counter, counted.code)
+
+
+def refresh_one(conn: redis.Redis, link_id: str, requester: User | None, *, asked: bool) -> Counted:
+    """One link, exactly as a single refresh writes it. `asked`: a person's Refresh all (their
+    credential; a link they have none for is skipped) rather than the sweep (the owner's rule)."""
+    link = db.session.scalar(_live_links().where(TaskLink.id == link_id))
+    if link is None or (asked and (requester is None or not links.is_member(requester.id, link.project_id))):
+        db.session.rollback()
+        return SKIPPED  # removed, archived, or the person left the project meanwhile
+    plan = links.plan_refresh(link, requester)
+    db.session.commit()  # the read ends here: no transaction is open during the call
+    if plan.kind in ("none", "left_alone") or (asked and plan.kind == "credential_required"):
+        return SKIPPED
+    if plan.kind == "credential_required":
+        links.record_credential_required(plan)
+        return Counted("failed", "credential_required")
+    if plan.failure is not None:
+        links.apply_refresh(plan, links.RefreshOutcome())
+        return Counted("failed", plan.failure[0])
+    if limits.paused_until(conn, plan.host, plan.credential_id) is not None:
+        return SKIPPED  # the provider asked us to wait: values kept
+    try:
+        with limits.host_slot(conn, plan.host):
+            outcome = links.perform_refresh(plan)
+    except limits.NoSlot:
+        log.warning("no call slot for %s came free; link %s skipped", plan.host, link_id)
+        return SKIPPED
+    if outcome.failure is not None and outcome.failure.code == "provider_rate_limited":
+        retry_at = getattr(outcome.failure, "retry_at", None)
+        limits.pause(conn, plan.host, plan.credential_id, limits.reset_time(outcome.headers, retry_at))
+    if links.apply_refresh(plan, outcome) is None:
+        return SKIPPED
+    return Counted("failed", outcome.failure.code) if outcome.failure is not None else DONE

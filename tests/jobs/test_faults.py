@@ -1,0 +1,199 @@
+"""Faults (SPEC §14): a worker killed in the middle of a Refresh all loses nothing it wrote and
+the job's chunk runs again to finish the rest (a real forked RQ worker, its work horse killed
+with SIGKILL); Redis going away stops background work only."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from flask import Flask
+
+from ppm.extensions import db
+from ppm.links.models import TaskLink
+from tests.conftest import TEST_KEY, SessionClient
+from tests.jobs.conftest import add_link, give_credential, job, needs_redis, refresh_all
+from tests.links.conftest import World
+from tests.support.provider_standin import ProviderStandIn, running_standin
+from tests.support.settings import TEST_REDIS_URL
+
+pytestmark = needs_redis
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **app_config,
+        "INTEGRATION_ALLOWED_HOSTS": [*app_config["INTEGRATION_ALLOWED_HOSTS"], "localhost"],
+        "EGRESS_ALLOWLISTED_HOSTS": ["localhost"],
+        "INTEGRATION_ALLOW_HTTP": True,
+    }
+
+
+@pytest.fixture
+def standin() -> Iterator[ProviderStandIn]:
+    with running_standin(delay=0.15) as server:
+        yield server
+
+
+def _wait(what: str, check: Callable[[], bool], seconds: float = 90.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+@pytest.fixture
+def forked_worker(app: Flask, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`flask --app wsgi ppm worker`: RQ's forking worker, in its own process."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "worker-test",
+        "INTEGRATION_ENCRYPTION_KEY": TEST_KEY,
+        "REDIS_URL": TEST_REDIS_URL,
+        "LINK_REFRESH_INTERVAL": "0",
+        "INTEGRATION_ALLOWED_HOSTS": "localhost",
+        "EGRESS_ALLOWLISTED_HOSTS": "localhost",
+        "INTEGRATION_ALLOW_HTTP": "true",
+        "PPM_INSTANCE_PATH": str(tmp_path / "worker-instance"),
+    }
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "ppm", "worker"], env=env, cwd=ROOT, stdout=log, stderr=log
+    )
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=5)
+        log.close()
+
+
+def _written(link_ids: list[str]) -> set[str]:
+    db.session.expire_all()
+    rows = db.session.query(TaskLink).filter(TaskLink.id.in_(link_ids), TaskLink.fetched_at.is_not(None))
+    return {row.id for row in rows}
+
+
+def test_a_killed_work_horse_loses_nothing_and_the_rerun_finishes_the_rest(
+    app: Flask, world: World, standin: ProviderStandIn, forked_worker: subprocess.Popen[bytes], tmp_path: Path
+) -> None:
+    give_credential(world.member.user, "github", base_url=standin.base_url)
+    ids = [add_link(world.member, world, f"{standin.base_url}/acme/api/pull/{n}")["id"] for n in range(1, 31)]
+    job_id = refresh_all(world.member, world).get_json()["job_id"]
+
+    def horse_busy() -> bool:
+        return len(_written(ids)) >= 3 and bool(_children(forked_worker.pid))
+
+    _wait("the worker to write a few links", horse_busy)
+    horse = _children(forked_worker.pid)[0]
+    os.kill(horse, signal.SIGKILL)
+    written_at_kill = _written(ids)
+    _wait("the job to finish", lambda: job(world.member, job_id).get_json()["state"] in ("done", "failed"))
+
+    log = (tmp_path / "worker.log").read_text()
+    assert "Work-horse terminated unexpectedly" in log  # it really died mid-job
+    status = job(world.member, job_id).get_json()
+    assert status["state"] == "done", (status, log[-2000:])
+    assert (status["total"], status["done"], status["failed"], status["skipped"]) == (30, 30, 0, 0)
+    assert _written(ids) == set(ids) and written_at_kill <= set(ids)
+    db.session.expire_all()
+    assert {row.status for row in db.session.query(TaskLink).filter(TaskLink.id.in_(ids))} == {"merged"}
+    # Links written before the kill were not fetched again; at most the one in flight was.
+    assert max(standin.by_path.values()) <= 2 and standin.calls <= 31
+
+
+# --- Redis stops -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A throwaway Redis for this test alone (stopping the shared test Redis would break others)."""
+    port = _free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait("redis to listen", lambda: _accepts(port), seconds=10)
+    try:
+        yield f"redis://127.0.0.1:{port}/0", server
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(timeout=10)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def app_with_own_redis(app: Flask, own_redis: tuple[str, subprocess.Popen[bytes]]) -> Flask:
+    app.config["REDIS_URL"] = own_redis[0]
+    return app
+
+
+def test_redis_going_away_stops_background_work_only(
+    app_with_own_redis: Flask,
+    own_redis: tuple[str, subprocess.Popen[bytes]],
+    world: World,
+    provider: responses.RequestsMock,
+) -> None:
+    app = app_with_own_redis
+    give_credential(world.member.user, "github")
+    link = add_link(world.member, world, "https://github.com/acme/api/pull/7")
+    job_id = refresh_all(world.member, world).get_json()["job_id"]
+    assert job(world.member, job_id).status_code == 200
+
+    server = own_redis[1]
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=10)
+    port = int(own_redis[0].rsplit(":", 1)[1].split("/")[0])
+    _wait("redis to stop listening", lambda: not _accepts(port), seconds=10)
+
+    browser = SessionClient(app.test_client(), world.member.user).login()
+    page = browser.get(f"/projects/{world.project_id}/schedule")
+    assert page.status_code == 200 and "Background refresh is unavailable right now" in page.get_data(as_text=True)
+    provider.get("https://api.github.com/repos/acme/api/pulls/7", json={"state": "open", "title": "Still works"})
+    single = world.member.api("POST", world.links_url() + f"{link['id']}/refresh/")
+    assert single.status_code == 200 and single.get_json()["title"] == "Still works"
+    for response in (refresh_all(world.member, world), job(world.member, job_id)):
+        assert response.status_code == 503 and response.get_json()["code"] == "queue_unavailable"
+    fragment = browser.form(f"/projects/{world.project_id}/schedule/refresh-all", headers={"HX-Request": "true"})
+    assert fragment.status_code == 503 and "unavailable right now" in fragment.get_data(as_text=True)
