@@ -18,3 +18,44 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
         if ch in _BIDI_CONTROLS:
             return "must not contain text-direction control characters"
     return None
+
+
+
+def unreadable(value: str) -> bool:
+    """NUL and other control characters (tab and line breaks aside) or a lone surrogate: no
+    field or id of ppm holds them, and PostgreSQL can neither store NUL nor encode a surrogate."""
+    for ch in value:
+        code = ord(ch)
+        if (code < 32 and ch not in "\t\n\r") or code == 127 or 0xD800 <= code <= 0xDFFF:
+            return True
+    return False
+
+
+def unreadable_field(data: object) -> str | None:
+    """The top-level field of a parsed JSON body whose value (at any depth: lists, nested
+    objects, their keys) holds characters `unreadable` refuses; "body" for a bad top-level key
+    or a bare string body; None when all is readable."""
+    if not isinstance(data, dict):
+        return "body" if _holds_unreadable(data) else None
+    for key, value in data.items():
+        if unreadable(str(key)):
+            return "body"
+        if _holds_unreadable(value):
+            return str(key)
+    return None
+
+
+def _holds_unreadable(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if unreadable(item):
+                return True
+        elif isinstance(item, dict):
+            if any(unreadable(str(key)) for key in item):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

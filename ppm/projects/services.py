@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import subqueryload
 
 from ppm.auth.models import User
@@ -17,10 +18,14 @@ from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, Validatio
 from ppm.extensions import db
 from ppm.models_base import utc_today, utcnow
 from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
-from ppm.text import text_problem
+from ppm.text import text_problem, unreadable, unreadable_field
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 20000
+# Task dates a plan can hold (SPEC §19): far enough for any real plan, near enough that every
+# date arithmetic (a bar's end, a chart's axis) stays inside the calendar.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2199, 12, 31)
 
 # Called inside delete_task's transaction with (project_id, removed task ids), so capabilities
 # that hang rows off tasks (links) remove theirs too; projects never imports them.
@@ -42,10 +47,11 @@ class Access:
 
 
 def safe_id(value: object) -> str:
-    """An id from a URL or a body, ready to compare in SQL. PostgreSQL refuses a NUL character
-    in any text parameter (a 500), so such an id becomes "", which matches no row."""
+    """An id from a URL or a body, ready to compare in SQL: the one place ids are read. An id
+    with NUL, another control character or a lone surrogate (which PostgreSQL refuses: a 500)
+    becomes "", which matches no row, so it answers 404 like any unknown id."""
     text = str(value)
-    return "" if "\x00" in text else text
+    return "" if unreadable(text) else text
 
 
 def load_project(actor: User, project_id: str, need: Role = Role.viewer, *, write: bool = False) -> Access:
@@ -84,9 +90,11 @@ def next_sync_number(project_id: str) -> int:
 
 def lock_sequence(project_id: str) -> None:
     """Takes the lock `next_sync_number` takes, up front, for writes that change rows before
-    they draw a number (moves, renumbering, removal): every writer of a project then locks the
-    project row first and they queue instead of deadlocking. Reads after it see the latest
-    commits. (PostgreSQL; SQLite has one writer at a time and renders no FOR UPDATE.)"""
+    they draw a number (moves, renumbering, removal) and for member changes: every writer of a
+    project then locks the project row first and they queue instead of deadlocking, and reads
+    after it see the latest commits, so the checks they make (no loop, one owner left, not yet
+    a member) still hold at commit. (PostgreSQL; on SQLite, which renders no FOR UPDATE, the
+    writer took the database write lock when its transaction began: ppm.sqlite_locking.)"""
     with db.session.no_autoflush:
         db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
 
@@ -125,10 +133,14 @@ def _date(data: Mapping[str, Any], key: str, errors: ValidationCollector, label:
         errors.add(key, f"Enter the {label} as a date like 2026-03-31.")
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         errors.add(key, f"Enter the {label} as a real date like 2026-03-31.")
         return None
+    if not DATE_MIN <= day <= DATE_MAX:
+        errors.add(key, f"The {label} must be from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}.")
+        return None
+    return day
 
 
 def _bool(data: Mapping[str, Any], key: str, errors: ValidationCollector) -> bool | None:
@@ -142,9 +154,16 @@ def _bool(data: Mapping[str, Any], key: str, errors: ValidationCollector) -> boo
 
 
 def require_mapping(data: Any) -> Mapping[str, Any]:
+    """The body every write service works on: a JSON object (or a form's dict) whose strings,
+    at any depth, hold no NUL, control character or lone surrogate. The one place request text
+    is checked (SPEC §19), after the project and the role (SPEC §12's order of refusals)."""
+    errors = ValidationCollector()
     if not isinstance(data, Mapping):
-        errors = ValidationCollector()
         errors.add("body", "Send a JSON object with Content-Type: application/json.")
+        errors.raise_if_any()
+    field = unreadable_field(dict(data))
+    if field is not None:
+        errors.add(field, "This contains a character that is not allowed (a control character or an invalid one).")
         errors.raise_if_any()
     return data  # type: ignore[no-any-return]
 
@@ -248,6 +267,7 @@ def _check_owner_change(access: Access, *roles: Role) -> None:
 
 def add_member(actor: User, project_id: str, data: Any) -> Membership:
     access = load_project(actor, project_id, Role.admin, write=True)
+    lock_sequence(access.project.id)  # a racing add of the same person then sees this one
     data = require_mapping(data)
     errors = ValidationCollector()
     email = _text(data, "email", errors, label="email address", max_len=254, required=True)
@@ -265,7 +285,12 @@ def add_member(actor: User, project_id: str, data: Any) -> Membership:
         raise Conflict(f"{user.email} is already a member of this project.", code="already_member")
     membership = Membership(project_id=access.project.id, user_id=user.id, role=role.name)
     db.session.add(membership)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The unique (project, user) pair, should anything write memberships without the lock.
+        db.session.rollback()
+        raise Conflict(f"{user.email} is already a member of this project.", code="already_member") from None
     return membership
 
 
@@ -280,6 +305,7 @@ def _membership(project_id: str, user_id: str) -> Membership:
 
 def change_member_role(actor: User, project_id: str, user_id: str, data: Any) -> Membership:
     access = load_project(actor, project_id, Role.admin, write=True)
+    lock_sequence(access.project.id)  # two owners stepping down at once: the second sees the first
     data = require_mapping(data)
     errors = ValidationCollector()
     role = _role_from(data, errors)
@@ -297,6 +323,7 @@ def change_member_role(actor: User, project_id: str, user_id: str, data: Any) ->
 def remove_member(actor: User, project_id: str, user_id: str) -> None:
     leaving_self = str(user_id) == actor.id
     access = load_project(actor, project_id, Role.viewer if leaving_self else Role.admin, write=True)
+    lock_sequence(access.project.id)  # two owners leaving at once: the second sees the first gone
     membership = _membership(access.project.id, user_id)
     if not leaving_self:
         _check_owner_change(access, membership.rank)
@@ -488,8 +515,11 @@ def _siblings(task: Task) -> list[Task]:
 
 
 def _roll_up(task_id: str | None) -> None:
-    """Recompute summary flags and dates from a task up to the root."""
-    while task_id is not None:
+    """Recompute summary flags and dates from a task up to the root. Stops at a task it has
+    already seen: a loop in the data must not make a writer spin holding the write lock."""
+    seen: set[str] = set()
+    while task_id is not None and task_id not in seen:
+        seen.add(task_id)
         parent = db.session.get(Task, task_id)
         if parent is None:
             return
