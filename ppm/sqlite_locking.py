@@ -1,14 +1,23 @@
 """SQLite transactions that take the write lock up front (SPEC §19).
 
-On PostgreSQL every writer locks its project's row first (`projects.lock_sequence`), so a writer
-reads what it checks only after the previous writer committed. SQLite renders no row locks, and
-pysqlite's own `BEGIN` is deferred: two writers could both read, both pass their checks (a move
-that makes no loop, a last owner who may leave), then write one after the other. Here
-SQLAlchemy, not the driver, starts each transaction, with `BEGIN IMMEDIATE` for anything that
-may write, so the same discipline means the same thing on both databases.
+On PostgreSQL every writer locks its project's row first (`projects.lock_sequence`), so what it
+reads and checks after that (no loop, one owner left, the parent still there) cannot change
+before it commits. SQLite renders no row locks, and pysqlite's own `BEGIN` is deferred: two
+writers could both read, both pass their checks, then write one after the other. So here
+SQLAlchemy, not the driver, starts transactions, and every write transaction starts with
+`BEGIN IMMEDIATE`, which takes the database write lock (queueing behind another writer) before
+anything is read in it:
 
-Requests with a safe method (GET, HEAD, OPTIONS) read with a plain deferred `BEGIN`: they must
-not queue behind writers, nor hold writers up."""
+* a request that may write (any method but GET, HEAD, OPTIONS) begins `IMMEDIATE` at its first
+  statement, so everything it reads is read under the lock;
+* anything else (reading requests, and work outside a request: the CLI, jobs, tests) reads
+  statement by statement as pysqlite did, holding no lock between reads (a page being rendered
+  never holds up a writer); it begins `IMMEDIATE` just before its first write, or when
+  `lock_sequence` calls `take_write_lock` before the reads a writer will check.
+
+Never a deferred transaction that reads and then writes: such a transaction can only upgrade its
+read lock while no other writer is committing, and otherwise fails at once ("database is
+locked") without waiting."""
 
 from __future__ import annotations
 
@@ -19,23 +28,42 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_PENDING = "ppm_begin_pending"  # on the connection: a transaction began, its BEGIN not yet sent
 
 
-def begin_statement() -> str:
-    """`BEGIN` for a safe request's reads, `BEGIN IMMEDIATE` for anything else (writes,
-    and work outside a request: the CLI, jobs, tests calling services)."""
-    if has_request_context() and request.method in SAFE_METHODS:
-        return "BEGIN"
-    return "BEGIN IMMEDIATE"
+def _writing_request() -> bool:
+    return has_request_context() and request.method not in SAFE_METHODS
 
 
 def install(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: Any) -> None:
-        # isolation_level None: pysqlite emits no BEGIN of its own (the SQLAlchemy recipe for
-        # pysqlite's transaction handling); the "begin" event below emits ours.
+        # The SQLAlchemy recipe for pysqlite: with isolation_level None the driver sends no
+        # BEGIN of its own; the events below send ours.
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin_statement())
+        connection.info[_PENDING] = True
+        if _writing_request():
+            take_write_lock(connection)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_first_write(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.info.get(_PENDING) and statement.lstrip()[:7].upper().startswith(_WRITES):
+            connection.info[_PENDING] = False
+            cursor.execute("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(connection: Connection) -> None:
+        connection.info[_PENDING] = False
+
+
+def take_write_lock(connection: Connection) -> None:
+    """Begin the connection's transaction with the write lock now, if it has not begun yet.
+    (No-op on PostgreSQL, where nothing here is installed.)"""
+    if connection.info.get(_PENDING):
+        connection.info[_PENDING] = False
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,7 +7,6 @@ import hmac
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ppm.auth.models import ApiToken, User
@@ -103,12 +102,7 @@ def user_for_api_token(token: str) -> User | None:
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     row.last_used_at = utcnow()
-    try:
-        db.session.commit()
-    except OperationalError:
-        # SQLite: a reading request's deferred transaction cannot always take the write lock
-        # while a writer commits. When a token was last used is bookkeeping, not worth a 500.
-        db.session.rollback()
+    db.session.commit()
     return row.user
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import subqueryload
 
+from ppm import sqlite_locking
 from ppm.auth.models import User
 from ppm.auth.services import find_user_by_email
 from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector
@@ -93,9 +94,10 @@ def lock_sequence(project_id: str) -> None:
     they draw a number (moves, renumbering, removal) and for member changes: every writer of a
     project then locks the project row first and they queue instead of deadlocking, and reads
     after it see the latest commits, so the checks they make (no loop, one owner left, not yet
-    a member) still hold at commit. (PostgreSQL; on SQLite, which renders no FOR UPDATE, the
-    writer took the database write lock when its transaction began: ppm.sqlite_locking.)"""
+    a member) still hold at commit. (On SQLite, which renders no FOR UPDATE, the database write
+    lock is taken instead, if the transaction does not hold it yet: ppm.sqlite_locking.)"""
     with db.session.no_autoflush:
+        sqlite_locking.take_write_lock(db.session.connection())
         db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
 
 
