@@ -29,7 +29,7 @@ from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
 from ppm.projects import services as project_services
 from ppm.projects.models import Role
-from ppm.projects.services import Access
+from ppm.projects.services import DATE_MAX, DATE_MIN, Access
 from ppm.schedule import gantt
 from ppm.schedule.forms import AddTaskForm, EditTaskForm
 from ppm.schedule.services import (
@@ -62,6 +62,7 @@ class ViewState:
     view: str = "list"
     zoom: str = gantt.DEFAULT_ZOOM
     task: str | None = None
+    start: str | None = None  # `from`: where the Gantt's window starts on a long plan (ISO date)
 
     @classmethod
     def read(cls, values: Mapping[str, str]) -> ViewState:
@@ -71,6 +72,7 @@ class ViewState:
             view=view if view in VIEWS else "list",
             zoom=zoom if zoom in gantt.ZOOMS else gantt.DEFAULT_ZOOM,
             task=(values.get("task") or "").strip()[:64] or None,
+            start=_window_start(values.get("from")),
         )
 
     def query(self, **changes: Any) -> str:
@@ -78,6 +80,8 @@ class ViewState:
         params: list[tuple[str, str]] = []
         if state.view == "gantt":
             params += [("view", "gantt"), ("zoom", state.zoom)]
+            if state.start:
+                params.append(("from", state.start))
         if state.task:
             params.append(("task", state.task))
         return "?" + urlencode(params) if params else ""
@@ -85,6 +89,19 @@ class ViewState:
     @property
     def zoom_label(self) -> str:
         return gantt.ZOOMS[self.zoom].label
+
+    @property
+    def start_date(self) -> date | None:
+        return date.fromisoformat(self.start) if self.start else None
+
+
+def _window_start(value: str | None) -> str | None:
+    """A `from` date within the range tasks may have, or None (the chart picks its window)."""
+    try:
+        day = date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        return None
+    return day.isoformat() if DATE_MIN <= day <= DATE_MAX else None
 
 
 # --- presentation: per-row strings computed once in Python (templates stay lean) ---------
@@ -265,6 +282,37 @@ def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
     )
 
 
+@dataclass(frozen=True)
+class WindowView:
+    """The Gantt's window on a plan longer than one zoom shows, in words, and where its Earlier
+    and Later links lead (ISO `from` dates; None at the plan's edge)."""
+
+    shown: str
+    plan: str
+    earlier: str | None
+    later: str | None
+    focus: str  # the id of the control that gets focus after a move, or ""
+
+
+def window_view(window: gantt.Window | None, focus: str) -> WindowView | None:
+    if window is None:
+        return None
+    earlier = window.earlier.isoformat() if window.earlier else None
+    later = window.later.isoformat() if window.later else None
+    # Focus stays on the link pressed; at the plan's edge that link is gone and the other takes it.
+    if focus == "gantt-earlier" and earlier is None:
+        focus = "gantt-later"
+    elif focus == "gantt-later" and later is None:
+        focus = "gantt-earlier"
+    return WindowView(
+        shown=f"{long_date(window.first)} to {long_date(window.last)}",
+        plan=f"{long_date(window.plan_first)} to {long_date(window.plan_last)}",
+        earlier=earlier,
+        later=later,
+        focus=focus if focus.startswith("gantt-") else "",
+    )
+
+
 # --- rendering -------------------------------------------------------------------------
 
 
@@ -280,18 +328,25 @@ def _parent_options(rows: Iterable[Row]) -> list[tuple[str, str]]:
     return [(row.id, "\u2003" * min(row.depth, MAX_INDENT) + row.name) for row in rows if row.is_summary]
 
 
-def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any]:
+def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "") -> dict[str, Any]:
     """The list or the Gantt, rendered on its own: a template included three levels deep
     passes each of its ~40 pieces per row up through every level (a third of the time at
     5,000 rows), where a template rendered alone is joined once."""
     views = row_views(rows, state)
     context: dict[str, Any] = {"rows": views, "state": state, "base": base}
+    window = None
     if not rows:
         body = ""
     elif state.view == "gantt":
-        chart = gantt.build_chart(rows, state.zoom, utc_today())
+        chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date)
+        window = window_view(chart.window, focus)
         body = render_template(
-            "schedule/_gantt.html", chart=chart, status_shapes=STATUS_SHAPES, status_icons=STATUS_ICONS, **context
+            "schedule/_gantt.html",
+            chart=chart,
+            window=window,
+            status_shapes=STATUS_SHAPES,
+            status_icons=STATUS_ICONS,
+            **context,
         )
     else:
         rows_html = render_template("schedule/_rows.html", **context)
@@ -300,7 +355,12 @@ def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any
             rows_html=Markup(rows_html),  # noqa: S704
             **context,
         )
-    return {"task_count": len(rows), "has_rows": bool(rows), "view_body": Markup(body)}  # noqa: S704 - a template autoescaped it
+    return {
+        "task_count": len(rows),
+        "has_rows": bool(rows),
+        "view_body": Markup(body),  # noqa: S704 - a template autoescaped it
+        "gantt_window": window,
+    }
 
 
 def _drawer_context(
@@ -372,6 +432,7 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
     schedule = load_schedule(current_user, project_id)
     base = _base(project_id)
     focus = request.headers.get("HX-Trigger", "")
+    context = _view_context(schedule.rows, base, state, focus)
     response = make_response(
         render_template(
             "schedule/_view.html",
@@ -380,11 +441,14 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
             base=base,
             can_edit=_can_edit(schedule.access),
             focus=focus,
-            **_view_context(schedule.rows, base, state),
+            **context,
         )
     )
     _finish(response)
-    if focus.startswith(("view-", "zoom-")):
+    window = context["gantt_window"]
+    if focus.startswith("gantt-") and window is not None:
+        announce(response, f"The Gantt chart now shows {window.shown}.")
+    elif focus.startswith(("view-", "zoom-")):
         if state.view == "gantt":
             announce(response, f"Showing the Gantt chart, {state.zoom_label.lower()} zoom.")
         else:
