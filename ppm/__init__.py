@@ -142,7 +142,7 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
-        sqlite_locking.install(db.engine)
+        sqlite_locking.install(app, db.engine)
 
 
 def _register_blueprints(app: Flask) -> None:

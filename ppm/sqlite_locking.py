@@ -23,20 +23,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _PENDING = "ppm_begin_pending"  # on the connection: a transaction began, its BEGIN not yet sent
+_LOCKED = "ppm_write_locked"  # on the connection: its transaction holds the write lock
 
 
 def _writing_request() -> bool:
     return has_request_context() and request.method not in SAFE_METHODS
 
 
-def install(engine: Engine) -> None:
+def install(app: Flask, engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: Any) -> None:
         # The SQLAlchemy recipe for pysqlite: with isolation_level None the driver sends no
@@ -53,12 +54,24 @@ def install(engine: Engine) -> None:
     def _before_first_write(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
         if connection.info.get(_PENDING) and statement.lstrip()[:7].upper().startswith(_WRITES):
             connection.info[_PENDING] = False
+            connection.info[_LOCKED] = True
             cursor.execute("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _end(connection: Connection) -> None:
-        connection.info[_PENDING] = False
+        connection.info[_PENDING] = connection.info[_LOCKED] = False
+
+    @app.teardown_request
+    def _release(_error: BaseException | None) -> None:
+        # What a request left uncommitted is discarded anyway (the session ends with the app
+        # context); ending it here frees the write lock even where the app context lives on
+        # (a test's, or a CLI command's that serves requests).
+        from ppm.extensions import db
+
+        session = db.session()
+        if session.in_transaction() and session.connection().info.get(_LOCKED):
+            session.rollback()
 
 
 def take_write_lock(connection: Connection) -> None:
@@ -66,4 +79,5 @@ def take_write_lock(connection: Connection) -> None:
     (No-op on PostgreSQL, where nothing here is installed.)"""
     if connection.info.get(_PENDING):
         connection.info[_PENDING] = False
+        connection.info[_LOCKED] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE")
