@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from ppm.errors import ValidationCollector
+
 # Characters that reorder displayed text: they can make a label read differently than it is.
 _BIDI_CONTROLS = {*(chr(c) for c in range(0x202A, 0x202F)), *(chr(c) for c in range(0x2066, 0x206A))}
 
@@ -59,3 +64,19 @@ def _holds_unreadable(value: object) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def readable_object(data: Any, shape: str = "Send a JSON object with Content-Type: application/json.") -> Mapping[str, Any]:
+    """The body a write service works on: a JSON object (or a form's dict) whose strings, at
+    any depth, hold no NUL, control character or lone surrogate, else a 400 naming the field.
+    The one place request text is checked (SPEC §19); services call it after routing the
+    project and checking the role (SPEC §12's order of refusals)."""
+    errors = ValidationCollector()
+    if not isinstance(data, Mapping):
+        errors.add("body", shape)
+        errors.raise_if_any()
+    field = unreadable_field(dict(data))
+    if field is not None:
+        errors.add(field, "This contains a character that is not allowed (a control character or an invalid one).")
+        errors.raise_if_any()
+    return data

@@ -27,6 +27,7 @@ from ppm.integrations.models import Credential
 from ppm.integrations.providers.base import CredentialCheckFailed, VerifiedAccount
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, connectable_providers
 from ppm.models_base import utcnow
+from ppm.text import readable_object
 
 log = logging.getLogger("ppm.integrations")
 
@@ -232,17 +233,19 @@ def _clean_expiry(data: Mapping[str, Any], errors: ValidationCollector) -> tuple
     text = value.strip()
     try:
         if len(text) == 10:
-            expiry = datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
+            parsed = datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
         else:
-            # Converting year 1 or 9999 with an offset to UTC overflows the calendar.
-            expiry = _aware(datetime.fromisoformat(text.replace("Z", "+00:00"))).astimezone(UTC)
-    except (ValueError, OverflowError):
-        expiry = None
-    if expiry is None:
+            parsed = _aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
         errors.add("expires_at", "Enter the expiry as a real date like 2026-12-31.")
-    elif not in_expiry_range(expiry):
-        errors.add("expires_at", "The expiry must be a date from 1970-01-01 to 2199-12-31.")
+        return True, None
+    try:
+        expiry: datetime | None = parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset leaves the calendar in UTC
         expiry = None
+    if expiry is None or not in_expiry_range(expiry):
+        errors.add("expires_at", "The expiry must be a date from 1970-01-01 to 2199-12-31.")
+        return True, None
     return True, expiry
 
 
@@ -312,10 +315,7 @@ def _refuse(code: str, detail: str) -> CredentialRefused:
 def connect(user: User, provider_id: str, data: Any) -> Account:
     """Connect or rotate. Checks run in SPEC §5's order; the first failure stores nothing."""
     provider = connectable(provider_id)
-    if not isinstance(data, Mapping):
-        errors = ValidationCollector()
-        errors.add("body", "Send a JSON object with the token.")
-        errors.raise_if_any()
+    data = readable_object(data, "Send a JSON object with the token.")
     existing = _credential(user, provider.id)
     errors = ValidationCollector()
     token = _clean_token(data, errors)

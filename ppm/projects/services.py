@@ -19,7 +19,7 @@ from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, Validatio
 from ppm.extensions import db
 from ppm.models_base import utc_today, utcnow
 from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
-from ppm.text import text_problem, unreadable, unreadable_field
+from ppm.text import readable_object, text_problem, unreadable
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 20000
@@ -156,18 +156,7 @@ def _bool(data: Mapping[str, Any], key: str, errors: ValidationCollector) -> boo
 
 
 def require_mapping(data: Any) -> Mapping[str, Any]:
-    """The body every write service works on: a JSON object (or a form's dict) whose strings,
-    at any depth, hold no NUL, control character or lone surrogate. The one place request text
-    is checked (SPEC §19), after the project and the role (SPEC §12's order of refusals)."""
-    errors = ValidationCollector()
-    if not isinstance(data, Mapping):
-        errors.add("body", "Send a JSON object with Content-Type: application/json.")
-        errors.raise_if_any()
-    field = unreadable_field(dict(data))
-    if field is not None:
-        errors.add(field, "This contains a character that is not allowed (a control character or an invalid one).")
-        errors.raise_if_any()
-    return data  # type: ignore[no-any-return]
+    return readable_object(data)
 
 
 # --- projects -------------------------------------------------------------------------
