@@ -141,8 +141,8 @@ def _clamp(day: date, low: date, high: date) -> date:
 
 # Dates a row may carry from before the range was enforced are drawn at its edges, so every
 # sum below stays well inside the calendar.
-_EARLIEST = DATE_MIN - timedelta(days=366)
-_LATEST = DATE_MAX + timedelta(days=366)
+EARLIEST = DATE_MIN - timedelta(days=366)
+LATEST = DATE_MAX + timedelta(days=366)
 
 
 def _window(zoom: Zoom, origin: date, end: date, today: date, start: date | None) -> tuple[date, date, Window | None]:
@@ -186,10 +186,10 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date, start: date | N
     is longer than one window (ignored otherwise)."""
     zoom = ZOOMS.get(zoom_key) or ZOOMS[DEFAULT_ZOOM]
     key, px = zoom.key, zoom.px_per_day
-    today = _clamp(today, _EARLIEST, _LATEST)
+    today = _clamp(today, EARLIEST, LATEST)
     if rows:
-        first = _clamp(min(r.start_date for r in rows), _EARLIEST, _LATEST)
-        last = _clamp(max(r.finish_date for r in rows), _EARLIEST, _LATEST)
+        first = _clamp(min(r.start_date for r in rows), EARLIEST, LATEST)
+        last = _clamp(max(r.finish_date for r in rows), EARLIEST, LATEST)
         # Show today when it is near the work (a plan starting next month, a late project).
         if first - timedelta(days=45) <= today < first:
             first = today

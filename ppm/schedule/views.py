@@ -29,7 +29,7 @@ from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
 from ppm.projects import services as project_services
 from ppm.projects.models import Role
-from ppm.projects.services import DATE_MAX, DATE_MIN, Access
+from ppm.projects.services import Access
 from ppm.schedule import gantt
 from ppm.schedule.forms import AddTaskForm, EditTaskForm
 from ppm.schedule.services import (
@@ -96,12 +96,12 @@ class ViewState:
 
 
 def _window_start(value: str | None) -> str | None:
-    """A `from` date within the range tasks may have, or None (the chart picks its window)."""
+    """A `from` date within the dates the chart can draw, or None (the chart picks its window)."""
     try:
         day = date.fromisoformat((value or "").strip()[:10])
     except ValueError:
         return None
-    return day.isoformat() if DATE_MIN <= day <= DATE_MAX else None
+    return day.isoformat() if gantt.EARLIEST <= day <= gantt.LATEST else None
 
 
 # --- presentation: per-row strings computed once in Python (templates stay lean) ---------
