@@ -25,7 +25,6 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     return None
 
 
-
 def unreadable(value: str) -> bool:
     """NUL and other control characters (tab and line breaks aside) or a lone surrogate: no
     field or id of ppm holds them, and PostgreSQL can neither store NUL nor encode a surrogate."""
@@ -66,7 +65,9 @@ def _holds_unreadable(value: object) -> bool:
     return False
 
 
-def readable_object(data: Any, shape: str = "Send a JSON object with Content-Type: application/json.") -> Mapping[str, Any]:
+def readable_object(
+    data: Any, shape: str = "Send a JSON object with Content-Type: application/json."
+) -> Mapping[str, Any]:
     """The body a write service works on: a JSON object (or a form's dict) whose strings, at
     any depth, hold no NUL, control character or lone surrogate, else a 400 naming the field.
     The one place request text is checked (SPEC §19); services call it after routing the

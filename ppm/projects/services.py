@@ -277,7 +277,7 @@ def add_member(actor: User, project_id: str, data: Any) -> Membership:
     membership = Membership(project_id=access.project.id, user_id=user.id, role=role.name)
     db.session.add(membership)
     try:
-        db.session.commit()
+        _commit_keeping(membership)
     except IntegrityError:
         # The unique (project, user) pair, should anything write memberships without the lock.
         db.session.rollback()
@@ -307,8 +307,21 @@ def change_member_role(actor: User, project_id: str, user_id: str, data: Any) ->
     if membership.rank == Role.owner and role != Role.owner and _owner_count(access.project.id) <= 1:
         raise Conflict("A project needs at least one owner. Make someone else owner first.", code="last_owner")
     membership.role = role.name
-    db.session.commit()
+    _commit_keeping(membership)
     return membership
+
+
+def _commit_keeping(membership: Membership) -> None:
+    """Commit, keeping the membership as saved in memory: the answer is built from it, and a
+    racing request may delete the row right after (the member leaving), which must not turn
+    this request's success into a 500 when the answer re-reads it."""
+    membership.user  # noqa: B018 - loaded now, so the answer needs no query
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def remove_member(actor: User, project_id: str, user_id: str) -> None:

@@ -57,9 +57,7 @@ def test_the_first_day_is_in_range_but_has_passed(session_client: SessionClient,
     assert_error(response, 422, "token_expired")
 
 
-@pytest.mark.parametrize(
-    "header", ["9999-12-31 23:59:59 -0100", "2200-01-01 00:00:00 UTC", "9999-12-31 23:59:59 UTC"]
-)
+@pytest.mark.parametrize("header", ["9999-12-31 23:59:59 -0100", "2200-01-01 00:00:00 UTC", "9999-12-31 23:59:59 UTC"])
 def test_a_provider_expiry_after_2199_counts_as_none(
     session_client: SessionClient, provider_mock: responses.RequestsMock, header: str
 ) -> None:

@@ -4,7 +4,7 @@ answers' codes, never a timing: whichever request wins, the other gets its refus
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -64,8 +64,8 @@ def test_opposite_moves_never_make_a_loop(app: Flask, owner: TokenClient, projec
     for round_ in range(ROUNDS):
         a, b = _task(owner, pid, f"A{round_}"), _task(owner, pid, f"B{round_}")
         first, second = at_once(
-            lambda: one.api("PATCH", TASKS.format(pid) + f"{a}/", {"parent_id": b}),
-            lambda: two.api("PATCH", TASKS.format(pid) + f"{b}/", {"parent_id": a}),
+            partial(one.api, "PATCH", TASKS.format(pid) + f"{a}/", {"parent_id": b}),
+            partial(two.api, "PATCH", TASKS.format(pid) + f"{b}/", {"parent_id": a}),
         )
         codes = sorted([first.status_code, second.status_code])
         assert codes == [200, 400], (first.get_data(as_text=True), second.get_data(as_text=True))
@@ -82,7 +82,11 @@ def test_three_way_moves_never_make_a_loop(app: Flask, owner: TokenClient, proje
         ids = [_task(owner, pid, f"{name}{round_}") for name in "ABC"]
         answers = at_once(
             *(
-                (lambda c=client, t=ids[i], p=ids[(i + 1) % 3]: c.api("PATCH", TASKS.format(pid) + f"{t}/", {"parent_id": p}))
+                (
+                    lambda c=client, t=ids[i], p=ids[(i + 1) % 3]: c.api(
+                        "PATCH", TASKS.format(pid) + f"{t}/", {"parent_id": p}
+                    )
+                )
                 for i, client in enumerate(clients)
             )
         )
@@ -99,8 +103,8 @@ def test_removing_a_task_while_a_subtask_is_added_leaves_nothing_under_it(
         parent = _task(owner, pid, f"P{round_}")
         _task(owner, pid, f"child{round_}", parent)
         removed, added = at_once(
-            lambda: one.api("DELETE", TASKS.format(pid) + f"{parent}/"),
-            lambda: two.api("POST", TASKS.format(pid), {"name": f"new{round_}", "parent_id": parent}),
+            partial(one.api, "DELETE", TASKS.format(pid) + f"{parent}/"),
+            partial(two.api, "POST", TASKS.format(pid), {"name": f"new{round_}", "parent_id": parent}),
         )
         assert removed.status_code == 204
         if added.status_code == 201:
@@ -120,8 +124,8 @@ def test_removing_a_task_while_a_link_is_added_leaves_no_live_link_on_it(
     for round_ in range(ROUNDS):
         task = _task(owner, pid, f"T{round_}")
         removed, added = at_once(
-            lambda: one.api("DELETE", TASKS.format(pid) + f"{task}/"),
-            lambda: two.api("POST", TASKS.format(pid) + f"{task}/links/", {"url": f"https://example.com/{round_}"}),
+            partial(one.api, "DELETE", TASKS.format(pid) + f"{task}/"),
+            partial(two.api, "POST", TASKS.format(pid) + f"{task}/links/", {"url": f"https://example.com/{round_}"}),
         )
         assert removed.status_code == 204
         if added.status_code == 201:
@@ -156,7 +160,7 @@ def test_two_owners_leaving_at_once_leave_one_owner(app: Flask, make: Factory) -
     for round_ in range(ROUNDS):
         pid, one, two = _two_owner_project(app, make, round_)
         first, second = MEMBERS.format(pid, one.user.id), MEMBERS.format(pid, two.user.id)
-        answers = at_once(lambda: one.api("DELETE", first), lambda: two.api("DELETE", second))
+        answers = at_once(partial(one.api, "DELETE", first), partial(two.api, "DELETE", second))
         assert sorted(a.status_code for a in answers) == [204, 409]
         assert_error(next(a for a in answers if a.status_code == 409), 409, "last_owner")
         assert _owners(pid) == 1
@@ -167,8 +171,8 @@ def test_two_owners_stepping_down_at_once_leave_one_owner(app: Flask, make: Fact
         pid, one, two = _two_owner_project(app, make, round_)
         first, second = MEMBERS.format(pid, one.user.id), MEMBERS.format(pid, two.user.id)
         answers = at_once(
-            lambda: one.api("PATCH", first, {"role": "admin"}),
-            lambda: two.api("PATCH", second, {"role": "member"}),
+            partial(one.api, "PATCH", first, {"role": "admin"}),
+            partial(two.api, "PATCH", second, {"role": "member"}),
         )
         assert sorted(a.status_code for a in answers) == [200, 409]
         assert_error(next(a for a in answers if a.status_code == 409), 409, "last_owner")
@@ -179,7 +183,7 @@ def test_an_owner_leaving_while_demoted_by_the_other_leaves_one_owner(app: Flask
     for round_ in range(ROUNDS):
         pid, one, two = _two_owner_project(app, make, round_)
         first = MEMBERS.format(pid, one.user.id)
-        answers = at_once(lambda: one.api("DELETE", first), lambda: two.api("PATCH", first, {"role": "admin"}))
+        answers = at_once(partial(one.api, "DELETE", first), partial(two.api, "PATCH", first, {"role": "admin"}))
         assert all(a.status_code in (200, 204, 404, 409) for a in answers), [a.status_code for a in answers]
         assert _owners(pid) >= 1
 
@@ -194,8 +198,8 @@ def test_the_same_member_added_twice_at_once_is_added_once(
         person = make.user()
         email = person.email
         answers = at_once(
-            lambda: one.api("POST", url, {"email": email, "role": "member"}),
-            lambda: two.api("POST", url, {"email": email, "role": "admin"}),
+            partial(one.api, "POST", url, {"email": email, "role": "member"}),
+            partial(two.api, "POST", url, {"email": email, "role": "admin"}),
         )
         assert sorted(a.status_code for a in answers) == [201, 409]
         assert_error(next(a for a in answers if a.status_code == 409), 409, "already_member")
@@ -223,7 +227,9 @@ def test_roll_up_and_removal_stop_on_a_loop_in_the_data(owner: TokenClient, proj
     a, b = _task(owner, pid, "A"), _task(owner, pid, "B")
     child = _task(owner, pid, "child", a)
     _loop(pid, a, b)
-    edited = owner.api("PATCH", TASKS.format(pid) + f"{child}/", {"start_date": "2030-01-01", "finish_date": "2030-01-02"})
+    edited = owner.api(
+        "PATCH", TASKS.format(pid) + f"{child}/", {"start_date": "2030-01-01", "finish_date": "2030-01-02"}
+    )
     assert edited.status_code == 200, edited.get_data(as_text=True)
     removed = owner.api("DELETE", TASKS.format(pid) + f"{a}/")
     assert removed.status_code == 204
@@ -244,11 +250,9 @@ def test_no_task_is_lost_from_the_list_after_racing_moves(
         a = _task(owner, pid, f"a{round_}", top)
         b = _task(owner, pid, f"b{round_}")
         at_once(
-            lambda: one.api("PATCH", TASKS.format(pid) + f"{top}/", {"parent_id": b}),
-            lambda: two.api("PATCH", TASKS.format(pid) + f"{b}/", {"parent_id": a}),
+            partial(one.api, "PATCH", TASKS.format(pid) + f"{top}/", {"parent_id": b}),
+            partial(two.api, "PATCH", TASKS.format(pid) + f"{b}/", {"parent_id": a}),
         )
         assert_tree(pid)
         listed = [t["id"] for t in owner.api("GET", TASKS.format(pid)).get_json()]
         assert sorted(listed) == sorted(_parents(pid))
-
-

@@ -50,7 +50,13 @@ def _routes(w: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
         (
             "PATCH",
             task,
-            {"name": "N", "description": "D", "start_date": "2026-01-01", "finish_date": "2026-01-02", "parent_id": None},
+            {
+                "name": "N",
+                "description": "D",
+                "start_date": "2026-01-01",
+                "finish_date": "2026-01-02",
+                "parent_id": None,
+            },
         ),
         ("PATCH", task, {"assignee_ids": [w["person"]]}),
         ("POST", f"{task}links/", {"url": "https://example.com/b", "custom_title": "C", "labels": ["x"]}),
@@ -84,9 +90,7 @@ def test_a_bad_key_or_nested_value_is_refused_as_the_body(owner: TokenClient, wo
     assert_error(nested, 400, "validation_error", "extra")
 
 
-def test_text_is_checked_after_routing_and_role(
-    make: Factory, app: Flask, world: dict[str, str], as_role: Any
-) -> None:
+def test_text_is_checked_after_routing_and_role(make: Factory, app: Flask, world: dict[str, str], as_role: Any) -> None:
     """SPEC §12's order: a stranger gets 404 and a viewer 403 whatever the body holds."""
     url = f"/api/v1/projects/{world['project']}/tasks/"
     assert_error(as_role("stranger").api("POST", url, {"name": "\ud800"}), 404, "not_found")
@@ -114,9 +118,7 @@ def test_a_bad_id_in_the_url_is_404(owner: TokenClient, world: dict[str, str], b
         assert_error(response, 404, "not_found")
 
 
-def test_a_bad_task_in_the_schedule_url_is_not_a_500(
-    session_client: SessionClient, world: dict[str, str]
-) -> None:
+def test_a_bad_task_in_the_schedule_url_is_not_a_500(session_client: SessionClient, world: dict[str, str]) -> None:
     for bad in ("%00", "%ED%A0%80", "%1B"):
         response = session_client.get(f"/projects/{world['project']}/schedule?task={bad}")
         assert response.status_code in (200, 404), response.status_code

@@ -95,7 +95,8 @@ def test_earlier_and_later_walk_the_whole_plan(session_client: SessionClient, wi
 
 def test_a_move_by_htmx_announces_the_window_and_keeps_focus(session_client: SessionClient, wide: str) -> None:
     response = session_client.get(
-        _url(wide, "?view=gantt&zoom=month&from=2000-01-01"), headers=htmx("schedule-view", **{"HX-Trigger": "gantt-later"})
+        _url(wide, "?view=gantt&zoom=month&from=2000-01-01"),
+        headers=htmx("schedule-view", **{"HX-Trigger": "gantt-later"}),
     )
     tree = parse(response)
     assert "autofocus" in tree.css_first("#gantt-later").attributes
@@ -105,7 +106,8 @@ def test_a_move_by_htmx_announces_the_window_and_keeps_focus(session_client: Ses
     # At the plan's end Later is gone: focus moves to Earlier rather than being lost.
     end = parse(
         session_client.get(
-            _url(wide, "?view=gantt&zoom=month&from=2199-12-31"), headers=htmx("schedule-view", **{"HX-Trigger": "gantt-later"})
+            _url(wide, "?view=gantt&zoom=month&from=2199-12-31"),
+            headers=htmx("schedule-view", **{"HX-Trigger": "gantt-later"}),
         )
     )
     assert end.css_first("#gantt-later") is None
@@ -142,7 +144,11 @@ def test_geometry_of_a_clipped_bar() -> None:
             is_summary=False, link_count=1, worst_status="open",
         )  # fmt: skip
 
-    rows = [row(0, date(1, 1, 1), date(9999, 12, 31)), row(1, date(2026, 1, 5), date(2026, 1, 9)), row(2, date(2100, 1, 1), date(2100, 1, 2))]
+    rows = [
+        row(0, date(1, 1, 1), date(9999, 12, 31)),
+        row(1, date(2026, 1, 5), date(2026, 1, 9)),
+        row(2, date(2100, 1, 1), date(2100, 1, 2)),
+    ]
     for key in ZOOMS:
         chart = gantt.build_chart(rows, key, date(2026, 1, 7), date(2026, 1, 1))
         assert chart.window is not None and chart.window.first <= date(2026, 1, 5)
