@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -94,43 +95,29 @@ def test_three_way_moves_never_make_a_loop(app: Flask, owner: TokenClient, proje
         assert_tree(pid)
 
 
-def test_removing_a_task_while_a_subtask_is_added_leaves_nothing_under_it(
-    app: Flask, owner: TokenClient, project: dict[str, Any]
+@pytest.mark.parametrize("what", ["subtask", "link"])
+def test_removing_a_task_while_something_is_added_under_it_leaves_nothing_live_there(
+    app: Flask, owner: TokenClient, project: dict[str, Any], what: str
 ) -> None:
+    """Whichever lands first: the add is refused (a subtask's parent is a body field: 400 on
+    `parent_id`; a link's task is in its URL: 404), or the removal takes the new row with it."""
     pid = project["id"]
     one, two = _two(app, owner.user)
+    model: Any = Task if what == "subtask" else TaskLink
     for round_ in range(ROUNDS):
         parent = _task(owner, pid, f"P{round_}")
         _task(owner, pid, f"child{round_}", parent)
-        removed, added = at_once(
-            partial(one.api, "DELETE", TASKS.format(pid) + f"{parent}/"),
-            partial(two.api, "POST", TASKS.format(pid), {"name": f"new{round_}", "parent_id": parent}),
-        )
-        assert removed.status_code == 204
-        if added.status_code == 201:
-            # The add came first: the removal took the new subtask with it.
-            new_id = added.get_json()["id"]
-            assert db.session.scalar(select(Task.deleted_at).where(Task.id == new_id)) is not None
+        if what == "subtask":
+            add = partial(two.api, "POST", TASKS.format(pid), {"name": f"new{round_}", "parent_id": parent})
         else:
-            assert_error(added, 400, "validation_error", "parent_id")  # the parent has gone
-        assert_tree(pid)
-
-
-def test_removing_a_task_while_a_link_is_added_leaves_no_live_link_on_it(
-    app: Flask, owner: TokenClient, project: dict[str, Any]
-) -> None:
-    pid = project["id"]
-    one, two = _two(app, owner.user)
-    for round_ in range(ROUNDS):
-        task = _task(owner, pid, f"T{round_}")
-        removed, added = at_once(
-            partial(one.api, "DELETE", TASKS.format(pid) + f"{task}/"),
-            partial(two.api, "POST", TASKS.format(pid) + f"{task}/links/", {"url": f"https://example.com/{round_}"}),
-        )
+            add = partial(two.api, "POST", TASKS.format(pid) + f"{parent}/links/", {"url": f"https://e.com/{round_}"})
+        removed, added = at_once(partial(one.api, "DELETE", TASKS.format(pid) + f"{parent}/"), add)
         assert removed.status_code == 204
         if added.status_code == 201:
-            link_id = added.get_json()["id"]
-            assert db.session.scalar(select(TaskLink.deleted_at).where(TaskLink.id == link_id)) is not None
+            new_id = added.get_json()["id"]
+            assert db.session.scalar(select(model.deleted_at).where(model.id == new_id)) is not None
+        elif what == "subtask":
+            assert_error(added, 400, "validation_error", "parent_id")
         else:
             assert_error(added, 404, "not_found")
         assert_tree(pid)
@@ -156,25 +143,19 @@ def _two_owner_project(app: Flask, make: Factory, round_: int) -> tuple[str, Tok
     return pid, client, client_for(app, second)
 
 
-def test_two_owners_leaving_at_once_leave_one_owner(app: Flask, make: Factory) -> None:
+@pytest.mark.parametrize(
+    ("method", "bodies", "success"),
+    [("DELETE", (None, None), 204), ("PATCH", ({"role": "admin"}, {"role": "member"}), 200)],
+    ids=["leaving", "stepping-down"],
+)
+def test_two_owners_leaving_or_stepping_down_at_once_leave_one_owner(
+    app: Flask, make: Factory, method: str, bodies: tuple[Any, Any], success: int
+) -> None:
     for round_ in range(ROUNDS):
         pid, one, two = _two_owner_project(app, make, round_)
         first, second = MEMBERS.format(pid, one.user.id), MEMBERS.format(pid, two.user.id)
-        answers = at_once(partial(one.api, "DELETE", first), partial(two.api, "DELETE", second))
-        assert sorted(a.status_code for a in answers) == [204, 409]
-        assert_error(next(a for a in answers if a.status_code == 409), 409, "last_owner")
-        assert _owners(pid) == 1
-
-
-def test_two_owners_stepping_down_at_once_leave_one_owner(app: Flask, make: Factory) -> None:
-    for round_ in range(ROUNDS):
-        pid, one, two = _two_owner_project(app, make, round_)
-        first, second = MEMBERS.format(pid, one.user.id), MEMBERS.format(pid, two.user.id)
-        answers = at_once(
-            partial(one.api, "PATCH", first, {"role": "admin"}),
-            partial(two.api, "PATCH", second, {"role": "member"}),
-        )
-        assert sorted(a.status_code for a in answers) == [200, 409]
+        answers = at_once(partial(one.api, method, first, bodies[0]), partial(two.api, method, second, bodies[1]))
+        assert sorted(a.status_code for a in answers) == [success, 409]
         assert_error(next(a for a in answers if a.status_code == 409), 409, "last_owner")
         assert _owners(pid) == 1
 
