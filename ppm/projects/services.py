@@ -239,6 +239,13 @@ def _role_from(data: Mapping[str, Any], errors: ValidationCollector) -> Role | N
     return Role[value]
 
 
+def _locked_access(actor: User, project_id: str, need: Role) -> Access:
+    """A member change: the project lock, then the actor's role read again under it, so a role
+    a racing request just changed is the one that counts."""
+    lock_sequence(load_project(actor, project_id, need, write=True).project.id)
+    return load_project(actor, project_id, need, write=True)
+
+
 def _owner_count(project_id: str) -> int:
     return (
         db.session.scalar(
@@ -257,8 +264,7 @@ def _check_owner_change(access: Access, *roles: Role) -> None:
 
 
 def add_member(actor: User, project_id: str, data: Any) -> Membership:
-    access = load_project(actor, project_id, Role.admin, write=True)
-    lock_sequence(access.project.id)  # a racing add of the same person then sees this one
+    access = _locked_access(actor, project_id, Role.admin)  # a racing add of the same person then sees this one
     data = require_mapping(data)
     errors = ValidationCollector()
     email = _text(data, "email", errors, label="email address", max_len=254, required=True)
@@ -295,8 +301,7 @@ def _membership(project_id: str, user_id: str) -> Membership:
 
 
 def change_member_role(actor: User, project_id: str, user_id: str, data: Any) -> Membership:
-    access = load_project(actor, project_id, Role.admin, write=True)
-    lock_sequence(access.project.id)  # two owners stepping down at once: the second sees the first
+    access = _locked_access(actor, project_id, Role.admin)  # two owners stepping down: the second sees the first
     data = require_mapping(data)
     errors = ValidationCollector()
     role = _role_from(data, errors)
@@ -326,8 +331,8 @@ def _commit_keeping(membership: Membership) -> None:
 
 def remove_member(actor: User, project_id: str, user_id: str) -> None:
     leaving_self = str(user_id) == actor.id
-    access = load_project(actor, project_id, Role.viewer if leaving_self else Role.admin, write=True)
-    lock_sequence(access.project.id)  # two owners leaving at once: the second sees the first gone
+    # Two owners leaving at once: the second sees the first gone.
+    access = _locked_access(actor, project_id, Role.viewer if leaving_self else Role.admin)
     membership = _membership(access.project.id, user_id)
     if not leaving_self:
         _check_owner_change(access, membership.rank)
