@@ -5,36 +5,30 @@ reads and checks after that (no loop, one owner left, the parent still there) ca
 before it commits. SQLite renders no row locks, and pysqlite's own `BEGIN` is deferred: two
 writers could both read, both pass their checks, then write one after the other. So here
 SQLAlchemy, not the driver, starts transactions, and every write transaction starts with
-`BEGIN IMMEDIATE`, which takes the database write lock (queueing behind another writer) before
-anything is read in it:
+`BEGIN IMMEDIATE`, which takes the database write lock (queueing behind another writer):
 
-* a request that may write (any method but GET, HEAD, OPTIONS) begins `IMMEDIATE` at its first
-  statement, so everything it reads is read under the lock;
-* anything else (reading requests, and work outside a request: the CLI, jobs, tests) reads
-  statement by statement as pysqlite did, holding no lock between reads (a page being rendered
-  never holds up a writer); it begins `IMMEDIATE` just before its first write, or when
-  `lock_sequence` calls `take_write_lock` before the reads a writer will check.
+* `lock_sequence` calls `take_write_lock` before the reads a writer checks, so "lock the project
+  row first" means the same on both databases;
+* any other transaction reads statement by statement, as pysqlite did, holding no lock between
+  reads (a page being rendered, or a request waiting on a provider, never holds up a writer),
+  and begins `IMMEDIATE` just before its first write.
 
 Never a deferred transaction that reads and then writes: such a transaction can only upgrade its
 read lock while no other writer is committing, and otherwise fails at once ("database is
-locked") without waiting."""
+locked") without waiting. A transaction holding the lock when its request ends is rolled back
+then (what a request leaves uncommitted is discarded anyway), so the lock never outlives it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _PENDING = "ppm_begin_pending"  # on the connection: a transaction began, its BEGIN not yet sent
 _LOCKED = "ppm_write_locked"  # on the connection: its transaction holds the write lock
-
-
-def _writing_request() -> bool:
-    return has_request_context() and request.method not in SAFE_METHODS
 
 
 def install(app: Flask, engine: Engine) -> None:
@@ -47,8 +41,6 @@ def install(app: Flask, engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         connection.info[_PENDING] = True
-        if _writing_request():
-            take_write_lock(connection)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_first_write(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
@@ -64,9 +56,8 @@ def install(app: Flask, engine: Engine) -> None:
 
     @app.teardown_request
     def _release(_error: BaseException | None) -> None:
-        # What a request left uncommitted is discarded anyway (the session ends with the app
-        # context); ending it here frees the write lock even where the app context lives on
-        # (a test's, or a CLI command's that serves requests).
+        # The session ends with the app context anyway; this frees the lock where the app
+        # context lives on after the request (a test's, or a CLI command serving requests).
         from ppm.extensions import db
 
         session = db.session()

@@ -402,7 +402,10 @@ def get_task(actor: User, project_id: str, task_id: str) -> Task:
 
 def _live_task(project_id: str, task_id: str) -> Task:
     task = db.session.scalar(
-        select(Task).where(Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None))
+        select(Task)
+        .where(Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None))
+        # Read afresh even if this request loaded it before taking the project lock.
+        .execution_options(populate_existing=True)
     )
     if task is None:
         raise NotFound("Task not found.")
