@@ -135,6 +135,7 @@ def _init_extensions(app: Flask) -> None:
 def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
 
+    from ppm import sqlite_locking
     from ppm.extensions import db
 
     with app.app_context():
@@ -144,6 +145,8 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        sqlite_locking.install(app, db.engine)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -27,12 +27,16 @@ from ppm.integrations.models import Credential
 from ppm.integrations.providers.base import CredentialCheckFailed, VerifiedAccount
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, connectable_providers
 from ppm.models_base import utcnow
+from ppm.text import readable_object
 
 log = logging.getLogger("ppm.integrations")
 
 TOKEN_MAX = 4096
 BASE_URL_MAX = 2048
 EXPIRY_WARNING_DAYS = 14
+# The expiries a credential can hold (SPEC §19): inside them every date sum stays in the calendar.
+EXPIRY_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+EXPIRY_MAX = datetime.combine(date(2199, 12, 31), time.max, tzinfo=UTC)
 _HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -229,12 +233,34 @@ def _clean_expiry(data: Mapping[str, Any], errors: ValidationCollector) -> tuple
     text = value.strip()
     try:
         if len(text) == 10:
-            return True, datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
+        else:
+            parsed = _aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         errors.add("expires_at", "Enter the expiry as a real date like 2026-12-31.")
         return True, None
-    return True, _aware(parsed).astimezone(UTC)
+    try:
+        expiry: datetime | None = parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset leaves the calendar in UTC
+        expiry = None
+    if expiry is None or not in_expiry_range(expiry):
+        errors.add("expires_at", "The expiry must be a date from 1970-01-01 to 2199-12-31.")
+        return True, None
+    return True, expiry
+
+
+def in_expiry_range(expiry: datetime) -> bool:
+    return EXPIRY_MIN <= expiry <= EXPIRY_MAX
+
+
+def provider_expiry(account: VerifiedAccount) -> datetime | None:
+    """The provider's word on when the token expires, within the range a credential holds. A
+    date after 2199 means "never" in practice: it is treated as no expiry known, as for a token
+    that never expires. One before 1970 has passed: connect refuses the token as expired."""
+    expiry = account.expires_at
+    if expiry is None or _aware(expiry) > EXPIRY_MAX:
+        return None
+    return max(_aware(expiry), EXPIRY_MIN)
 
 
 def _allowed_base_url(provider: Provider, base_url: str, host: str) -> str:
@@ -289,10 +315,7 @@ def _refuse(code: str, detail: str) -> CredentialRefused:
 def connect(user: User, provider_id: str, data: Any) -> Account:
     """Connect or rotate. Checks run in SPEC §5's order; the first failure stores nothing."""
     provider = connectable(provider_id)
-    if not isinstance(data, Mapping):
-        errors = ValidationCollector()
-        errors.add("body", "Send a JSON object with the token.")
-        errors.raise_if_any()
+    data = readable_object(data, "Send a JSON object with the token.")
     existing = _credential(user, provider.id)
     errors = ValidationCollector()
     token = _clean_token(data, errors)
@@ -329,7 +352,7 @@ def connect(user: User, provider_id: str, data: Any) -> Account:
             "token_expired", "That expiry date has passed: this token has expired. Create a new one with the provider."
         )
     account = _verify(provider, token, base_url)
-    expires_at = account.expires_at or user_expiry
+    expires_at = provider_expiry(account) or user_expiry
     if expires_at is not None and _aware(expires_at) <= utcnow():
         raise _refuse("token_expired", f"{provider.label} says this token has expired. Create a new one.")
     return _store(user, provider, token, base_url, account, expires_at)

@@ -42,6 +42,13 @@ TITLE_MAX = 200
 LABEL_MAX = 40
 LABELS_MAX = 12
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.?)")
+# Bytes, not characters: PostgreSQL's unique index on (task, url_key) cannot hold a row of
+# more than about 2,700 bytes, and 1,500 CJK characters are 4,500 bytes (SPEC §19).
+_TOO_LONG = f"The link is too long: at most {URL_MAX} bytes (a non-Latin character counts as 2 to 4)."
+
+
+def utf8_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 # --- URL rules ------------------------------------------------------------------------
@@ -59,15 +66,18 @@ def normalize_url(raw: Any) -> tuple[str, str]:
     if scheme is None or (scheme.group(2).isdigit() and "://" not in url):
         url = "https://" + url
     problem = _url_problem(url)
+    key = url_key(url) if problem is None else ""
+    if problem is None and utf8_length(key) > URL_MAX:
+        problem = _TOO_LONG  # a lower-cased host can take more bytes than the typed one
     if problem:
         errors.add("url", problem)
         errors.raise_if_any()
-    return url, url_key(url)
+    return url, key
 
 
 def _url_problem(url: str) -> str | None:
-    if len(url) > URL_MAX:
-        return f"The link is too long: at most {URL_MAX} characters."
+    if utf8_length(url) > URL_MAX:
+        return _TOO_LONG
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return "The link contains spaces; paste just the address."
     try:

@@ -9,18 +9,24 @@ from datetime import date
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import subqueryload
 
+from ppm import sqlite_locking
 from ppm.auth.models import User
 from ppm.auth.services import find_user_by_email
 from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector
 from ppm.extensions import db
 from ppm.models_base import utc_today, utcnow
 from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
-from ppm.text import text_problem
+from ppm.text import readable_object, text_problem, unreadable
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 20000
+# Task dates a plan can hold (SPEC §19): far enough for any real plan, near enough that every
+# date arithmetic (a bar's end, a chart's axis) stays inside the calendar.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2199, 12, 31)
 
 # Called inside delete_task's transaction with (project_id, removed task ids), so capabilities
 # that hang rows off tasks (links) remove theirs too; projects never imports them.
@@ -42,10 +48,11 @@ class Access:
 
 
 def safe_id(value: object) -> str:
-    """An id from a URL or a body, ready to compare in SQL. PostgreSQL refuses a NUL character
-    in any text parameter (a 500), so such an id becomes "", which matches no row."""
+    """An id from a URL or a body, ready to compare in SQL: the one place ids are read. An id
+    with NUL, another control character or a lone surrogate (which PostgreSQL refuses: a 500)
+    becomes "", which matches no row, so it answers 404 like any unknown id."""
     text = str(value)
-    return "" if "\x00" in text else text
+    return "" if unreadable(text) else text
 
 
 def load_project(actor: User, project_id: str, need: Role = Role.viewer, *, write: bool = False) -> Access:
@@ -84,10 +91,13 @@ def next_sync_number(project_id: str) -> int:
 
 def lock_sequence(project_id: str) -> None:
     """Takes the lock `next_sync_number` takes, up front, for writes that change rows before
-    they draw a number (moves, renumbering, removal): every writer of a project then locks the
-    project row first and they queue instead of deadlocking. Reads after it see the latest
-    commits. (PostgreSQL; SQLite has one writer at a time and renders no FOR UPDATE.)"""
+    they draw a number (moves, renumbering, removal) and for member changes: every writer of a
+    project then locks the project row first and they queue instead of deadlocking, and reads
+    after it see the latest commits, so the checks they make (no loop, one owner left, not yet
+    a member) still hold at commit. (On SQLite, which renders no FOR UPDATE, the database write
+    lock is taken instead, if the transaction does not hold it yet: ppm.sqlite_locking.)"""
     with db.session.no_autoflush:
+        sqlite_locking.take_write_lock(db.session.connection())
         db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
 
 
@@ -125,10 +135,14 @@ def _date(data: Mapping[str, Any], key: str, errors: ValidationCollector, label:
         errors.add(key, f"Enter the {label} as a date like 2026-03-31.")
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         errors.add(key, f"Enter the {label} as a real date like 2026-03-31.")
         return None
+    if not DATE_MIN <= day <= DATE_MAX:
+        errors.add(key, f"The {label} must be from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}.")
+        return None
+    return day
 
 
 def _bool(data: Mapping[str, Any], key: str, errors: ValidationCollector) -> bool | None:
@@ -142,11 +156,7 @@ def _bool(data: Mapping[str, Any], key: str, errors: ValidationCollector) -> boo
 
 
 def require_mapping(data: Any) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        errors = ValidationCollector()
-        errors.add("body", "Send a JSON object with Content-Type: application/json.")
-        errors.raise_if_any()
-    return data  # type: ignore[no-any-return]
+    return readable_object(data)
 
 
 # --- projects -------------------------------------------------------------------------
@@ -229,6 +239,13 @@ def _role_from(data: Mapping[str, Any], errors: ValidationCollector) -> Role | N
     return Role[value]
 
 
+def _locked_access(actor: User, project_id: str, need: Role) -> Access:
+    """A member change: the project lock, then the actor's role read again under it, so a role
+    a racing request just changed is the one that counts."""
+    lock_sequence(load_project(actor, project_id, need, write=True).project.id)
+    return load_project(actor, project_id, need, write=True)
+
+
 def _owner_count(project_id: str) -> int:
     return (
         db.session.scalar(
@@ -247,7 +264,7 @@ def _check_owner_change(access: Access, *roles: Role) -> None:
 
 
 def add_member(actor: User, project_id: str, data: Any) -> Membership:
-    access = load_project(actor, project_id, Role.admin, write=True)
+    access = _locked_access(actor, project_id, Role.admin)  # a racing add of the same person then sees this one
     data = require_mapping(data)
     errors = ValidationCollector()
     email = _text(data, "email", errors, label="email address", max_len=254, required=True)
@@ -265,7 +282,12 @@ def add_member(actor: User, project_id: str, data: Any) -> Membership:
         raise Conflict(f"{user.email} is already a member of this project.", code="already_member")
     membership = Membership(project_id=access.project.id, user_id=user.id, role=role.name)
     db.session.add(membership)
-    db.session.commit()
+    try:
+        _commit_keeping(membership)
+    except IntegrityError:
+        # The unique (project, user) pair, should anything write memberships without the lock.
+        db.session.rollback()
+        raise Conflict(f"{user.email} is already a member of this project.", code="already_member") from None
     return membership
 
 
@@ -279,7 +301,7 @@ def _membership(project_id: str, user_id: str) -> Membership:
 
 
 def change_member_role(actor: User, project_id: str, user_id: str, data: Any) -> Membership:
-    access = load_project(actor, project_id, Role.admin, write=True)
+    access = _locked_access(actor, project_id, Role.admin)  # two owners stepping down: the second sees the first
     data = require_mapping(data)
     errors = ValidationCollector()
     role = _role_from(data, errors)
@@ -290,13 +312,27 @@ def change_member_role(actor: User, project_id: str, user_id: str, data: Any) ->
     if membership.rank == Role.owner and role != Role.owner and _owner_count(access.project.id) <= 1:
         raise Conflict("A project needs at least one owner. Make someone else owner first.", code="last_owner")
     membership.role = role.name
-    db.session.commit()
+    _commit_keeping(membership)
     return membership
+
+
+def _commit_keeping(membership: Membership) -> None:
+    """Commit, keeping the membership as saved in memory: the answer is built from it, and a
+    racing request may delete the row right after (the member leaving), which must not turn
+    this request's success into a 500 when the answer re-reads it."""
+    membership.user  # noqa: B018 - loaded now, so the answer needs no query
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def remove_member(actor: User, project_id: str, user_id: str) -> None:
     leaving_self = str(user_id) == actor.id
-    access = load_project(actor, project_id, Role.viewer if leaving_self else Role.admin, write=True)
+    # Two owners leaving at once: the second sees the first gone.
+    access = _locked_access(actor, project_id, Role.viewer if leaving_self else Role.admin)
     membership = _membership(access.project.id, user_id)
     if not leaving_self:
         _check_owner_change(access, membership.rank)
@@ -366,7 +402,10 @@ def get_task(actor: User, project_id: str, task_id: str) -> Task:
 
 def _live_task(project_id: str, task_id: str) -> Task:
     task = db.session.scalar(
-        select(Task).where(Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None))
+        select(Task)
+        .where(Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None))
+        # Read afresh even if this request loaded it before taking the project lock.
+        .execution_options(populate_existing=True)
     )
     if task is None:
         raise NotFound("Task not found.")
@@ -488,8 +527,11 @@ def _siblings(task: Task) -> list[Task]:
 
 
 def _roll_up(task_id: str | None) -> None:
-    """Recompute summary flags and dates from a task up to the root."""
-    while task_id is not None:
+    """Recompute summary flags and dates from a task up to the root. Stops at a task it has
+    already seen: a loop in the data must not make a writer spin holding the write lock."""
+    seen: set[str] = set()
+    while task_id is not None and task_id not in seen:
+        seen.add(task_id)
         parent = db.session.get(Task, task_id)
         if parent is None:
             return

@@ -4,6 +4,10 @@ The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels; a b
 start day to the end of its finish day; milestones are diamonds in the middle of their day;
 summary tasks are brackets. Bars leave STATUS_ROOM pixels free at their right edge, where the
 worst link status is drawn as a small dot (`Shape.dot_x`, SPEC §8).
+
+The chart is bounded whatever the dates (SPEC §19): each zoom shows at most `Zoom.window_units`
+of its units (weeks, months, quarters). A longer plan is clipped to a window that starts at a
+date the page names (`?from=`), and the chart says so and offers Earlier and Later.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import date, timedelta
 
 from markupsafe import escape
 
+from ppm.projects.services import DATE_MAX, DATE_MIN
 from ppm.schedule.services import Row
 
 ROW_HEIGHT = 28
@@ -29,15 +34,18 @@ class Zoom:
     key: str
     label: str
     px_per_day: int
+    # The most units (weeks at Day and Week zoom, else months or quarters) one page shows:
+    # about 9,000 to 18,000 pixels, a year of days to 25 years of quarters.
+    window_units: int
 
 
 ZOOMS: dict[str, Zoom] = {
     zoom.key: zoom
     for zoom in (
-        Zoom("day", "Day", 24),
-        Zoom("week", "Week", 10),
-        Zoom("month", "Month", 4),
-        Zoom("quarter", "Quarter", 2),
+        Zoom("day", "Day", 24, 53),
+        Zoom("week", "Week", 10, 157),
+        Zoom("month", "Month", 4, 121),
+        Zoom("quarter", "Quarter", 2, 101),
     )
 }
 DEFAULT_ZOOM = "week"
@@ -64,6 +72,20 @@ class Shape:
     dot: str = ""  # the worst link status to draw there, at Day and Week zoom only (SPEC §8)
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The part of a long plan the chart shows: `first` to `last` of the plan's `plan_first`
+    to `plan_last`; `earlier` / `later` are where the neighbouring windows start (None at
+    the plan's edge)."""
+
+    first: date
+    last: date
+    plan_first: date
+    plan_last: date
+    earlier: date | None
+    later: date | None
+
+
 @dataclass(slots=True)
 class Chart:
     zoom: Zoom
@@ -81,6 +103,7 @@ class Chart:
     row_height: int = ROW_HEIGHT
     axis_height: int = AXIS_HEIGHT
     axis_band: int = AXIS_BAND
+    window: Window | None = None  # set when the plan is longer than the chart shows
 
 
 def _unit_start(day: date, zoom: str) -> date:
@@ -93,11 +116,52 @@ def _unit_start(day: date, zoom: str) -> date:
 
 def _next_unit(day: date, zoom: str) -> date:
     """The start of the unit after the one `day` starts (week for day/week zoom)."""
+    return _add_units(day, zoom, 1)
+
+
+def _add_units(day: date, zoom: str, count: int) -> date:
+    """`count` units (weeks, months or quarters; negative goes back) after the unit start `day`."""
     if zoom in ("day", "week"):
-        return day + timedelta(days=7)
-    months = 1 if zoom == "month" else 3
-    month = day.month - 1 + months
+        return day + timedelta(days=7 * count)
+    month = day.month - 1 + count * (1 if zoom == "month" else 3)
     return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _units_between(first: date, last: date, zoom: str) -> int:
+    """Whole units from one unit start to a later one."""
+    if zoom in ("day", "week"):
+        return (last - first).days // 7
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return months if zoom == "month" else months // 3
+
+
+def _clamp(day: date, low: date, high: date) -> date:
+    return min(max(day, low), high)
+
+
+# Dates a row may carry from before the range was enforced are drawn at its edges, so every
+# sum below stays well inside the calendar.
+EARLIEST = DATE_MIN - timedelta(days=366)
+LATEST = DATE_MAX + timedelta(days=366)
+
+
+def _window(zoom: Zoom, origin: date, end: date, today: date, start: date | None) -> tuple[date, date, Window | None]:
+    """(origin, end) of what the chart shows, and the Window when that is not the whole plan."""
+    key, size = zoom.key, zoom.window_units
+    total = _units_between(origin, end, key)
+    if total <= size:
+        return origin, end, None
+    latest = _add_units(origin, key, total - size)  # the last window ends at the plan's end
+    if start is None:
+        # Today with a little of the past before it, when today is in the plan; else its start.
+        start = today - timedelta(days=(size // 8) * 7) if origin <= today < end else origin
+    first = _clamp(_unit_start(_clamp(start, origin, latest), key), origin, latest)
+    step = size // 2
+    earlier = max(_add_units(first, key, -step), origin) if first > origin else None
+    later = min(_add_units(first, key, step), latest) if first < latest else None
+    last = _add_units(first, key, size)
+    window = Window(first, last - timedelta(days=1), origin, end - timedelta(days=1), earlier, later)
+    return first, last, window
 
 
 def _months(first: date, last: date) -> list[date]:
@@ -117,12 +181,15 @@ def _fit(width: int, *labels: str) -> str:
     return ""
 
 
-def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
+def build_chart(rows: Sequence[Row], zoom_key: str, today: date, start: date | None = None) -> Chart:
+    """The chart of `rows` at a zoom; `start` asks for the window starting there when the plan
+    is longer than one window (ignored otherwise)."""
     zoom = ZOOMS.get(zoom_key) or ZOOMS[DEFAULT_ZOOM]
     key, px = zoom.key, zoom.px_per_day
+    today = _clamp(today, EARLIEST, LATEST)
     if rows:
-        first = min(r.start_date for r in rows)
-        last = max(r.finish_date for r in rows)
+        first = _clamp(min(r.start_date for r in rows), EARLIEST, LATEST)
+        last = _clamp(max(r.finish_date for r in rows), EARLIEST, LATEST)
         # Show today when it is near the work (a plan starting next month, a late project).
         if first - timedelta(days=45) <= today < first:
             first = today
@@ -133,6 +200,7 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
     origin = _unit_start(first - timedelta(days=1), key)
     end = _next_unit(_unit_start(last, key), key)
     end = _next_unit(end, key) if (end - last).days < 4 else end  # room for the status dot
+    origin, end, window = _window(zoom, origin, end, today, start)
     days = (end - origin).days
     width = days * px
 
@@ -186,8 +254,11 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
         row_id = str(escape(row.id))  # printed without autoescape (see _gantt.html)
         top = index * ROW_HEIGHT
         middle = top + ROW_HEIGHT // 2
-        left = x(row.start_date)
-        right = x(row.finish_date + timedelta(days=1))
+        if row.finish_date < origin or row.start_date >= end:
+            continue  # outside the window: the names table still lists it
+        left = x(max(row.start_date, origin))
+        cut = row.finish_date >= end - timedelta(days=1)  # runs on past the window's right edge
+        right = x(min(row.finish_date, end - timedelta(days=1)) + timedelta(days=1))
         if row.is_summary:
             right = max(right, left + 12)
             a, b, low = top + 8, top + 14, top + 20
@@ -199,7 +270,7 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
             shapes.append(Shape(row_id, "m", top, centre - 8, 16, path))
         else:
             span = max(right - left, MIN_BAR)
-            dot = (row.worst_status or "") if row.link_count and key in ("day", "week") else ""
+            dot = (row.worst_status or "") if row.link_count and key in ("day", "week") and not cut else ""
             shapes.append(
                 Shape(
                     row_id, "t", top + ROW_HEIGHT // 2 - half, left, span, dot_x=left + span + STATUS_ROOM // 2, dot=dot
@@ -220,4 +291,5 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
         today=today,
         today_x=today_x,
         shapes=shapes,
+        window=window,
     )

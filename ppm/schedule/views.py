@@ -65,6 +65,7 @@ class ViewState:
     zoom: str = gantt.DEFAULT_ZOOM
     task: str | None = None
     attention: tuple[str, ...] = ()  # the Needs attention filter (SPEC §16)
+    start: str | None = None  # `from`: where the Gantt's window starts on a long plan (ISO date)
 
     @classmethod
     def read(cls, values: Mapping[str, str]) -> ViewState:
@@ -75,6 +76,7 @@ class ViewState:
             zoom=zoom if zoom in gantt.ZOOMS else gantt.DEFAULT_ZOOM,
             task=(values.get("task") or "").strip()[:64] or None,
             attention=needs_attention.read_codes(values.get("attention")),
+            start=_window_start(values.get("from")),
         )
 
     def query(self, **changes: Any) -> str:
@@ -82,6 +84,8 @@ class ViewState:
         params: list[tuple[str, str]] = []
         if state.view == "gantt":
             params += [("view", "gantt"), ("zoom", state.zoom)]
+            if state.start:
+                params.append(("from", state.start))
         if state.attention:
             params.append(("attention", ",".join(state.attention)))
         if state.task:
@@ -91,6 +95,19 @@ class ViewState:
     @property
     def zoom_label(self) -> str:
         return gantt.ZOOMS[self.zoom].label
+
+    @property
+    def start_date(self) -> date | None:
+        return date.fromisoformat(self.start) if self.start else None
+
+
+def _window_start(value: str | None) -> str | None:
+    """A `from` date within the dates the chart can draw, or None (the chart picks its window)."""
+    try:
+        day = date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        return None
+    return day.isoformat() if gantt.EARLIEST <= day <= gantt.LATEST else None
 
 
 # --- presentation: per-row strings computed once in Python (templates stay lean) ---------
@@ -275,6 +292,37 @@ def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
     )
 
 
+@dataclass(frozen=True)
+class WindowView:
+    """The Gantt's window on a plan longer than one zoom shows, in words, and where its Earlier
+    and Later links lead (ISO `from` dates; None at the plan's edge)."""
+
+    shown: str
+    plan: str
+    earlier: str | None
+    later: str | None
+    focus: str  # the id of the control that gets focus after a move, or ""
+
+
+def window_view(window: gantt.Window | None, focus: str) -> WindowView | None:
+    if window is None:
+        return None
+    earlier = window.earlier.isoformat() if window.earlier else None
+    later = window.later.isoformat() if window.later else None
+    # Focus stays on the link pressed; at the plan's edge that link is gone and the other takes it.
+    if focus == "gantt-earlier" and earlier is None:
+        focus = "gantt-later"
+    elif focus == "gantt-later" and later is None:
+        focus = "gantt-earlier"
+    return WindowView(
+        shown=f"{long_date(window.first)} to {long_date(window.last)}",
+        plan=f"{long_date(window.plan_first)} to {long_date(window.plan_last)}",
+        earlier=earlier,
+        later=later,
+        focus=focus if focus.startswith("gantt-") else "",
+    )
+
+
 # --- rendering -------------------------------------------------------------------------
 
 
@@ -298,18 +346,25 @@ def _attention(schedule: Schedule, base: str, state: ViewState) -> tuple[list[Ro
     )
 
 
-def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any]:
+def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "") -> dict[str, Any]:
     """The list or the Gantt, rendered on its own: a template included three levels deep
     passes each of its ~40 pieces per row up through every level (a third of the time at
     5,000 rows), where a template rendered alone is joined once."""
     views = row_views(rows, state)
     context: dict[str, Any] = {"rows": views, "state": state, "base": base}
+    window = None
     if not rows:
         body = ""
     elif state.view == "gantt":
-        chart = gantt.build_chart(rows, state.zoom, utc_today())
+        chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date)
+        window = window_view(chart.window, focus)
         body = render_template(
-            "schedule/_gantt.html", chart=chart, status_shapes=STATUS_SHAPES, status_icons=STATUS_ICONS, **context
+            "schedule/_gantt.html",
+            chart=chart,
+            window=window,
+            status_shapes=STATUS_SHAPES,
+            status_icons=STATUS_ICONS,
+            **context,
         )
     else:
         rows_html = render_template("schedule/_rows.html", **context)
@@ -318,7 +373,12 @@ def _view_context(rows: list[Row], base: str, state: ViewState) -> dict[str, Any
             rows_html=Markup(rows_html),  # noqa: S704
             **context,
         )
-    return {"task_count": len(rows), "has_rows": bool(rows), "view_body": Markup(body)}  # noqa: S704 - a template autoescaped it
+    return {
+        "task_count": len(rows),
+        "has_rows": bool(rows),
+        "view_body": Markup(body),  # noqa: S704 - a template autoescaped it
+        "gantt_window": window,
+    }
 
 
 def _drawer_context(
@@ -398,6 +458,7 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
     base = _base(project_id)
     focus = request.headers.get("HX-Trigger", "")
     rows, bar = _attention(schedule, base, state)
+    context = _view_context(rows, base, state, focus)
     response = make_response(
         render_template(
             "schedule/_view.html",
@@ -407,13 +468,16 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
             can_edit=_can_edit(schedule.access),
             focus=focus,
             attention_bar=bar,
-            **_view_context(rows, base, state),
+            **context,
         )
     )
     _finish(response)
+    window = context["gantt_window"]
     if focus.startswith("attention-"):
         announce(response, bar.message)
-    if focus.startswith(("view-", "zoom-")):
+    elif focus.startswith("gantt-") and window is not None:
+        announce(response, f"The Gantt chart now shows {window.shown}.")
+    elif focus.startswith(("view-", "zoom-")):
         if state.view == "gantt":
             announce(response, f"Showing the Gantt chart, {state.zoom_label.lower()} zoom.")
         else:

@@ -44,7 +44,7 @@ def parse_expiry(value: str | None) -> datetime | None:
         text = text[:-4] + " +0000"
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z").astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # year 1 or 9999 with an offset leaves the calendar
         return None
 
 
