@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -372,7 +373,7 @@ def refresh_link(actor: User, project_id: str, task_id: str, link_id: str) -> Ta
             link, "credential_unreadable", f"Your {provider.label} token can no longer be read. Connect it again."
         )
     except RefreshFailed as failure:
-        return _record_failure(link, failure.code, failure.detail)
+        return _record_failure(link, failure.code, failure.detail, failure.retry_at)
     accounts.mark_used(credential)
     link.status = result.status if result.status in RANK else "unknown"
     if result.title:
@@ -388,7 +389,7 @@ def _refresh_preview(link: TaskLink) -> TaskLink:
     try:
         card = previews.fetch_preview(link.url)
     except RefreshFailed as failure:
-        return _record_failure(link, failure.code, failure.detail)
+        return _record_failure(link, failure.code, failure.detail, failure.retry_at)
     link.title = card.title or link.title
     link.description = card.description or link.description
     link.thumbnail_url = card.thumbnail_url or link.thumbnail_url
@@ -404,9 +405,10 @@ def _record_success(link: TaskLink) -> TaskLink:
     return link
 
 
-def _record_failure(link: TaskLink, code: str, detail: str) -> TaskLink:
-    """Keeps status, title and preview as they were; says what went wrong and when."""
-    link.refresh_error = {"code": code, "detail": detail, "at": iso(utcnow())}
+def _record_failure(link: TaskLink, code: str, detail: str, retry_at: datetime | None = None) -> TaskLink:
+    """Keeps status, title and preview as they were; says what went wrong, when, and when the
+    provider said to try again (SPEC §18 `retry_at`)."""
+    link.refresh_error = {"code": code, "detail": detail, "at": iso(utcnow()), "retry_at": iso(retry_at)}
     _stamp(link)
     db.session.commit()
     return link
