@@ -209,12 +209,9 @@ def _believable(when: datetime, now: datetime) -> datetime | None:
 
 
 def rate_limit_words(label: str, at: datetime, now: datetime | None = None) -> str:
-    """ "GitHub's rate limit resets at 14:05 UTC" (the minute rounded up, so "at" is never early;
-    the day is added when it is not today)."""
+    """Words such as "GitHub's rate limit resets at 14:05 UTC", with the day when it is not today."""
     now = now or utcnow()
     shown = at.astimezone(UTC)
-    if shown.second:
-        shown += timedelta(seconds=60 - shown.second)
     day = "" if shown.date() == now.astimezone(UTC).date() else f" on {shown:%Y-%m-%d}"
     return f"{label}'s rate limit resets at {shown:%H:%M} UTC{day}"
 
