@@ -98,7 +98,7 @@ def _wait_until_up(base: str, server: Any) -> None:
         try:
             urllib.request.urlopen(base + "/login", timeout=2).close()
             return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # a worker still importing the app
             time.sleep(0.1)
     raise AssertionError("gunicorn did not start")
 
