@@ -262,6 +262,7 @@ def describe_link(number: int, link: sqlite3.Row) -> list[str]:
         lines.append(
             f"     Couldn't refresh: {clean(error.get('detail') or error.get('code'))}"
             + (f" (at {clean(error.get('at'))})" if error.get("at") else "")
+            + (f"; retry after {clean(error.get('retry_at'))}" if error.get("retry_at") else "")
             + (
                 f" — showing the {'card' if link['preview_type'] else 'status'} from {link['fetched_at']}"
                 if link["fetched_at"]

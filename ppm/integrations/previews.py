@@ -25,7 +25,13 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ppm.integrations.providers.base import RefreshFailed, refresh_fetch
+from ppm.integrations.providers.base import (
+    INVISIBLE,
+    RefreshFailed,
+    clean_text,
+    rate_limited,
+    refresh_fetch,
+)
 from ppm.integrations.registry import provider_for_host
 
 log = logging.getLogger("ppm.integrations.previews")
@@ -190,7 +196,7 @@ def preview_from_response(
     if 300 <= status < 400 or status in (401, 403, 404):
         raise RefreshFailed("file_not_public", PRIVATE_DETAIL)  # the body is never looked at
     if status == 429:
-        raise RefreshFailed("provider_rate_limited", f"{label} is rate-limiting requests. Try again later.")
+        raise rate_limited(label, headers)
     if status >= 500:
         raise RefreshFailed("provider_unreachable", f"{label} is having trouble ({status}).")
     if not 200 <= status < 300:
@@ -392,22 +398,7 @@ def decode_body(body: bytes, http_charset: str = "") -> str:
         return body.decode("utf-8", "replace")
 
 
-# --- cleaning -----------------------------------------------------------------------------
-
-# Control characters (other than the whitespace ones, collapsed below), bidi overrides and
-# isolates, the BOM, lone surrogates and non-characters: never part of a title.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
-)
-
-
-def clean_text(value: str | None, limit: int) -> str:
-    """Plain text for storage: no control characters, whitespace collapsed, trimmed, capped."""
-    if not value:
-        return ""
-    text = " ".join(_INVISIBLE.sub("", value).split())
-    return text[:limit].rstrip()
-
+# --- cleaning: clean_text lives in providers/base, the one place provider strings are cleaned ---
 
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -424,7 +415,7 @@ def clean_thumbnail_url(value: str | None, page_url: str) -> str:
         )
         # As a browser's URL parser does: tabs and newlines vanish, backslashes are slashes.
         candidate = re.sub(r"[\t\n\r]", "", candidate).replace("\\", "/")
-        if not candidate or _INVISIBLE.search(candidate) or any(ch.isspace() and ch != " " for ch in candidate):
+        if not candidate or INVISIBLE.search(candidate) or any(ch.isspace() and ch != " " for ch in candidate):
             return ""
         scheme = _SCHEME.match(candidate)
         if scheme and (scheme.group(1).lower() != "https" or not urlsplit(candidate).netloc):

@@ -26,7 +26,7 @@ from ppm.extensions import db
 from ppm.integrations.models import Credential
 from ppm.integrations.providers.base import CredentialCheckFailed, VerifiedAccount
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, connectable_providers
-from ppm.models_base import utcnow
+from ppm.models_base import iso, utcnow
 from ppm.text import readable_object
 
 log = logging.getLogger("ppm.integrations")
@@ -365,7 +365,10 @@ def _verify(provider: Provider, token: str, base_url: str) -> VerifiedAccount:
         return provider.verify(token, base_url)
     except CredentialCheckFailed as failure:
         log.info("%s token for a user was not accepted: %s", provider.id, failure.code)
-        raise _refuse(failure.code, failure.detail) from None
+        refusal = _refuse(failure.code, failure.detail)
+        if failure.retry_at is not None:
+            refusal.extra["retry_at"] = iso(failure.retry_at)
+        raise refusal from None
 
 
 def _store(

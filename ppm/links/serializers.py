@@ -20,7 +20,8 @@ def link_json(link: TaskLink) -> dict[str, Any]:
         "labels": list(link.labels or []),
         "status": link.status,
         "fetched_at": iso(link.fetched_at),
-        "refresh_error": dict(link.refresh_error) if link.refresh_error else None,
+        # `retry_at` is in every refresh error (SPEC §18), also in ones stored before it existed.
+        "refresh_error": {"retry_at": None, **link.refresh_error} if link.refresh_error else None,
         "description": link.description,
         "thumbnail_url": link.thumbnail_url,
         "preview_type": link.preview_type,

@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -518,7 +519,7 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
     if plan.failure is not None:
         return _record_failure(link, *plan.failure)
     if outcome.failure is not None:
-        return _record_failure(link, outcome.failure.code, outcome.failure.detail)
+        return _record_failure(link, outcome.failure.code, outcome.failure.detail, outcome.failure.retry_at)
     if plan.credential_id is not None:
         credential = db.session.get(Credential, plan.credential_id)
         if credential is not None:
@@ -584,12 +585,13 @@ def _record_success(link: TaskLink) -> TaskLink:
     return link
 
 
-def _record_failure(link: TaskLink, code: str, detail: str) -> TaskLink:
-    """Keeps status, title and preview as they were; says what went wrong and when."""
+def _record_failure(link: TaskLink, code: str, detail: str, retry_at: datetime | None = None) -> TaskLink:
+    """Keeps status, title and preview as they were; says what went wrong, when, and when the
+    provider said to try again (SPEC §18 `retry_at`)."""
     provider = TASK_LINK_PROVIDERS.get(link.provider)
     if provider is not None and provider.is_file_host:  # the chip shows what the URL says
         link.preview_type = link.preview_type or previews.preview_type_for_url(link.url)
-    link.refresh_error = {"code": code, "detail": detail, "at": iso(utcnow())}
+    link.refresh_error = {"code": code, "detail": detail, "at": iso(utcnow()), "retry_at": iso(retry_at)}
     _stamp(link)
     db.session.commit()
     return link

@@ -185,3 +185,26 @@ def test_the_hint_is_announced_in_the_one_live_region(setup: Any) -> None:
     owner, _, base = setup
     html = owner.get(f"{base}/detect?url=https://github.com/a/b/pull/1").get_data(as_text=True)
     assert 'hx-swap-oob="innerHTML:#live-region">GitHub detected' in html
+
+
+def test_a_rate_limited_refresh_says_when_and_refresh_stays_usable(setup: Any) -> None:
+    owner, _, base = setup
+    give_credential(owner.user, "github")
+    link_id = _first_link_id(
+        owner.form(base, {"url": "https://github.com/acme/api/pull/7"}, headers=HX).get_data(as_text=True)
+    )
+    with responses.RequestsMock() as mock:
+        # The reset is the `x-rate-limit-reset` example of GitHub's OpenAPI description.
+        mock.get(
+            "https://api.github.com/repos/acme/api/pulls/7",
+            json={"message": "API rate limit exceeded"},
+            status=403,
+            headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1590701888"},
+        )
+        response = owner.form(f"{base}/{link_id}/refresh", headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Couldn’t refresh: GitHub is rate-limiting requests. GitHub&#39;s rate limit resets at 21:38 UTC" in html
+    button = html.split(f'action="{base}/{link_id}/refresh"')[1].split("</form>")[0]
+    assert "Refresh" in button and "disabled" not in button and "autofocus" in button
+    assert "resets at 21:38 UTC on 2020-05-28" in html.split("#live-region")[1]  # announced too

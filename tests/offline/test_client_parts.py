@@ -236,6 +236,23 @@ def test_show_prints_cards_errors_and_never_terminal_controls(tmp_path: Path) ->
     assert code == 1 and "No task 'zz'" in err
 
 
+def test_show_prints_when_a_rate_limited_refresh_may_retry(tmp_path: Path) -> None:
+    db_file = tmp_path / "m.sqlite3"
+    store = Store.open(db_file)
+    error = {
+        "code": "provider_rate_limited",
+        "detail": "GitHub is rate-limiting requests. GitHub's rate limit resets at 14:05 UTC.",
+        "at": "2026-12-02T13:50:00Z",
+        "retry_at": "2026-12-02T14:05:00Z",
+    }
+    rows = [link("a", "t1", provider="github", status="open", refresh_error=error)]
+    sync_project(store, "p", "http://s", lambda s, n: page(0, 2, tasks=[task("t1")], links=rows))
+    store.close()
+    code, out, _ = show(db_file, "--task", "t1")
+    assert code == 0
+    assert "GitHub's rate limit resets at 14:05 UTC" in out and "retry after 2026-12-02T14:05:00Z" in out
+
+
 def test_show_finds_a_task_by_a_unique_prefix_only(tmp_path: Path) -> None:
     db_file = tmp_path / "m.sqlite3"
     store = Store.open(db_file)

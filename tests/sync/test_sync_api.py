@@ -253,7 +253,7 @@ def test_refresh_results_and_preview_cards_reach_the_delta(
     rows = {row["id"]: row for row in body["task_links"]["updated"]}
     assert rows[pull.id]["status"] == "merged"  # the last good status is kept…
     assert rows[pull.id]["refresh_error"]["code"] == "provider_unreachable"  # …and the failure says why
-    assert set(rows[pull.id]["refresh_error"]) == {"code", "detail", "at"}
+    assert set(rows[pull.id]["refresh_error"]) == {"code", "detail", "at", "retry_at"}
     assert rows[doc.id]["title"] == "Roadmap 2026" and rows[doc.id]["thumbnail_url"]
     assert rows[doc.id]["refresh_error"]["code"] == "file_not_public"
     # Credentials are never part of the sync: not the token, nor anything about the credential.

@@ -8,10 +8,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ppm import egress
+from ppm.models_base import utcnow
 
 log = logging.getLogger("ppm.integrations")
 
@@ -21,11 +23,12 @@ VERIFY_BUDGET_SECONDS = 5.0
 class CredentialCheckFailed(Exception):
     """The token cannot be stored; `code` and `detail` go to the person who pasted it."""
 
-    def __init__(self, code: str, detail: str, status: int = 422) -> None:
+    def __init__(self, code: str, detail: str, status: int = 422, retry_at: datetime | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.status = status
+        self.retry_at = retry_at
 
 
 @dataclass
@@ -61,16 +64,23 @@ def call(label: str, url: str, headers: dict[str, str]) -> egress.EgressResponse
     return response
 
 
-def check_status(label: str, response: egress.EgressResponse) -> None:
+def check_status(label: str, response: egress.EgressResponse, scope_help: str = "") -> None:
+    """SPEC §5 outcomes, refined by what the provider's error body says (§18)."""
     status = response.status
     if 200 <= status < 300:
         return
     if status == 401:
+        raise CredentialCheckFailed(*_unauthorized(label, response))
+    if is_rate_limited(response):
+        at = retry_at(response.headers)
         raise CredentialCheckFailed(
-            "token_rejected",
-            f"The provider rejected this token: {label} says it is not valid. "
-            "Check that you copied all of it, or create a new one.",
+            "provider_rate_limited",
+            f"{label} is rate-limiting requests, so ppm could not check this token; nothing was saved. "
+            + (f"{rate_limit_words(label, at)}: try again after that." if at else "Try again in a few minutes."),
+            retry_at=at,
         )
+    if status == 403 and says_insufficient_scope(response) and scope_help:
+        raise CredentialCheckFailed("insufficient_scope", scope_help)
     if status in (403, 404):
         raise CredentialCheckFailed(
             "token_rejected",
@@ -82,6 +92,130 @@ def check_status(label: str, response: egress.EgressResponse) -> None:
     raise CredentialCheckFailed(
         "provider_unreachable", f"{label} gave an unexpected answer ({status}). Try again later."
     )
+
+
+def _unauthorized(label: str, response: egress.EgressResponse) -> tuple[str, str]:
+    """A 401 at connect: an expired token gets its own code; any other is rejected."""
+    if says_expired(response):
+        return "token_expired", f"{label} says this token has expired: create a new token and paste it here."
+    if says_revoked(response):
+        return "token_rejected", f"The provider rejected this token: {label} says it was revoked. Create a new one."
+    return (
+        "token_rejected",
+        f"The provider rejected this token: {label} says it is not valid. "
+        "Check that you copied all of it, or create a new one.",
+    )
+
+
+# --- what an error answer says (GitLab's API guard answers the OAuth 2.0 way) -------------
+
+
+def oauth_error(response: egress.EgressResponse) -> tuple[str, str]:
+    """(error, error_description) of an OAuth-style error body such as GitLab's
+    `{"error": "invalid_token", "error_description": "Token is expired. …"}`; "" when absent."""
+    try:
+        data = response.json()
+    except ValueError:
+        return "", ""
+    if not isinstance(data, dict):
+        return "", ""
+    error, description = data.get("error"), data.get("error_description")
+    return (error if isinstance(error, str) else ""), (description if isinstance(description, str) else "")
+
+
+def _bearer_challenge(response: egress.EgressResponse) -> str:
+    return response.headers.get("WWW-Authenticate", "")
+
+
+def says_expired(response: egress.EgressResponse) -> bool:
+    error, description = oauth_error(response)
+    if error == "invalid_token":
+        return "expired" in description.lower()
+    challenge = _bearer_challenge(response)
+    return 'error="invalid_token"' in challenge and "expired" in challenge.lower()
+
+
+def says_revoked(response: egress.EgressResponse) -> bool:
+    error, description = oauth_error(response)
+    return error == "invalid_token" and "revoked" in description.lower()
+
+
+def says_insufficient_scope(response: egress.EgressResponse) -> bool:
+    return oauth_error(response)[0] == "insufficient_scope" or 'error="insufficient_scope"' in _bearer_challenge(
+        response
+    )
+
+
+def is_rate_limited(response: egress.EgressResponse) -> bool:
+    """429; or a 403 that says the quota is used up (GitHub `X-RateLimit-Remaining: 0`, GitLab
+    `RateLimit-Remaining: 0`) or asks to wait (`Retry-After`: GitHub's secondary limits)."""
+    if response.status == 429:
+        return True
+    if response.status != 403 or says_insufficient_scope(response):
+        return False
+    headers = response.headers
+    return (
+        headers.get("X-RateLimit-Remaining", "").strip() == "0"
+        or headers.get("RateLimit-Remaining", "").strip() == "0"
+        or "Retry-After" in headers
+    )
+
+
+# A wait longer than this is not believed (and cannot overflow a datetime).
+_LONGEST_WAIT = timedelta(days=366)
+# Reset headers below this are seconds from now (the IETF draft's meaning), not epoch seconds.
+_EPOCH_FLOOR = 1_000_000_000
+
+
+def retry_at(headers: Mapping[str, str], now: datetime | None = None) -> datetime | None:
+    """When the provider says to try again: `Retry-After` (seconds or an HTTP date), else
+    `RateLimit-Reset` (GitLab) / `X-RateLimit-Reset` (GitHub), epoch seconds. None if unsaid."""
+    now = now or utcnow()
+    lowered = {name.lower(): value for name, value in headers.items()}
+    after = _retry_after(lowered.get("retry-after", ""), now)
+    if after is not None:
+        return after
+    for name in ("ratelimit-reset", "x-ratelimit-reset"):
+        reset = _reset(lowered.get(name, ""), now)
+        if reset is not None:
+            return reset
+    return None
+
+
+def _retry_after(value: str, now: datetime) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return _believable(now + timedelta(seconds=int(value)), now) if len(value) < 12 else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return _believable(when if when.tzinfo else when.replace(tzinfo=UTC), now)
+
+
+def _reset(value: str, now: datetime) -> datetime | None:
+    value = value.strip()
+    if not value.isdigit() or len(value) > 11:
+        return None
+    seconds = int(value)
+    if seconds < _EPOCH_FLOOR:
+        return _believable(now + timedelta(seconds=seconds), now)
+    return _believable(datetime.fromtimestamp(seconds, UTC), now)
+
+
+def _believable(when: datetime, now: datetime) -> datetime | None:
+    when = when.astimezone(UTC).replace(microsecond=0)
+    return when if when - now <= _LONGEST_WAIT else None
+
+
+def rate_limit_words(label: str, at: datetime, now: datetime | None = None) -> str:
+    """Words such as "GitHub's rate limit resets at 14:05 UTC", with the day when it is not today."""
+    now = now or utcnow()
+    shown = at.astimezone(UTC)
+    day = "" if shown.date() == now.astimezone(UTC).date() else f" on {shown:%Y-%m-%d}"
+    return f"{label}'s rate limit resets at {shown:%H:%M} UTC{day}"
 
 
 def json_object(label: str, response: egress.EgressResponse) -> dict[str, Any]:
@@ -102,12 +236,14 @@ REFRESH_BUDGET_SECONDS = 5.0
 
 
 class RefreshFailed(Exception):
-    """The outside world did not give a usable answer; cached values must be kept."""
+    """The outside world did not give a usable answer; cached values must be kept.
+    `retry_at` is when the provider said to try again (rate limits), else None."""
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: str, detail: str, retry_at: datetime | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.retry_at = retry_at
 
 
 @dataclass
@@ -199,10 +335,11 @@ def refresh_fetch(
     return response
 
 
-def fetch_json(label: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
-    """GET a provider API object, mapping every failure to a refresh error code."""
+def fetch_json(label: str, url: str, headers: dict[str, str], *, scope: str = "") -> dict[str, Any]:
+    """GET a provider API object, mapping every failure to a refresh error code. `scope` names
+    the token scope the call needs, for the `insufficient_scope` sentence."""
     response = refresh_fetch(label, url, headers)
-    _raise_for_refresh_status(label, response)
+    _raise_for_refresh_status(label, response, scope)
     try:
         data = response.json()
     except ValueError:
@@ -212,14 +349,25 @@ def fetch_json(label: str, url: str, headers: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def _raise_for_refresh_status(label: str, response: egress.EgressResponse) -> None:
+def _raise_for_refresh_status(label: str, response: egress.EgressResponse, scope: str = "") -> None:
     status = response.status
     if 200 <= status < 300:
         return
     if status == 401:
+        if says_expired(response):
+            raise RefreshFailed(
+                "token_rejected",
+                f"{label} says your token has expired: create a new token and rotate it in Connected accounts.",
+            )
         raise RefreshFailed("token_rejected", f"{label} rejected your token. Rotate it in Connected accounts.")
-    if status == 429 or (status == 403 and response.headers.get("X-RateLimit-Remaining") == "0"):
-        raise RefreshFailed("provider_rate_limited", f"{label} is rate-limiting requests. Try again later.")
+    if status == 403 and says_insufficient_scope(response):
+        raise RefreshFailed(
+            "insufficient_scope",
+            f"Your {label} token may not read this: rotate your {label} token with {scope or 'more scopes'} "
+            "in Connected accounts.",
+        )
+    if is_rate_limited(response):
+        raise rate_limited(label, response.headers)
     if status == 403:
         raise RefreshFailed("provider_forbidden", f"{label} refused access with your token.")
     if status == 404:
@@ -229,9 +377,48 @@ def _raise_for_refresh_status(label: str, response: egress.EgressResponse) -> No
     raise RefreshFailed("provider_bad_response", f"{label} gave an unexpected answer ({status}).")
 
 
+def rate_limited(label: str, headers: Mapping[str, str]) -> RefreshFailed:
+    """The refresh error for a rate-limited answer, saying in words when to try again."""
+    at = retry_at(headers)
+    when = f"{rate_limit_words(label, at)}." if at else "Try again later."
+    return RefreshFailed("provider_rate_limited", f"{label} is rate-limiting requests. {when}", retry_at=at)
+
+
+def required_state(label: str, data: dict[str, Any], known: tuple[str, ...]) -> str:
+    """The object's `state`, one the mapping knows; a 2xx answer without it changes nothing
+    (SPEC §19: `provider_bad_response`, the cached status stays)."""
+    state = data.get("state")
+    if not isinstance(state, str) or state not in known:
+        raise RefreshFailed("provider_bad_response", f"{label} answered without a state ppm knows.")
+    return state
+
+
 COMMIT_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+
+# --- strings from providers: cleaned here, once, before anything stores them ----------------
+
+# Control characters (other than the whitespace ones, collapsed below), bidi overrides and
+# isolates, the BOM, lone surrogates and non-characters: never part of a title or a name.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def clean_text(value: str | None, limit: int) -> str:
+    """Plain text for storage: no control characters, whitespace collapsed, trimmed, capped."""
+    if not value:
+        return ""
+    text = " ".join(INVISIBLE.sub("", value).split())
+    return text[:limit].rstrip()
 
 
 def plain_title(value: object) -> str:
-    """A provider's title as stored: text only, trimmed, at most 300 characters."""
-    return value.strip()[:300] if isinstance(value, str) else ""
+    """A provider's title as stored: clean text only, at most 300 characters."""
+    return clean_text(value, 300) if isinstance(value, str) else ""
+
+
+def first_line(message: object) -> str:
+    """A commit message's subject: its first non-blank line, cleaned like a title."""
+    if not isinstance(message, str):
+        return ""
+    return next((plain_title(line) for line in message.splitlines() if plain_title(line)), "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from ppm.integrations.providers.base import (
@@ -13,14 +14,21 @@ from ppm.integrations.providers.base import (
     VerifiedAccount,
     call,
     check_status,
+    clean_text,
     fetch_json,
+    first_line,
     json_object,
     plain_title,
+    required_state,
 )
 
 SAAS_API = "https://api.github.com"
 SAAS_HOSTS = frozenset({"github.com", "www.github.com", "api.github.com"})
 NEEDED_SCOPES = ("repo", "public_repo")
+SCOPE_HELP = (
+    "This GitHub token needs the “repo” scope (or “public_repo” for public repositories only) "
+    "to read pull requests and issues. Create a token with it."
+)
 
 
 def api_root(base_url: str) -> str:
@@ -57,20 +65,16 @@ def parse_scopes(value: str | None) -> list[str] | None:
 
 def verify(token: str, base_url: str) -> VerifiedAccount:
     response = call("GitHub", f"{api_root(base_url)}/user", auth_headers(token))
-    check_status("GitHub", response)
+    check_status("GitHub", response, SCOPE_HELP)
     user = json_object("GitHub", response)
-    login = user.get("login")
-    if not isinstance(login, str) or not login:
+    login = clean_text(user.get("login"), 255) if isinstance(user.get("login"), str) else ""
+    if not login:
         raise CredentialCheckFailed(
             "provider_unreachable", "GitHub gave an answer without an account name. Is the host URL right?"
         )
     scopes = parse_scopes(response.headers.get("X-OAuth-Scopes"))
     if scopes is not None and not any(s in scopes for s in NEEDED_SCOPES):
-        raise CredentialCheckFailed(
-            "insufficient_scope",
-            "This GitHub token lacks the “repo” scope (or “public_repo” for public repositories "
-            "only), which ppm needs to read pull requests and issues. Create a token with it.",
-        )
+        raise CredentialCheckFailed("insufficient_scope", SCOPE_HELP)
     expires = parse_expiry(response.headers.get("GitHub-Authentication-Token-Expiration"))
     return VerifiedAccount(login=login, scopes=scopes, expires_at=expires)
 
@@ -107,20 +111,24 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
     owner, repo, kind, ident = (quote(p, safe="") for p in ref)
     root = f"{api_root(base_url)}/repos/{owner}/{repo}"
     if kind == "pull":
-        data = fetch_json("GitHub", f"{root}/pulls/{ident}", auth_headers(token))
-        if data.get("merged") is True or data.get("merged_at"):
-            status = "merged"
-        elif data.get("state") == "closed":
-            status = "closed"
-        elif data.get("draft") is True:
-            status = "draft"
-        else:
-            status = "open"
-        return StatusResult(status, plain_title(data.get("title")))
+        data = fetch_json("GitHub", f"{root}/pulls/{ident}", auth_headers(token), scope="repo")
+        return StatusResult(pull_request_status(data), plain_title(data.get("title")))
     if kind == "issues":
-        data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token))
-        return StatusResult("open" if data.get("state") == "open" else "closed", plain_title(data.get("title")))
-    data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token))
+        data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token), scope="repo")
+        state = required_state("GitHub", data, ("open", "closed"))
+        return StatusResult("open" if state == "open" else "closed", plain_title(data.get("title")))
+    data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token), scope="repo")
     commit = data.get("commit")
-    message = commit.get("message") if isinstance(commit, dict) else None
-    return StatusResult("unknown", plain_title(message.splitlines()[0] if isinstance(message, str) and message else ""))
+    return StatusResult("unknown", first_line(commit.get("message") if isinstance(commit, dict) else None))
+
+
+def pull_request_status(data: dict[str, Any]) -> str:
+    """SPEC §6/§18: the `merged` boolean decides when present (GitHub's own example is an open,
+    unmerged pull request that carries a `merged_at`); `merged_at` only when it is absent."""
+    state = required_state("GitHub", data, ("open", "closed"))
+    merged = data.get("merged")
+    if merged is True or (not isinstance(merged, bool) and data.get("merged_at")):
+        return "merged"
+    if state == "closed":
+        return "closed"
+    return "draft" if data.get("draft") is True else "open"

@@ -13,14 +13,20 @@ from ppm.integrations.providers.base import (
     VerifiedAccount,
     call,
     check_status,
+    clean_text,
     fetch_json,
     json_object,
     plain_title,
+    required_state,
 )
 
 SAAS_ROOT = "https://gitlab.com"
 SAAS_HOSTS = frozenset({"gitlab.com", "www.gitlab.com"})
 NEEDED_SCOPES = ("read_api", "api")
+SCOPE_HELP = (
+    "This GitLab token needs read_api: ppm reads merge requests and issues with that scope "
+    "(“api” works too). Create a token with read_api and paste it here."
+)
 
 
 def api_root(base_url: str) -> str:
@@ -46,40 +52,59 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
     root = api_root(base_url)
     headers = auth_headers(token)
     response = call("GitLab", f"{root}/user", headers)
-    check_status("GitLab", response)
-    login = json_object("GitLab", response).get("username")
-    if not isinstance(login, str) or not login:
+    check_status("GitLab", response, SCOPE_HELP)
+    username = json_object("GitLab", response).get("username")
+    login = clean_text(username, 255) if isinstance(username, str) else ""
+    if not login:
         raise CredentialCheckFailed(
             "provider_unreachable", "GitLab gave an answer without an account name. Is the host URL right?"
         )
     details = call("GitLab", f"{root}/personal_access_tokens/self", headers)
-    check_status("GitLab", details)
+    if details.status == 404:
+        return VerifiedAccount(login=login)  # GitLab before 15.5 has no such route: scopes unknown
+    if details.status == 400:
+        # GitLab answers 400 here for any token that is not a personal access token.
+        raise CredentialCheckFailed(
+            "token_rejected",
+            "The provider rejected this token: GitLab says it is not a personal access token. "
+            "ppm supports only personal access tokens: create one under Preferences → Access tokens.",
+        )
+    check_status("GitLab", details, SCOPE_HELP)
     info = json_object("GitLab", details)
     raw_scopes = info.get("scopes")
-    scopes = [str(s) for s in raw_scopes] if isinstance(raw_scopes, list) else None
+    scopes = [clean_text(str(s), 100) for s in raw_scopes] if isinstance(raw_scopes, list) else None
     if scopes is not None and not any(s in scopes for s in NEEDED_SCOPES):
-        raise CredentialCheckFailed(
-            "insufficient_scope",
-            "This GitLab token lacks the “read_api” scope (or “api”), which ppm needs to read "
-            "merge requests and issues. Create a token with read_api.",
-        )
+        raise CredentialCheckFailed("insufficient_scope", SCOPE_HELP)
     return VerifiedAccount(login=login, scopes=scopes, expires_at=_expiry(info.get("expires_at")))
 
 
 # --- link status ----------------------------------------------------------------------
 
 
-def _ref(path: str) -> tuple[str, str, str] | None:
-    """(project path, kind, id) from `group/sub/project/-/merge_requests/5[/diffs]`."""
+# The three addresses of a project issue: the classic page, gitlab.com's newer work item page,
+# and an incident (an issue of type incident). All are read from the issues endpoint.
+_ISSUE_SHAPES = (("issues",), ("work_items",), ("issues", "incident"))
+
+
+def object_ref(path: str) -> tuple[str, str, str] | None:
+    """(project path, kind, id) of the object a path below the GitLab root points at, with kind
+    `merge_requests`, `issues` (every issue shape folded into one) or `commit`; None for anything
+    else, including group-level work items (`groups/{group}/-/work_items/N`, epics) which are not
+    project items. `group/sub/project/-/merge_requests/5/diffs` → ("group/sub/project",
+    "merge_requests", "5"). Webhook matching reads it too, so one issue is one issue."""
     parts = [p for p in path.split("/") if p]
-    if "-" not in parts:
+    if "-" not in parts or parts[0] == "groups":
         return None
     dash = parts.index("-")
     project, rest = parts[:dash], parts[dash + 1 :]
     if len(project) < 2 or len(rest) < 2:
         return None
+    for shape in _ISSUE_SHAPES:
+        width = len(shape)
+        if tuple(rest[:width]) == shape and len(rest) > width and rest[width].isdigit():
+            return "/".join(project), "issues", rest[width]
     kind, ident = rest[0], rest[1]
-    if kind in ("merge_requests", "issues") and ident.isdigit():
+    if kind == "merge_requests" and ident.isdigit():
         return "/".join(project), kind, ident
     if kind == "commit" and COMMIT_SHA.fullmatch(ident):
         return "/".join(project), kind, ident
@@ -87,20 +112,20 @@ def _ref(path: str) -> tuple[str, str, str] | None:
 
 
 def has_live_status(path: str) -> bool:
-    ref = _ref(path)
+    ref = object_ref(path)
     return ref is not None and ref[1] in ("merge_requests", "issues")
 
 
 def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
-    ref = _ref(path)
+    ref = object_ref(path)
     if ref is None:
         return StatusResult("unknown")
     project, kind, ident = ref
     root = f"{api_root(base_url)}/projects/{quote(project, safe='')}"
     headers = auth_headers(token)
     if kind == "merge_requests":
-        data = fetch_json("GitLab", f"{root}/merge_requests/{ident}", headers)
-        state = data.get("state")
+        data = fetch_json("GitLab", f"{root}/merge_requests/{ident}", headers, scope="read_api")
+        state = required_state("GitLab", data, ("opened", "reopened", "closed", "locked", "merged"))
         if state == "merged":
             status = "merged"
         elif state in ("closed", "locked"):
@@ -111,7 +136,8 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
             status = "open"
         return StatusResult(status, plain_title(data.get("title")))
     if kind == "issues":
-        data = fetch_json("GitLab", f"{root}/issues/{ident}", headers)
-        return StatusResult("open" if data.get("state") == "opened" else "closed", plain_title(data.get("title")))
-    data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers)
+        data = fetch_json("GitLab", f"{root}/issues/{ident}", headers, scope="read_api")
+        state = required_state("GitLab", data, ("opened", "reopened", "closed"))
+        return StatusResult("closed" if state == "closed" else "open", plain_title(data.get("title")))
+    data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers, scope="read_api")
     return StatusResult("unknown", plain_title(data.get("title")))
