@@ -49,6 +49,9 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = updated_column()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sync_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The provider's `updated_at` of the object version last applied (refresh or webhook), so a
+    # late webhook delivery never moves a link backwards. Internal: not in JSON.
+    provider_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     @property
     def display_title(self) -> str:

@@ -377,6 +377,7 @@ def refresh_link(actor: User, project_id: str, task_id: str, link_id: str) -> Ta
     link.status = result.status if result.status in RANK else "unknown"
     if result.title:
         link.title = result.title
+    link.provider_updated_at = result.updated_at or link.provider_updated_at
     return _record_success(link)
 
 

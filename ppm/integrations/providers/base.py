@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ppm import egress
@@ -111,6 +111,7 @@ class RefreshFailed(Exception):
 class StatusResult:
     status: str  # open | draft | merged | closed | unknown
     title: str = ""
+    updated_at: datetime | None = None  # the provider's, so a late webhook never goes backwards
 
 
 def refresh_fetch(
@@ -179,3 +180,20 @@ COMMIT_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 def plain_title(value: object) -> str:
     """A provider's title as stored: text only, trimmed, at most 300 characters."""
     return value.strip()[:300] if isinstance(value, str) else ""
+
+
+def provider_time(value: object) -> datetime | None:
+    """A provider's timestamp in UTC: GitHub's `2019-05-15T15:20:33Z`, GitLab's
+    `2013-12-03 17:23:34 UTC`, or ISO 8601 with an offset; anything else is None."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    text = value.strip()
+    if text.upper().endswith(" UTC"):
+        text = text[:-4] + "+00:00"
+    elif text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)

@@ -16,6 +16,7 @@ from ppm.integrations.providers.base import (
     fetch_json,
     json_object,
     plain_title,
+    provider_time,
 )
 
 SAAS_API = "https://api.github.com"
@@ -116,10 +117,11 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
             status = "draft"
         else:
             status = "open"
-        return StatusResult(status, plain_title(data.get("title")))
+        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     if kind == "issues":
         data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token))
-        return StatusResult("open" if data.get("state") == "open" else "closed", plain_title(data.get("title")))
+        state = "open" if data.get("state") == "open" else "closed"
+        return StatusResult(state, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token))
     commit = data.get("commit")
     message = commit.get("message") if isinstance(commit, dict) else None

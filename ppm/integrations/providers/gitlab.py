@@ -16,6 +16,7 @@ from ppm.integrations.providers.base import (
     fetch_json,
     json_object,
     plain_title,
+    provider_time,
 )
 
 SAAS_ROOT = "https://gitlab.com"
@@ -109,9 +110,10 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
             status = "draft"
         else:
             status = "open"
-        return StatusResult(status, plain_title(data.get("title")))
+        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     if kind == "issues":
         data = fetch_json("GitLab", f"{root}/issues/{ident}", headers)
-        return StatusResult("open" if data.get("state") == "opened" else "closed", plain_title(data.get("title")))
+        state = "open" if data.get("state") == "opened" else "closed"
+        return StatusResult(state, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers)
     return StatusResult("unknown", plain_title(data.get("title")))
