@@ -213,9 +213,9 @@ class Hooks:
     def api(self) -> str:
         return f"/api/v1/projects/{self.project_id}/webhooks/"
 
-    def create(self, provider: str = "github", project_id: str | None = None) -> Hook:
+    def create(self, kind: str = "github", project_id: str | None = None) -> Hook:
         url = f"/api/v1/projects/{project_id}/webhooks/" if project_id else self.api
-        response = self.admin.api("POST", url, json={"provider": provider})
+        response = self.admin.api("POST", url, json={"provider": kind})
         assert response.status_code == 201, response.get_json()
         body = response.get_json()
         return Hook(body["id"], body["provider"], body["secret"], body["url"])
