@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ppm.auth.guard import SIGNED_ENDPOINTS
@@ -26,7 +27,7 @@ from ppm.projects.models import Role
 from ppm.projects.sections import INTEGRATION_SECTIONS
 from ppm.projects.services import Access
 from ppm.webhooks import services
-from ppm.webhooks.forms import ReceiverForm
+from ppm.webhooks.forms import PROVIDER_CHOICES, ReceiverForm
 from ppm.webhooks.urls import payload_url
 
 bp = Blueprint("webhooks", __name__)
@@ -137,6 +138,7 @@ def _section_html(
         target_id=target_id,
         focus=focus,
         form=form or ReceiverForm(formdata=None),
+        provider_choices=PROVIDER_CHOICES,
         error=error,
         result_labels=RESULT_LABELS,
         refused=REFUSED,
@@ -158,7 +160,7 @@ def _respond(project_id: str, status: int = 200, message: str = "", **state: Any
         response = make_response(section, status)
         response.vary.add("HX-Request")
     else:
-        page = render_template("projects/integrations.html", access=access, sections=[section])
+        page = render_template("projects/integrations.html", access=access, sections=[Markup(section)])  # noqa: S704
         response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"
     return announce(response, message) if message and wants_fragment() else response
