@@ -181,6 +181,16 @@ def section(project_id: str) -> Any:
     return _respond(project_id, focus=request.args.get("focus", "")[:100])
 
 
+def _reveal(project_id: str, revealed: services.Revealed, message: str) -> Any:
+    return _respond(project_id, message=message, state="reveal", revealed=revealed, focus="reveal")
+
+
+def _confirm(project_id: str, receiver_id: str, state: str) -> Any:
+    """The inline confirm of a rotate or a delete, with Cancel focused."""
+    receiver = services.get_receiver(current_user, project_id, receiver_id, write=True)
+    return _respond(project_id, state=state, target_id=receiver.id, focus="cancel")
+
+
 @bp.post(SECTION)
 def create(project_id: str) -> Any:
     form = ReceiverForm()
@@ -189,38 +199,26 @@ def create(project_id: str) -> Any:
     except ValidationError as error:
         return _respond(project_id, 422, form=form, error=error.detail, focus="error")
     label = services.PROVIDER_LABELS[revealed.receiver.provider]
-    return _respond(
-        project_id,
-        message=f"{label} webhook created. Copy its secret now: ppm shows it only once.",
-        state="reveal",
-        revealed=revealed,
-        focus="reveal",
-    )
+    return _reveal(project_id, revealed, f"{label} webhook created. Copy its secret now: ppm shows it only once.")
 
 
 @bp.get(SECTION + "/<receiver_id>/rotate")
 def confirm_rotate(project_id: str, receiver_id: str) -> Any:
-    receiver = services.get_receiver(current_user, project_id, receiver_id, write=True)
-    return _respond(project_id, state="confirm-rotate", target_id=receiver.id, focus="cancel")
+    return _confirm(project_id, receiver_id, "confirm-rotate")
 
 
 @bp.post(SECTION + "/<receiver_id>/rotate")
 def rotate(project_id: str, receiver_id: str) -> Any:
     revealed = services.rotate_secret(current_user, project_id, receiver_id)
     label = services.PROVIDER_LABELS[revealed.receiver.provider]
-    return _respond(
-        project_id,
-        message=f"New secret made for the {label} webhook; the old one no longer works. Copy it now.",
-        state="reveal",
-        revealed=revealed,
-        focus="reveal",
+    return _reveal(
+        project_id, revealed, f"New secret made for the {label} webhook; the old one no longer works. Copy it now."
     )
 
 
 @bp.get(SECTION + "/<receiver_id>/delete")
 def confirm_delete(project_id: str, receiver_id: str) -> Any:
-    receiver = services.get_receiver(current_user, project_id, receiver_id, write=True)
-    return _respond(project_id, state="confirm-delete", target_id=receiver.id, focus="cancel")
+    return _confirm(project_id, receiver_id, "confirm-delete")
 
 
 @bp.post(SECTION + "/<receiver_id>/delete")

@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 
 from ppm import egress
 from tests.conftest import Factory, TokenClient, client_for
+from tests.e2e.conftest import live_server  # noqa: F401 - the loopback server the README test posts to
 from tests.links.conftest import app_config, net, provider  # noqa: F401 - fixtures reused here
 
 DATA = Path(__file__).parent / "data"

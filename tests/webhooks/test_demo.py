@@ -7,15 +7,11 @@ import os
 import re
 import stat
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from ppm.extensions import db
 from ppm.links.models import TaskLink
@@ -29,18 +25,6 @@ def readme_snippet() -> str:
     text = README.read_text()
     block = text.split("<!-- webhook-demo:", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     return block
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def run_demo(app: Flask) -> tuple[str, Path]:
