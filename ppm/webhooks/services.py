@@ -181,7 +181,7 @@ def _finish(receiver: WebhookReceiver, result: str, answer: Answer) -> Answer:
 
 
 def refuse_too_large(receiver: WebhookReceiver, limit: int) -> Answer:
-    return _finish(receiver, "too_large", _refusal(413, "too_large", f"The body is larger than {limit // 1024} KiB."))
+    return _finish(receiver, "too_large", _refusal(413, "too_large", f"The body is larger than {limit // 2**20} MiB."))
 
 
 def _authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:

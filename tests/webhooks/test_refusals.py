@@ -269,3 +269,28 @@ def test_control_characters_in_a_title_are_dropped_not_stored(hooks: Hooks, setu
     response = hooks.sender.github(hook, "pull_request", payload)
     assert response.status_code == 200
     assert hooks.get_link(link)["title"] == "Fix the README"
+
+
+def test_delivery_ids_are_kept_a_week_then_pruned(hooks: Hooks, setup: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from ppm.extensions import db
+    from ppm.models_base import utcnow
+    from ppm.webhooks.models import WebhookDelivery
+    from ppm.webhooks.services import _delivery_key
+
+    hook, _, _ = setup
+    for delivery, age in (("six-days", 6), ("eight-days", 8)):
+        db.session.add(
+            WebhookDelivery(
+                receiver_id=hook.id, delivery_key=_delivery_key(delivery), received_at=utcnow() - timedelta(days=age)
+            )
+        )
+    db.session.commit()
+    assert hooks.sender.github(hook, "ping", {}, delivery="fresh").get_json() == {"ping": True}
+    kept = set(db.session.scalars(select(WebhookDelivery.delivery_key).where(WebhookDelivery.receiver_id == hook.id)))
+    assert kept == {_delivery_key("six-days"), _delivery_key("fresh")}
+    assert hooks.sender.github(hook, "ping", {}, delivery="six-days").get_json() == {"duplicate": True}
+    assert hooks.sender.github(hook, "ping", {}, delivery="eight-days").get_json() == {"ping": True}
