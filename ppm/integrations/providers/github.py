@@ -19,6 +19,7 @@ from ppm.integrations.providers.base import (
     first_line,
     json_object,
     plain_title,
+    provider_time,
     required_state,
 )
 
@@ -112,11 +113,14 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
     root = f"{api_root(base_url)}/repos/{owner}/{repo}"
     if kind == "pull":
         data = fetch_json("GitHub", f"{root}/pulls/{ident}", auth_headers(token), scope="repo")
-        return StatusResult(pull_request_status(data), plain_title(data.get("title")))
+        return StatusResult(
+            pull_request_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at"))
+        )
     if kind == "issues":
         data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token), scope="repo")
         state = required_state("GitHub", data, ("open", "closed"))
-        return StatusResult("open" if state == "open" else "closed", plain_title(data.get("title")))
+        status = "open" if state == "open" else "closed"
+        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token), scope="repo")
     commit = data.get("commit")
     return StatusResult("unknown", first_line(commit.get("message") if isinstance(commit, dict) else None))

@@ -17,6 +17,7 @@ from ppm.integrations.providers.base import (
     fetch_json,
     json_object,
     plain_title,
+    provider_time,
     required_state,
 )
 
@@ -134,10 +135,11 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
             status = "draft"
         else:
             status = "open"
-        return StatusResult(status, plain_title(data.get("title")))
+        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     if kind == "issues":
         data = fetch_json("GitLab", f"{root}/issues/{ident}", headers, scope="read_api")
         state = required_state("GitLab", data, ("opened", "reopened", "closed"))
-        return StatusResult("closed" if state == "closed" else "open", plain_title(data.get("title")))
+        status = "closed" if state == "closed" else "open"
+        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers, scope="read_api")
     return StatusResult("unknown", plain_title(data.get("title")))
