@@ -1,8 +1,9 @@
 """Gantt geometry: pure functions from dates to SVG coordinates (no database, no request).
 
-The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels; a bar spans its
-start day to the end of its finish day; milestones are diamonds in the middle of their day;
-summary tasks are brackets. Bars leave STATUS_ROOM pixels free at their right edge, where the
+The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels with an SVG of its
+own (so rows fetched later slot in anywhere); a bar spans its start day to the end of its finish
+day; milestones are diamonds in the middle of their day; summary tasks are brackets. The grid,
+weekends and today line are one backdrop behind every row, stretched to the rows' height. Bars leave STATUS_ROOM pixels free at their right edge, where the
 worst link status is drawn as a small dot (`Shape.dot_x`, SPEC §8).
 """
 
@@ -56,7 +57,7 @@ class Shape:
 
     id: str
     kind: str
-    y: int  # top of the row
+    y: int  # top of the bar within its row
     x: int
     width: int
     path: str = ""  # summary bracket / milestone diamond outline
@@ -73,8 +74,8 @@ class Chart:
     height: int
     major: list[Tick]
     minor: list[Tick]
-    grid_path: str  # vertical lines at each week, month or quarter, as one SVG path
-    weekend_path: str  # Saturdays and Sundays shaded at Day zoom, as one SVG path
+    grid_path: str  # vertical lines at each week, month or quarter, one SVG path 1 unit high
+    weekend_path: str  # Saturdays and Sundays shaded at Day zoom, likewise
     today: date
     today_x: int | None
     shapes: list[Shape]
@@ -117,7 +118,8 @@ def _fit(width: int, *labels: str) -> str:
     return ""
 
 
-def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
+def build_chart(rows: Sequence[Row], zoom_key: str, today: date, shown: Sequence[Row] | None = None) -> Chart:
+    """The scale of all `rows` and the shapes of the rows `shown` (default: all of them)."""
     zoom = ZOOMS.get(zoom_key) or ZOOMS[DEFAULT_ZOOM]
     key, px = zoom.key, zoom.px_per_day
     if rows:
@@ -182,9 +184,10 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
 
     shapes: list[Shape] = []
     half = BAR_HEIGHT // 2
-    for index, row in enumerate(rows):
-        row_id = str(escape(row.id))  # printed without autoescape (see _gantt.html)
-        top = index * ROW_HEIGHT
+    top = 0  # every row has its own SVG
+    shown = rows if shown is None else shown
+    for row in shown:
+        row_id = str(escape(row.id))  # printed without autoescape (see _gantt_rows.html)
         middle = top + ROW_HEIGHT // 2
         left = x(row.start_date)
         right = x(row.finish_date + timedelta(days=1))
@@ -206,7 +209,7 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
                 )
             )
     today_x = x(today) + px // 2 if origin <= today < end else None
-    height = max(len(rows), 1) * ROW_HEIGHT
+    height = max(len(shown), 1) * ROW_HEIGHT
     return Chart(
         zoom=zoom,
         origin=origin,
@@ -215,8 +218,8 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date) -> Chart:
         height=height,
         major=major,
         minor=minor,
-        grid_path="".join(f"M{g} 0V{height}" for g in grid),
-        weekend_path="".join(f"M{w.x} 0h{w.width}V{height}h-{w.width}Z" for w in weekends),
+        grid_path="".join(f"M{g} 0V1" for g in grid),
+        weekend_path="".join(f"M{w.x} 0h{w.width}V1h-{w.width}Z" for w in weekends),
         today=today,
         today_x=today_x,
         shapes=shapes,
