@@ -58,6 +58,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_templating(app)
     _register_handlers(app)
+    from ppm.webperf import init_web_performance
+
+    init_web_performance(app)  # gzip and long-lived versioned static files (issue #15)
     logging.getLogger("ppm").setLevel(logging.INFO)
     return app
 

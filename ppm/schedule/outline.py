@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from ppm.schedule.services import Row
 
-# About what a browser lays out within the page-load target; a 1,000-task demo project shows
-# whole (786 rows), a 5,000-task one its phases and workstreams (715 rows).
-ROW_BUDGET = 800
+# About what a browser lays out within the page-load target: a 1,000-task demo project shows
+# its phases and workstreams (143 rows), a 5,000-task one its phases (179 rows).
+ROW_BUDGET = 300
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ def _cutoff(rows: Sequence[Row], base_depth: int, budget: int) -> int:
 
 
 def outline(
-    rows: Sequence[Row], opened: Iterable[str] = (), root: Row | None = None, budget: int = ROW_BUDGET
+    rows: Sequence[Row], opened: Iterable[str] = (), root: Row | None = None, budget: int | None = None
 ) -> Outline:
     """The rows to render: under `root` (its descendants, which must be `rows`) or the whole
     project, whole levels within the budget, plus the children of every task in `opened`
@@ -53,7 +53,7 @@ def outline(
             forced.add(current)
             current = parents[current]
     base_depth = root.depth + 1 if root else 0
-    cutoff = _cutoff(rows, base_depth, budget)
+    cutoff = _cutoff(rows, base_depth, ROW_BUDGET if budget is None else budget)
     top = root.id if root else None
     expanded: set[str | None] = {top}
     result = Outline(rows=[])
