@@ -17,7 +17,7 @@ LINK_GLYPH_SHAPE = Markup(  # 16×16 units
     '<path d="M6.5 9.5l3-3M7.2 4.3l1.1-1.1a2.6 2.6 0 0 1 3.7 3.7l-1.1 1.1M8.8 11.7l-1.1 1.1a2.6 2.6 0 0 1'
     '-3.7-3.7l1.1-1.1" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>'
 )
-LINK_GLYPH = Markup(
+LINK_GLYPH = Markup(  # noqa: S704 - constant markup
     '<svg class="icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
     f"{LINK_GLYPH_SHAPE}</svg>"
 )

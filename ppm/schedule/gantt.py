@@ -3,8 +3,9 @@
 The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels with an SVG of its
 own (so rows fetched later slot in anywhere); a bar spans its start day to the end of its finish
 day; milestones are diamonds in the middle of their day; summary tasks are brackets. The grid,
-weekends and today line are one backdrop behind every row, stretched to the rows' height. Bars leave STATUS_ROOM pixels free at their right edge, where the
-worst link status is drawn as a small dot (`Shape.dot_x`, SPEC §8).
+weekends and today line are one backdrop behind every row, stretched to the rows' height.
+Bars leave STATUS_ROOM pixels free at their right edge, where the worst link status is drawn as
+a small dot (`Shape.dot_x`, SPEC §8).
 """
 
 from __future__ import annotations

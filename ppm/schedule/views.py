@@ -29,8 +29,8 @@ from ppm.projects import services as project_services
 from ppm.projects.models import Role
 from ppm.projects.services import Access
 from ppm.schedule import gantt
-from ppm.schedule.outline import Outline, outline, subtree
 from ppm.schedule.forms import AddTaskForm, EditTaskForm
+from ppm.schedule.outline import Outline, outline, subtree
 from ppm.schedule.services import (
     Detail,
     Person,
@@ -178,7 +178,7 @@ LINK_GLYPH_USE = Markup(
     '<svg class="icon" width="14" height="14" aria-hidden="true" focusable="false"><use href="#g-link"/></svg>'
 )
 STATUS_USES = {
-    status: Markup(
+    status: Markup(  # noqa: S704 - constant markup
         f'<svg class="icon" width="12" height="12" aria-hidden="true" focusable="false"><use href="#g-{status}"/></svg>'
     )
     for status in PRECEDENCE

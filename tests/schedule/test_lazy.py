@@ -87,7 +87,9 @@ def test_the_plain_link_and_the_drawer_open_their_branch(
     viewer = login("viewer")
     opened = parse(viewer.get(url(project, f"?open={project['code']}")))
     assert shown(opened) == ids(project, "build", "design", "code", "review", "launch")
-    assert opened.css_first("#view-gantt").attributes["href"] == url(project, f"?view=gantt&zoom=week&open={project['code']}")
+    assert opened.css_first("#view-gantt").attributes["href"] == url(
+        project, f"?view=gantt&zoom=week&open={project['code']}"
+    )
     drawer = parse(viewer.get(url(project, f"?view=gantt&task={project['review']}")))
     assert shown(drawer) == ids(project, "build", "design", "code", "review", "launch")
     # An unknown task to open is ignored: the page is the plain one.
@@ -124,7 +126,9 @@ def test_expand_all_fetches_every_row(
     viewer = login("viewer")
     for view in ("", "?view=gantt&zoom=month"):
         rows = parse_rows(viewer.get(url(project, "/rows" + view), headers=htmx("schedule-rows")))
-        assert [r.attributes["id"] for r in rows.css("tr")] == ids(project, "build", "design", "code", "review", "launch")
+        assert [r.attributes["id"] for r in rows.css("tr")] == ids(
+            project, "build", "design", "code", "review", "launch"
+        )
         assert all(t.attributes["aria-expanded"] == "true" for t in rows.css("button.toggle"))
         assert rows.css_first("[hx-swap-oob]").text() == "Showing all 5 tasks."
 
@@ -135,7 +139,9 @@ def test_without_htmx_the_fragment_routes_redirect_to_the_page(
     viewer = login("viewer")
     response = viewer.get(url(project, f"/tasks/{project['code']}/children?view=gantt&zoom=day"))
     assert response.status_code == 303
-    assert response.headers["Location"] == url(project, f"?view=gantt&zoom=day&open={project['code']}#task-{project['code']}")
+    assert response.headers["Location"] == url(
+        project, f"?view=gantt&zoom=day&open={project['code']}#task-{project['code']}"
+    )
     response = viewer.get(url(project, "/rows?view=gantt&zoom=day"))
     assert response.status_code == 303 and response.headers["Location"] == url(project, "?view=gantt&zoom=day")
 

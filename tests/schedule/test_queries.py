@@ -29,11 +29,14 @@ def _deepest_task(project_id: str) -> str:
 
 
 def _first_summary(project_id: str) -> str:
-    return db.session.scalars(
-        select(Task.id)
-        .where(Task.project_id == project_id, Task.parent_id.is_(None), Task.is_summary.is_(True))
-        .order_by(Task.position)
-    ).first() or ""
+    return (
+        db.session.scalars(
+            select(Task.id)
+            .where(Task.project_id == project_id, Task.parent_id.is_(None), Task.is_summary.is_(True))
+            .order_by(Task.position)
+        ).first()
+        or ""
+    )
 
 
 def _counts(client: SessionClient, count_queries: Any, project_id: str, json_only: bool = False) -> dict[str, int]:
