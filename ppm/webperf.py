@@ -71,6 +71,8 @@ class GzipMiddleware:
             if close is not None:
                 close()
         packed = gzip.compress(data, compresslevel=LEVEL, mtime=0)
+        # Another encoding of the same content: a strong validator would claim identical bytes.
+        headers = [(k, "W/" + v if k.lower() == "etag" and not v.startswith("W/") else v) for k, v in headers]
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(packed)))]
         start_response(status, headers, captured["exc_info"])

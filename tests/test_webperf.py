@@ -54,6 +54,7 @@ def test_static_files_get_versioned_urls_cached_for_a_year(client: Any) -> None:
     cached = client.get(url.group(1), headers=GZIP)
     assert cached.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert cached.headers["Content-Encoding"] == "gzip" and b"{" in gzip.decompress(cached.data)
+    assert cached.headers["ETag"].startswith('W/"')  # not the same bytes as the plain file
     cached.close()
     # Without the version, or with an old one, the file is not pinned in caches.
     for stale in ("/static/css/app.css", "/static/css/app.css?v=000000000000"):

@@ -72,7 +72,7 @@ class ViewState:
             view=view if view in VIEWS else "list",
             zoom=zoom if zoom in gantt.ZOOMS else gantt.DEFAULT_ZOOM,
             task=(values.get("task") or "").strip()[:64] or None,
-            open=(values.get("open") or "").strip()[:64] or None,
+            open=_task_id(values.get("open")),
         )
 
     def query(self, **changes: Any) -> str:
@@ -89,6 +89,13 @@ class ViewState:
     @property
     def zoom_label(self) -> str:
         return gantt.ZOOMS[self.zoom].label
+
+
+def _task_id(value: str | None) -> str | None:
+    """A task id (32 hex digits) or None: `open` is echoed into every link of the page, and a
+    compressed page must not echo text of the asker's choosing next to its CSRF token."""
+    value = (value or "").strip().lower()
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 # --- presentation: per-row strings computed once in Python (templates stay lean) ---------

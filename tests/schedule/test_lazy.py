@@ -92,8 +92,11 @@ def test_the_plain_link_and_the_drawer_open_their_branch(
     )
     drawer = parse(viewer.get(url(project, f"?view=gantt&task={project['review']}")))
     assert shown(drawer) == ids(project, "build", "design", "code", "review", "launch")
-    # An unknown task to open is ignored: the page is the plain one.
+    # An unknown task to open is ignored: the page is the plain one, and text that is not an id
+    # is never echoed into the page's links.
     assert shown(parse(viewer.get(url(project, "?open=nope")))) == ids(project, "build", "launch")
+    page = viewer.get(url(project, "?open=secret-guess-" + "a" * 20)).get_data(as_text=True)
+    assert "secret-guess" not in page and "open=" not in page.replace("?open=" + project["build"], "")
 
 
 @pytest.mark.parametrize("view", ["", "?view=gantt&zoom=day"])
