@@ -163,7 +163,7 @@ def link_indicator(row: Row) -> Markup:
     # The glyphs are <use> of the page's shared symbols (_symbols.html): a few bytes a row.
     return Markup(  # noqa: S704 - every value is escaped or constant markup
         f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}" '
-        f'title="{label}">{LINK_GLYPH_USE}{row.link_count}{STATUS_USES[row.worst_status]}</span>'
+        f'title="{label}">{LINK_GLYPH_USE}{row.link_count}{STATUS_USES.get(row.worst_status, UNKNOWN_USE)}</span>'
     )
 
 
@@ -190,6 +190,7 @@ STATUS_USES = {
     )
     for status in PRECEDENCE
 }
+UNKNOWN_USE = STATUS_USES["unknown"]
 
 KIND_MARKUP = {kind: escape(kind) for kind in "smt"}
 DEPTH_MARKUP = [escape(depth) for depth in range(MAX_INDENT + 1)]
