@@ -57,6 +57,10 @@ def _counts(client: SessionClient, count_queries: Any, project_id: str, json_onl
             "gantt subtree fragment": (base + f"/tasks/{phase}/children?view=gantt&zoom=week", htmx("schedule-rows")),
             "all rows fragment": (base + "/rows", htmx("schedule-rows")),
             "all gantt rows fragment": (base + "/rows?view=gantt&zoom=day", htmx("schedule-rows")),
+            "filtered subtree fragment": (base + f"/tasks/{phase}/children?attention=stale", htmx("schedule-rows")),
+            "filtered all rows fragment": (base + "/rows?attention=overdue_open", htmx("schedule-rows")),
+            "page with the add form open": (base + "?add=1", {}),
+            "parent choice fragment": (base + "/parents", htmx("add-parent")),
         }
     )
     counts = {}
