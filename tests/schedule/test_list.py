@@ -71,7 +71,9 @@ def test_avatars_have_initials_and_accessible_names_after_the_link_slot(
 def test_member_sees_add_form_and_parent_choices(
     login: Callable[[str], SessionClient], project: dict[str, Any]
 ) -> None:
-    tree = parse(login("member").get(url(project)))
+    # The page lists them with the form open (?add=1, the no-script way; with htmx the select
+    # fetches the same list when the form opens: tests/schedule/test_attention_lazy.py).
+    tree = parse(login("member").get(url(project, "?add=1")))
     form = tree.css_first("#add-task form")
     assert form.attributes["action"].endswith("/schedule/tasks")
     assert form.attributes["hx-post"] == form.attributes["action"]
