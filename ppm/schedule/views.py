@@ -398,14 +398,6 @@ def _opened(state: ViewState) -> list[str]:
     return [task for task in (state.task, state.open) if task]
 
 
-def _outline(rows: list[Row], state: ViewState) -> Outline:
-    """The rows to render now. A filtered view is never lazy: every match and its muted
-    ancestors are rendered expanded (a filter is asked for to see those rows)."""
-    if state.attention:
-        return outline(rows, _opened(state), budget=len(rows))
-    return outline(rows, _opened(state))
-
-
 def _rows_html(rows: list[Row], shown: Outline, base: str, state: ViewState) -> tuple[str, gantt.Chart | None]:
     """The rows `shown` (all of them, or a subtree's) as list or Gantt rows. The Gantt's scale
     (and window) comes from every row of the view, so rows fetched later line up with the others."""
@@ -427,7 +419,10 @@ def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "")
     if not rows:
         body = ""
     else:
-        rows_html, chart = _rows_html(rows, _outline(rows, state), base, state)
+        # Under a filter `rows` are its matches and their parents: when they fit the row budget
+        # (the usual case) all are rendered expanded; a filter matching most of a big project
+        # is lazy like the whole schedule, or it would be slower and heavier than no filter.
+        rows_html, chart = _rows_html(rows, outline(rows, _opened(state)), base, state)
         template = "schedule/_list.html" if chart is None else "schedule/_gantt.html"
         window = window_view(chart.window, focus) if chart is not None else None
         body = render_template(
@@ -794,8 +789,7 @@ def task_children(project_id: str, task_id: str) -> Any:
             return _redirect(base + state.query(open=found[0].id) + f"#task-{found[0].id}")
         rows, _ = _attention(schedule, base, state)  # under a filter, only its rows
         root, descendants = subtree(rows, task_id) or (found[0], [])
-        budget = len(descendants) if state.attention else None
-        shown = outline(descendants, root=root, budget=budget)
+        shown = outline(descendants, root=root)
         html, _ = _rows_html(rows, shown, base, state)
     count = sum(1 for row in shown.rows if row.parent_id == root.id)
     noun = "subtask" if count == 1 else "subtasks"
