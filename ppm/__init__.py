@@ -61,7 +61,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_templating(app)
     _register_handlers(app)
-    init_operability(app)
+    from ppm.webperf import init_web_performance
+
+    init_web_performance(app)  # gzip and long-lived versioned static files (issue #15)
+    init_operability(app)  # last: its middleware wraps the whole app, gzip too
     logging.getLogger("ppm").setLevel(logging.INFO)
     return app
 

@@ -13,10 +13,13 @@ _SHAPES = {
     "merged": '<path d="M2 6.5l2.6 2.6L10 3.5" fill="none" stroke="currentColor" stroke-width="2"/>',
     "unknown": '<path d="M2.5 6h7" fill="none" stroke="currentColor" stroke-width="2"/>',
 }
-LINK_GLYPH = Markup(
-    '<svg class="icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+LINK_GLYPH_SHAPE = Markup(  # 16×16 units
     '<path d="M6.5 9.5l3-3M7.2 4.3l1.1-1.1a2.6 2.6 0 0 1 3.7 3.7l-1.1 1.1M8.8 11.7l-1.1 1.1a2.6 2.6 0 0 1'
-    '-3.7-3.7l1.1-1.1" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>'
+    '-3.7-3.7l1.1-1.1" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>'
+)
+LINK_GLYPH = Markup(  # noqa: S704 - constant markup
+    '<svg class="icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+    f"{LINK_GLYPH_SHAPE}</svg>"
 )
 
 

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import subqueryload
 
 from ppm import crypto
 from ppm.auth.models import User
@@ -619,31 +618,6 @@ def summary_subquery(project_id: str) -> Any:
 def summary(count: int | None, worst_rank: int | None) -> dict[str, Any]:
     count = int(count or 0)
     return {"count": count, "worst_status": status_for_rank(worst_rank) if count else None}
-
-
-def tasks_with_summaries(
-    actor: User, project_id: str, attention_filter: list[str] | None = None
-) -> list[tuple[Task, dict[str, Any], list[str]]]:
-    """The project's live tasks in WBS order with their link summary and attention codes, in one
-    listing query; only those with one of the codes in `attention_filter` (`?attention=a,b`)
-    when any are given, picked after the WBS walk, which needs every task: a filter never adds
-    a query."""
-    access = projects.load_project(actor, project_id)
-    wanted = attention.mask(attention.parse_filter(attention_filter or []))
-    sub = summary_subquery(access.project.id)
-    rows = db.session.execute(
-        select(Task, sub.c.link_count, sub.c.worst_rank, attention.task_bits(sub.c.attention_bits))
-        .options(subqueryload(Task.assignees))  # one query for all assignees, whatever the size
-        .outerjoin(sub, sub.c.task_id == Task.id)
-        .where(Task.project_id == access.project.id, Task.deleted_at.is_(None))
-        .order_by(Task.position, Task.created_at, Task.id)
-    ).all()
-    found = {task.id: (summary(count, rank), bits) for task, count, rank, bits in rows}
-    return [
-        (task, found[task.id][0], attention.codes_of(found[task.id][1]))
-        for task in projects.wbs_order(task for task, *_ in rows)
-        if not wanted or found[task.id][1] & wanted
-    ]
 
 
 def task_summary(task: Task) -> dict[str, Any]:

@@ -48,6 +48,12 @@ def task_json(
 
 def task_sync_json(task: Task) -> dict[str, Any]:
     """The task as the sync delta sends it: everything but the derived link summary."""
+    return task_fields_json(task, [user.id for user in task.assignees])
+
+
+def task_fields_json(task: Any, assignee_ids: list[str]) -> dict[str, Any]:
+    """The one field list of a task in JSON, from a Task or from a row of a column query with
+    the same names (the task list reads columns: ORM objects were most of its time)."""
     return {
         "id": task.id,
         "project_id": task.project_id,
@@ -58,7 +64,7 @@ def task_sync_json(task: Task) -> dict[str, Any]:
         "finish_date": task.finish_date.isoformat(),
         "is_milestone": task.is_milestone,
         "is_summary": task.is_summary,
-        "assignee_ids": [user.id for user in task.assignees],
+        "assignee_ids": assignee_ids,
         "position": task.position,
         "created_at": iso(task.created_at),
         "updated_at": iso(task.updated_at),

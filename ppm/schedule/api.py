@@ -12,15 +12,23 @@ from ppm.api_util import created, json_body, no_content
 from ppm.links import attention
 from ppm.links import services as links
 from ppm.projects import services
-from ppm.projects.serializers import task_json
+from ppm.projects.serializers import task_fields_json, task_json
+from ppm.schedule import services as schedule_services
 
 bp = Blueprint("tasks_api", __name__, url_prefix="/api/v1/projects/<project_id>/tasks")
 
 
 @bp.get("/")
 def list_tasks(project_id: str) -> Any:
-    rows = links.tasks_with_summaries(current_user, project_id, request.args.getlist("attention"))
-    return jsonify([task_json(task, summary, flags) for task, summary, flags in rows])
+    """Columns, not ORM tasks (see schedule.services.task_list): the same JSON as task_json."""
+    with schedule_services.gc_paused():
+        rows = schedule_services.task_list(current_user, project_id, request.args.getlist("attention"))
+        return jsonify(
+            [
+                {**task_fields_json(row, ids), "external_link_summary": summary, "attention": codes}
+                for row, ids, summary, codes in rows
+            ]
+        )
 
 
 @bp.post("/")

@@ -1,9 +1,11 @@
 """Gantt geometry: pure functions from dates to SVG coordinates (no database, no request).
 
-The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels; a bar spans its
-start day to the end of its finish day; milestones are diamonds in the middle of their day;
-summary tasks are brackets. Bars leave STATUS_ROOM pixels free at their right edge, where the
-worst link status is drawn as a small dot (`Shape.dot_x`, SPEC §8).
+The chart is server-rendered SVG. Each task is one row of ROW_HEIGHT pixels with an SVG of its
+own (so rows fetched later slot in anywhere); a bar spans its start day to the end of its finish
+day; milestones are diamonds in the middle of their day; summary tasks are brackets. The grid,
+weekends and today line are one backdrop behind every row, stretched to the rows' height.
+Bars leave STATUS_ROOM pixels free at their right edge, where the worst link status is drawn as
+a small dot (`Shape.dot_x`, SPEC §8).
 
 The chart is bounded whatever the dates (SPEC §19): each zoom shows at most `Zoom.window_units`
 of its units (weeks, months, quarters). A longer plan is clipped to a window that starts at a
@@ -60,11 +62,12 @@ class Tick:
 
 @dataclass(slots=True)
 class Shape:
-    """One row of the chart. `kind` is 't' (bar), 's' (summary bracket) or 'm' (milestone)."""
+    """One row of the chart. `kind` is 't' (bar), 's' (summary bracket), 'm' (milestone) or ''
+    (nothing drawn: the task is outside the chart's window)."""
 
     id: str
     kind: str
-    y: int  # top of the row
+    y: int  # top of the bar within its row
     x: int
     width: int
     path: str = ""  # summary bracket / milestone diamond outline
@@ -95,8 +98,8 @@ class Chart:
     height: int
     major: list[Tick]
     minor: list[Tick]
-    grid_path: str  # vertical lines at each week, month or quarter, as one SVG path
-    weekend_path: str  # Saturdays and Sundays shaded at Day zoom, as one SVG path
+    grid_path: str  # vertical lines at each week, month or quarter, one SVG path 1 unit high
+    weekend_path: str  # Saturdays and Sundays shaded at Day zoom, likewise
     today: date
     today_x: int | None
     shapes: list[Shape]
@@ -181,9 +184,16 @@ def _fit(width: int, *labels: str) -> str:
     return ""
 
 
-def build_chart(rows: Sequence[Row], zoom_key: str, today: date, start: date | None = None) -> Chart:
-    """The chart of `rows` at a zoom; `start` asks for the window starting there when the plan
-    is longer than one window (ignored otherwise)."""
+def build_chart(
+    rows: Sequence[Row],
+    zoom_key: str,
+    today: date,
+    start: date | None = None,
+    shown: Sequence[Row] | None = None,
+) -> Chart:
+    """The scale of all `rows` at a zoom and the shapes of the rows `shown` (default: all of
+    them); `start` asks for the window starting there when the plan is longer than one window
+    (ignored otherwise)."""
     zoom = ZOOMS.get(zoom_key) or ZOOMS[DEFAULT_ZOOM]
     key, px = zoom.key, zoom.px_per_day
     today = _clamp(today, EARLIEST, LATEST)
@@ -250,12 +260,16 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date, start: date | N
 
     shapes: list[Shape] = []
     half = BAR_HEIGHT // 2
-    for index, row in enumerate(rows):
-        row_id = str(escape(row.id))  # printed without autoescape (see _gantt.html)
-        top = index * ROW_HEIGHT
+    top = 0  # every row has its own SVG
+    shown = rows if shown is None else shown
+    for row in shown:
+        row_id = str(escape(row.id))  # printed without autoescape (see _gantt_rows.html)
         middle = top + ROW_HEIGHT // 2
         if row.finish_date < origin or row.start_date >= end:
-            continue  # outside the window: the names table still lists it
+            # Outside the window: an empty cell (one shape per row: _gantt_rows.html pairs them);
+            # the row's dates are still in its text.
+            shapes.append(Shape(row_id, "", top, 0, 0))
+            continue
         left = x(max(row.start_date, origin))
         cut = row.finish_date >= end - timedelta(days=1)  # runs on past the window's right edge
         right = x(min(row.finish_date, end - timedelta(days=1)) + timedelta(days=1))
@@ -277,7 +291,7 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date, start: date | N
                 )
             )
     today_x = x(today) + px // 2 if origin <= today < end else None
-    height = max(len(rows), 1) * ROW_HEIGHT
+    height = max(len(shown), 1) * ROW_HEIGHT
     return Chart(
         zoom=zoom,
         origin=origin,
@@ -286,8 +300,8 @@ def build_chart(rows: Sequence[Row], zoom_key: str, today: date, start: date | N
         height=height,
         major=major,
         minor=minor,
-        grid_path="".join(f"M{g} 0V{height}" for g in grid),
-        weekend_path="".join(f"M{w.x} 0h{w.width}V{height}h-{w.width}Z" for w in weekends),
+        grid_path="".join(f"M{g} 0V1" for g in grid),
+        weekend_path="".join(f"M{w.x} 0h{w.width}V1h-{w.width}Z" for w in weekends),
         today=today,
         today_x=today_x,
         shapes=shapes,

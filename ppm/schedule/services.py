@@ -8,8 +8,12 @@ is several times faster, and the assignees come from one query instead of one pe
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
 
@@ -191,3 +195,75 @@ def task_detail(access: Access, task_id: str) -> Detail:
     chain.reverse()
     children = sum(1 for _, parent, _ in tree if parent == task.id)
     return Detail(task=task, ancestors=chain, child_count=children)
+
+
+def task_list(
+    actor: User, project_id: str, attention_filter: list[str] | None = None
+) -> list[tuple[Any, list[str], dict[str, Any], list[str]]]:
+    """The JSON task list's data: each live task as a row of columns named like Task's, its
+    assignee ids, its link summary (SPEC §8) and its attention codes (SPEC §16), in WBS order.
+    Three queries (the project and role, the tasks with their link roll-up, the assignees)
+    whatever the size; no ORM objects, which were four fifths of the time at 5,000 tasks. With
+    `attention_filter` (`?attention=a,b`) only tasks with one of those codes, picked after the
+    WBS walk, which needs every task: a filter never adds a query."""
+    access = project_services.load_project(actor, project_id)
+    wanted = attention.mask(attention.parse_filter(attention_filter or []))
+    project = access.project.id
+    links = link_services.summary_subquery(project)
+    rows = db.session.execute(
+        select(
+            Task.id,
+            Task.project_id,
+            Task.parent_id,
+            Task.name,
+            Task.description,
+            Task.start_date,
+            Task.finish_date,
+            Task.is_milestone,
+            Task.is_summary,
+            Task.position,
+            Task.created_at,
+            Task.updated_at,
+            links.c.link_count,
+            links.c.worst_rank,
+            attention.task_bits(links.c.attention_bits).label("attention"),
+        )
+        .outerjoin(links, links.c.task_id == Task.id)
+        .where(_live(project))
+        .order_by(Task.position, Task.created_at, Task.id)
+    ).all()
+    assignees: dict[str, list[str]] = {}
+    for task_id, user_id in db.session.execute(
+        select(task_assignees.c.task_id, task_assignees.c.user_id)
+        .join(Task, Task.id == task_assignees.c.task_id)
+        .join(User, User.id == task_assignees.c.user_id)
+        .where(_live(project))
+        .order_by(User.name, User.id)  # as Task.assignees orders them
+    ):
+        assignees.setdefault(task_id, []).append(user_id)
+    return [
+        (
+            row,
+            assignees.get(row.id, []),
+            link_services.summary(row.link_count, row.worst_rank),
+            attention.codes_of(row.attention),
+        )
+        for row in project_services.wbs_order(rows)
+        if not wanted or row.attention & wanted
+    ]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Build and render a big schedule without the cyclic garbage collector. The thousands of
+    row objects of one page stay alive until it is rendered, so every collection in between
+    scans them again: at 5,000 rows that was a third of the time and made it grow faster than
+    the rows. Nothing here makes reference cycles that need the collector; it runs again as
+    soon as the page is built. (Process-wide: the thread that paused it resumes it.)"""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()

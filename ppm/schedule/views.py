@@ -8,9 +8,7 @@ A plain request gets the whole page; an htmx request gets the region it targets 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -20,10 +18,10 @@ from flask import Blueprint, Response, make_response, render_template, request, 
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from ppm.errors import ValidationError
+from ppm.errors import NotFound, ValidationError
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, is_htmx, trigger, wants_fragment
-from ppm.links.icons import LINK_GLYPH, status_icon, status_shape
+from ppm.links.icons import LINK_GLYPH_SHAPE, status_icon, status_shape
 from ppm.links.section import section_context
 from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
@@ -33,12 +31,14 @@ from ppm.projects.services import Access
 from ppm.schedule import attention as needs_attention
 from ppm.schedule import gantt
 from ppm.schedule.forms import AddTaskForm, EditTaskForm
+from ppm.schedule.outline import Outline, outline, subtree
 from ppm.schedule.services import (
     Detail,
     Person,
     Row,
     Schedule,
     TaskRemoved,
+    gc_paused,
     load_schedule,
     person,
     task_detail,
@@ -53,7 +53,7 @@ CHANGED_EVENT = "schedule-changed"
 
 @bp.context_processor
 def _zoom_levels() -> dict[str, Any]:
-    return {"zooms": list(gantt.ZOOMS.values())}
+    return {"zooms": list(gantt.ZOOMS.values()), "link_glyph": LINK_GLYPH_SHAPE, "status_shapes": STATUS_SHAPES}
 
 
 # --- where the page is: view, zoom and open task, all in the URL ------------------------
@@ -66,6 +66,7 @@ class ViewState:
     task: str | None = None
     attention: tuple[str, ...] = ()  # the Needs attention filter (SPEC §16)
     start: str | None = None  # `from`: where the Gantt's window starts on a long plan (ISO date)
+    open: str | None = None  # a summary shown with its subtasks (the no-script "Show" link)
 
     @classmethod
     def read(cls, values: Mapping[str, str]) -> ViewState:
@@ -77,6 +78,7 @@ class ViewState:
             task=(values.get("task") or "").strip()[:64] or None,
             attention=needs_attention.read_codes(values.get("attention")),
             start=_window_start(values.get("from")),
+            open=_task_id(values.get("open")),
         )
 
     def query(self, **changes: Any) -> str:
@@ -88,6 +90,8 @@ class ViewState:
                 params.append(("from", state.start))
         if state.attention:
             params.append(("attention", ",".join(state.attention)))
+        if state.open:
+            params.append(("open", state.open))
         if state.task:
             params.append(("task", state.task))
         return "?" + urlencode(params) if params else ""
@@ -110,6 +114,13 @@ def _window_start(value: str | None) -> str | None:
     return day.isoformat() if gantt.EARLIEST <= day <= gantt.LATEST else None
 
 
+def _task_id(value: str | None) -> str | None:
+    """A task id (32 hex digits) or None: `open` is echoed into every link of the page, and a
+    compressed page must not echo text of the asker's choosing next to its CSRF token."""
+    value = (value or "").strip().lower()
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
+
+
 # --- presentation: per-row strings computed once in Python (templates stay lean) ---------
 
 
@@ -123,12 +134,14 @@ class RowView:
         "attention",
         "depth",
         "duration",
+        "expanded",
         "finish_iso",
         "finish_label",
         "id",
         "kind",
         "links",
         "links_text",
+        "more",
         "muted",
         "name",
         "people",
@@ -153,6 +166,18 @@ class RowView:
         self.links_text = link_summary_text(row)
         self.attention = needs_attention.row_markup(row)
         self.muted = needs_attention.row_class(row)
+        self.expanded = TRUE
+        self.more = EMPTY_MARKUP
+
+    def collapse(self, children: int, open_prefix: Markup) -> None:
+        """Rendered without its subtasks: the toggle says so, and without JavaScript a plain
+        link shows the page with this summary open (issue #15)."""
+        self.expanded = FALSE
+        noun = "subtask" if children == 1 else "subtasks"
+        self.more = Markup(  # noqa: S704 - every value is escaped or constant markup
+            f'<a class="more-link" href="{open_prefix}{self.id}#task-{self.id}">Show {children} {noun}'
+            f'<span class="visually-hidden"> of {self.name}</span></a>'
+        )
 
 
 def link_indicator(row: Row) -> Markup:
@@ -162,10 +187,10 @@ def link_indicator(row: Row) -> Markup:
         return EMPTY_MARKUP
     noun = "external link" if row.link_count == 1 else "external links"
     label = escape(f"{row.link_count} {noun}, worst status: {row.worst_status}")
+    # The glyphs are <use> of the page's shared symbols (_symbols.html): a few bytes a row.
     return Markup(  # noqa: S704 - every value is escaped or constant markup
         f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}" '
-        f'title="{label}">{LINK_GLYPH}<span aria-hidden="true">{row.link_count}</span>'
-        f"{status_icon(row.worst_status)}</span>"
+        f'title="{label}">{LINK_GLYPH_USE}{row.link_count}{STATUS_USES.get(row.worst_status, UNKNOWN_USE)}</span>'
     )
 
 
@@ -180,8 +205,19 @@ def link_summary_text(row: Row) -> Markup:
 
 
 EMPTY_MARKUP = Markup("")
+TRUE, FALSE = Markup("true"), Markup("false")
 STATUS_SHAPES = {status: status_shape(status) for status in PRECEDENCE}
 STATUS_ICONS = {status: status_icon(status) for status in PRECEDENCE}
+LINK_GLYPH_USE = Markup(
+    '<svg class="icon" width="14" height="14" aria-hidden="true" focusable="false"><use href="#g-link"/></svg>'
+)
+STATUS_USES = {
+    status: Markup(  # noqa: S704 - constant markup
+        f'<svg class="icon" width="12" height="12" aria-hidden="true" focusable="false"><use href="#g-{status}"/></svg>'
+    )
+    for status in PRECEDENCE
+}
+UNKNOWN_USE = STATUS_USES["unknown"]
 
 KIND_MARKUP = {kind: escape(kind) for kind in "smt"}
 DEPTH_MARKUP = [escape(depth) for depth in range(MAX_INDENT + 1)]
@@ -245,13 +281,21 @@ def duration_label(start: date, finish: date, milestone: bool) -> str:
     return f"{days} day" if days == 1 else f"{days} days"
 
 
-def row_views(rows: Iterable[Row], state: ViewState) -> list[RowView]:
+def row_views(rows: Sequence[Row], state: ViewState, shown: Outline | None = None) -> list[RowView]:
     """Rows link to the drawer with a query-only URL ("?task=…", resolved against the schedule
-    page): at 5,000 rows the project path repeated twice per row would be 1 MB of the page."""
+    page): at 5,000 rows the project path repeated twice per row would be 1 MB of the page.
+    Summaries the outline `shown` left without their subtasks are rendered collapsed."""
     labels, people = DateLabels(utc_today()), PeopleViews()
     query = state.query(task=None)
     prefix = escape((query + "&" if query else "?") + "task=")
-    return [RowView(row, prefix, labels, people) for row in rows]
+    views = [RowView(row, prefix, labels, people) for row in rows]
+    if shown and shown.unloaded:
+        query = state.query(task=None, open=None)
+        open_prefix = escape((query + "&" if query else "?") + "open=")
+        for row, view in zip(rows, views, strict=True):
+            if row.id in shown.unloaded:
+                view.collapse(shown.child_counts[row.id], open_prefix)
+    return views
 
 
 @dataclass
@@ -335,42 +379,58 @@ def _can_edit(access: Access) -> bool:
 
 
 def _parent_options(rows: Iterable[Row]) -> list[tuple[str, str]]:
-    """Every task that can hold subtasks: all but milestones."""
+    """Every task that can hold subtasks: all but milestones. Listed only where the add form is
+    open (~300 KB at 5,000 tasks): a closed form fetches them when opened (`…/parents`)."""
     return [(row.id, "\u2003" * min(row.depth, MAX_INDENT) + row.name) for row in rows if not row.is_milestone]
 
 
 def _attention(schedule: Schedule, base: str, state: ViewState) -> tuple[list[Row], needs_attention.Bar]:
-    """The rows the Needs attention filter keeps, and its bar (SPEC §16)."""
+    """The rows the Needs attention filter keeps, and its bar (SPEC §16). The bar counts every
+    row the listing query loaded, whichever of them the outline renders."""
     return needs_attention.for_schedule(
         schedule.rows, state.attention, lambda codes: base + state.query(attention=codes)
     )
 
 
+def _opened(state: ViewState) -> list[str]:
+    """Tasks whose place in the tree is always rendered: the drawer's and the one opened by a
+    no-script "Show subtasks" link."""
+    return [task for task in (state.task, state.open) if task]
+
+
+def _rows_html(rows: list[Row], shown: Outline, base: str, state: ViewState) -> tuple[str, gantt.Chart | None]:
+    """The rows `shown` (all of them, or a subtree's) as list or Gantt rows. The Gantt's scale
+    (and window) comes from every row of the view, so rows fetched later line up with the others."""
+    views = row_views(shown.rows, state, shown)
+    if state.view != "gantt":
+        return render_template("schedule/_rows.html", rows=views, state=state, base=base), None
+    chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date, shown.rows)
+    html = render_template("schedule/_gantt_rows.html", rows=views, chart=chart, state=state, base=base)
+    return html, chart
+
+
 def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "") -> dict[str, Any]:
     """The list or the Gantt, rendered on its own: a template included three levels deep
     passes each of its ~40 pieces per row up through every level (a third of the time at
-    5,000 rows), where a template rendered alone is joined once."""
-    views = row_views(rows, state)
-    context: dict[str, Any] = {"rows": views, "state": state, "base": base}
+    5,000 rows), where a template rendered alone is joined once. A big project shows its top
+    levels; deeper ones arrive when expanded (ppm.schedule.outline)."""
+    context: dict[str, Any] = {"state": state, "base": base, "children_url": _children_url(base, state)}
     window = None
     if not rows:
         body = ""
-    elif state.view == "gantt":
-        chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date)
-        window = window_view(chart.window, focus)
+    else:
+        # Under a filter `rows` are its matches and their parents: when they fit the row budget
+        # (the usual case) all are rendered expanded; a filter matching most of a big project
+        # is lazy like the whole schedule, or it would be slower and heavier than no filter.
+        rows_html, chart = _rows_html(rows, outline(rows, _opened(state)), base, state)
+        template = "schedule/_list.html" if chart is None else "schedule/_gantt.html"
+        window = window_view(chart.window, focus) if chart is not None else None
         body = render_template(
-            "schedule/_gantt.html",
+            template,
+            rows_html=Markup(rows_html),  # noqa: S704 - a template autoescaped it
             chart=chart,
             window=window,
-            status_shapes=STATUS_SHAPES,
             status_icons=STATUS_ICONS,
-            **context,
-        )
-    else:
-        rows_html = render_template("schedule/_rows.html", **context)
-        body = render_template(
-            "schedule/_list.html",
-            rows_html=Markup(rows_html),  # noqa: S704
             **context,
         )
     return {
@@ -379,6 +439,11 @@ def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "")
         "view_body": Markup(body),  # noqa: S704 - a template autoescaped it
         "gantt_window": window,
     }
+
+
+def _children_url(base: str, state: ViewState) -> str:
+    """The subtree route for schedule.js, with `__id__` standing for the task."""
+    return base + "/tasks/__id__/children" + state.query(task=None, open=None)
 
 
 def _drawer_context(
@@ -427,9 +492,11 @@ def _page(
     add_form: AddTaskForm | None = None,
     edit_form: EditTaskForm | None = None,
     sub_form: AddTaskForm | None = None,
+    add_open: bool = False,
 ) -> Response:
     schedule = load_schedule(current_user, project_id)
     base = _base(project_id)
+    add_open = add_open or add_form is not None
     notice: str | None = None
     try:
         detail = task_detail(schedule.access, state.task) if state.task else None
@@ -442,8 +509,9 @@ def _page(
         "base": base,
         "can_edit": _can_edit(schedule.access),
         "add_form": add_form or AddTaskForm(formdata=None),
-        "add_open": add_form is not None,
-        "parent_options": _parent_options(schedule.rows),
+        "add_open": add_open,
+        "parent_options": _parent_options(schedule.rows) if add_open else None,
+        "add_url": _add_url(base, state),
         "attention_bar": bar,
         "notice": notice,
         **_view_context(rows, base, state),
@@ -451,6 +519,12 @@ def _page(
         "drawer_focus": "heading" if status == 200 else "",
     }
     return _finish(make_response(render_template("schedule/schedule.html", **context), status))
+
+
+def _add_url(base: str, state: ViewState) -> str:
+    """The page with the add form open and every task listed (no JavaScript to fetch them)."""
+    query = state.query(task=None, open=None)
+    return base + (query + "&" if query else "?") + "add=1#add-parent_id"
 
 
 def _view_fragment(project_id: str, state: ViewState) -> Response:
@@ -570,15 +644,20 @@ def _with_changed_rows(
     update = schedule.ancestors(changed)
     context = {"state": state, "base": base}
     html = ""
+    row = schedule.rows[index]
     if inserted:
+        # The client may not hold its predecessor (a subtree not fetched yet): schedule.js
+        # puts it after that row, or at the end of its parent's rows, or drops it.
         html += render_template(
             "schedule/_rows.html",
-            rows=row_views([schedule.rows[index]], state),
-            insert_after=schedule.rows[index - 1].id,
+            rows=row_views([row], state),
+            oob=True,
+            new_after=escape(schedule.rows[index - 1].id),
+            new_parent=escape(row.parent_id or ""),
             **context,
         )
     else:
-        update.insert(0, schedule.rows[index])
+        update.insert(0, row)
     if update:
         html += render_template("schedule/_rows.html", rows=row_views(update, state), oob=True, **context)
     html += render_template("schedule/_attention.html", attention_bar=_attention(schedule, base, state)[1], oob=True)
@@ -595,22 +674,6 @@ def _redirect(url: str) -> Response:
 # --- routes ----------------------------------------------------------------------------
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Build and render a big schedule without the cyclic garbage collector. The thousands of
-    row objects of one page stay alive until it is rendered, so every collection in between
-    scans them again: at 5,000 rows that was a third of the time and made it grow faster than
-    the rows. Nothing here makes reference cycles that need the collector; it runs again as
-    soon as the page is built. (Process-wide: the thread that paused it resumes it.)"""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 @bp.get("/projects/<project_id>/schedule")
 def schedule(project_id: str) -> Any:
     state = ViewState.read(request.args)
@@ -620,7 +683,26 @@ def schedule(project_id: str) -> Any:
     with gc_paused():
         if target == "schedule-view":
             return _view_fragment(project_id, state)
-        return _page(project_id, state)
+        return _page(project_id, state, add_open=request.args.get("add") == "1")
+
+
+@bp.get("/projects/<project_id>/schedule/parents")
+def parent_choice(project_id: str) -> Any:
+    """The add form's "Put it under" with every task, fetched when the form is opened. Without
+    htmx: the page with the form open."""
+    state = ViewState.read(request.args)
+    base = _base(project_id)
+    with gc_paused():
+        schedule = load_schedule(current_user, project_id)  # non-members get 404 before anything
+        if not wants_fragment():
+            return _redirect(_add_url(base, state))
+        html = render_template(
+            "schedule/_parent_choice.html",
+            base=base,
+            add_form=AddTaskForm(formdata=None),
+            parent_options=_parent_options(schedule.rows),
+        )
+    return _finish(make_response(html))
 
 
 @bp.post("/projects/<project_id>/schedule/tasks")
@@ -690,6 +772,48 @@ def edit_task(project_id: str, task_id: str) -> Any:
         return _redirect(_base(project_id) + state.query())
     response = _drawer_fragment(project_id, state, message=f"Saved “{task.name}”.")
     return _with_changed_rows(response, project_id, state, task.id)
+
+
+@bp.get("/projects/<project_id>/schedule/tasks/<task_id>/children")
+def task_children(project_id: str, task_id: str) -> Any:
+    """A summary's subtasks, fetched when it is expanded (issue #15): its subtree's rows, whole
+    levels within the row budget, to put after its own row. Without htmx: the page with it open."""
+    state = ViewState.read(request.args)
+    base = _base(project_id)
+    with gc_paused():
+        schedule = load_schedule(current_user, project_id)
+        found = subtree(schedule.rows, task_id)
+        if found is None:
+            raise NotFound("Task not found.")
+        if not wants_fragment():
+            return _redirect(base + state.query(open=found[0].id) + f"#task-{found[0].id}")
+        rows, _ = _attention(schedule, base, state)  # under a filter, only its rows
+        root, descendants = subtree(rows, task_id) or (found[0], [])
+        shown = outline(descendants, root=root)
+        html, _ = _rows_html(rows, shown, base, state)
+    count = sum(1 for row in shown.rows if row.parent_id == root.id)
+    noun = "subtask" if count == 1 else "subtasks"
+    return _finish(make_response(html + _announce_in_rows(f"Showing {count} {noun} of {root.name}.")))
+
+
+@bp.get("/projects/<project_id>/schedule/rows")
+def all_rows(project_id: str) -> Any:
+    """Every row of the list or the Gantt, for "Expand all" (issue #15). Without htmx: the page."""
+    state = ViewState.read(request.args)
+    base = _base(project_id)
+    with gc_paused():
+        schedule = load_schedule(current_user, project_id)  # non-members get 404 before anything
+        if not wants_fragment():
+            return _redirect(base + state.query())
+        rows, bar = _attention(schedule, base, state)  # under a filter, only its rows
+        shown = outline(rows, budget=len(rows))
+        html, _ = _rows_html(rows, shown, base, state)
+    return _finish(make_response(html + _announce_in_rows(bar.message)))
+
+
+def _announce_in_rows(message: str) -> str:
+    """The live-region update, in a <template> so that a parser reading table rows keeps it."""
+    return "<template>" + render_template("_announce.html", message=message) + "</template>"
 
 
 @bp.get("/projects/<project_id>/schedule/tasks/<task_id>/row")

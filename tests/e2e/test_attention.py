@@ -5,6 +5,8 @@ clear the filter. axe-core on every state."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -113,17 +115,64 @@ def test_keyboard_filter_open_and_clear(
     assert_accessible(page, "attention-cleared")
 
 
-def test_without_javascript_the_bar_is_plain_links(browser: Any, live_server: str, user: Any, make: Any) -> None:
-    project = _project(make, user)
+@contextmanager
+def _schedule_without_script(browser: Any, live_server: str, user: Any, project: dict[str, str]) -> Iterator[Page]:
+    """The project's schedule in a browser context with JavaScript off."""
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
         login_with_keyboard(page, live_server, user.email)
         page.goto(f"{live_server}/projects/{project['id']}/schedule")
+        yield page
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_bar_is_plain_links(browser: Any, live_server: str, user: Any, make: Any) -> None:
+    with _schedule_without_script(browser, live_server, user, _project(make, user)) as page:
         page.get_by_role("link", name=re.compile("^Overdue with open work")).click()
         expect(page).to_have_url(re.compile(r"\?attention=overdue_open$"))
         expect(page.locator("#schedule-rows > tr")).to_have_count(3)
         page.get_by_role("link", name="Show all tasks", exact=True).click()
         expect(page.locator("#schedule-rows > tr")).to_have_count(5)
-    finally:
-        context.close()
+
+
+def test_put_it_under_lists_every_task_when_the_form_opens_by_keyboard(
+    page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
+) -> None:
+    project = _project(make, user)
+    login_with_keyboard(page, live_server, user.email)
+    page.goto(f"{live_server}/projects/{project['id']}/schedule")
+    choice = page.get_by_label("Put it under")
+    expect(choice.locator("option")).to_have_count(1)  # nothing more until the form opens
+    tab_to(page, page.locator("#add-task summary"))
+    page.keyboard.press("Enter")
+    # Every task but the milestone, plain tasks too (#14), fetched when the form opened.
+    expect(choice.locator("option")).to_have_count(5)
+    expect(page.get_by_role("link", name="List every task to put it under")).to_be_hidden()
+    assert_accessible(page, "add-form-parents")
+    tab_to(page, page.get_by_label("Task name"))
+    page.keyboard.type("Write the API guide")
+    tab_to(page, choice)
+    page.keyboard.type("Docs")  # the select's own type-ahead
+    expect(choice).to_have_value(project["docs"])
+    tab_to(page, page.get_by_role("button", name="Add task"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#live-region")).to_have_text("Added “Write the API guide”.")
+    expect(page.locator("#schedule-rows > tr", has_text="Write the API guide")).to_have_attribute("data-depth", "1")
+    assert console_errors == []
+
+
+def test_without_javascript_put_it_under_is_a_link_to_every_task(
+    browser: Any, live_server: str, user: Any, make: Any
+) -> None:
+    with _schedule_without_script(browser, live_server, user, _project(make, user)) as page:
+        page.locator("#add-task summary").click()
+        page.get_by_role("link", name="List every task to put it under").click()
+        expect(page).to_have_url(re.compile(r"\?add=1#add-parent_id$"))
+        choice = page.get_by_label("Put it under")
+        expect(choice.locator("option")).to_have_count(5)
+        page.get_by_label("Task name").fill("Press kit")
+        choice.select_option(label="\u2003Design")
+        page.get_by_role("button", name="Add task").click()
+        expect(page.locator("#schedule-rows > tr", has_text="Press kit")).to_have_attribute("data-depth", "2")

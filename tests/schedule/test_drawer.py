@@ -111,7 +111,7 @@ def test_member_saves_name_dates_and_description(
     assert tree.css_first("[hx-swap-oob='innerHTML:#live-region']").text() == "Saved “Peer review”."
     # The list rows of the task and of its (re-rolled-up) parents come out of band.
     tree = parse_rows(response)
-    oob = [r.attributes["id"] for r in tree.css("tr[hx-swap-oob='true']")]
+    oob = [r.attributes["id"] for r in tree.css("tr[data-oob]")]
     assert oob == [f"task-{project[k]}" for k in ("review", "code", "build")]
     build = tree.css_first(f"#task-{project['build']}")
     finish = build.css("td.c-date time")[1].attributes["datetime"]

@@ -24,9 +24,14 @@ def test_each_zoom_draws_one_shape_per_task(
     login: Callable[[str], SessionClient], project: dict[str, Any], zoom: str
 ) -> None:
     tree = parse(login("viewer").get(url(project, f"?view=gantt&zoom={zoom}")))
-    bars = tree.css_first("svg.gantt-bars")
-    assert bars.attributes["aria-hidden"] == "true"
-    shapes = {s.attributes["data-t"]: s for s in bars.css("[data-t]")}
+    # Each row draws its own shape in a decorative SVG of its own, in the row's last cell.
+    rows = tree.css("#schedule-rows > tr")
+    bars = [row.css_first("td.c-chart svg.gantt-bars") for row in rows]
+    assert all(svg.attributes["aria-hidden"] == "true" for svg in bars)
+    shapes = {s.attributes["data-t"]: s for svg in bars for s in svg.css("[data-t]")}
+    assert [s.attributes["data-t"] for svg in bars for s in svg.css("[data-t]")] == [
+        row.attributes["id"].removeprefix("task-") for row in rows
+    ]
     assert set(shapes) == {project[k] for k in ("build", "design", "code", "review", "launch")}
     # Bars for tasks, brackets for summaries, a diamond for the milestone.
     assert shapes[project["design"]].tag == "rect" and "bar" in shapes[project["design"]].attributes["class"]
@@ -74,8 +79,9 @@ def test_bars_are_aligned_to_the_time_axis_at_day_zoom(
     labels = tree.css("svg.gantt-axis text.minor")
     under = [t for t in labels if abs(int(t.attributes["x"]) - (int(design.attributes["x"]) + px // 2)) < 1]
     assert [t.text() for t in under] == [str(start.day)]
-    # Rows line up with the names table: one row height per task.
-    assert int(review.attributes["y"]) == 3 * gantt.ROW_HEIGHT + (gantt.ROW_HEIGHT - 14) // 2
+    # Each bar is centred in its own row's SVG, one row height high.
+    assert int(review.attributes["y"]) == (gantt.ROW_HEIGHT - 14) // 2
+    assert tree.css_first(f"#task-{project['review']} svg.gantt-bars").attributes["height"] == str(gantt.ROW_HEIGHT)
 
 
 def test_unknown_view_or_zoom_falls_back(login: Callable[[str], SessionClient], project: dict[str, Any]) -> None:

@@ -28,8 +28,20 @@ def _deepest_task(project_id: str) -> str:
     return max(rows, key=lambda r: depth(r[1]))[0]
 
 
+def _first_summary(project_id: str) -> str:
+    return (
+        db.session.scalars(
+            select(Task.id)
+            .where(Task.project_id == project_id, Task.parent_id.is_(None), Task.is_summary.is_(True))
+            .order_by(Task.position)
+        ).first()
+        or ""
+    )
+
+
 def _counts(client: SessionClient, count_queries: Any, project_id: str, json_only: bool = False) -> dict[str, int]:
     task = _deepest_task(project_id)
+    phase = _first_summary(project_id)
     base = f"/projects/{project_id}/schedule"
     requests = (
         {"json task list": (f"/api/v1/projects/{project_id}/tasks/", {})}
@@ -40,6 +52,15 @@ def _counts(client: SessionClient, count_queries: Any, project_id: str, json_onl
             "gantt day fragment": (base + "?view=gantt&zoom=day", htmx("schedule-view")),
             "drawer fragment": (base + f"?task={task}", htmx("drawer")),
             "page with drawer": (base + f"?view=gantt&task={task}", {}),
+            "page with a subtree open": (base + f"?open={phase}", {}),
+            "subtree fragment": (base + f"/tasks/{phase}/children", htmx("schedule-rows")),
+            "gantt subtree fragment": (base + f"/tasks/{phase}/children?view=gantt&zoom=week", htmx("schedule-rows")),
+            "all rows fragment": (base + "/rows", htmx("schedule-rows")),
+            "all gantt rows fragment": (base + "/rows?view=gantt&zoom=day", htmx("schedule-rows")),
+            "filtered subtree fragment": (base + f"/tasks/{phase}/children?attention=stale", htmx("schedule-rows")),
+            "filtered all rows fragment": (base + "/rows?attention=overdue_open", htmx("schedule-rows")),
+            "page with the add form open": (base + "?add=1", {}),
+            "parent choice fragment": (base + "/parents", htmx("add-parent")),
         }
     )
     counts = {}

@@ -1,16 +1,28 @@
 // The schedule's few lines of behaviour (htmx does the requests). No inline script: CSP.
-// Without this file every row is shown, rows open the drawer through their links, and the
-// drawer closes through its Close link.
+// Without this file the rows the server rendered are shown, a collapsed summary has a plain
+// "Show N subtasks" link, rows open the drawer through their links, and the drawer closes
+// through its Close link.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
 
-  // --- Expand and collapse summary rows (list view). Collapsed ids survive swaps. ---------
+  // --- Expand and collapse summary rows (list and Gantt). Collapsed ids survive swaps. ----
+  // A big project arrives with its deeper levels not loaded: a summary whose subtasks are not
+  // in the page is collapsed, and expanding it fetches them (…/tasks/<id>/children).
   var collapsed = new Set();
 
+  function rowsBody() { return document.getElementById("schedule-rows"); }
+
   function listRows() {
-    var body = document.getElementById("schedule-rows");
+    var body = rowsBody();
     return body ? body.rows : [];
+  }
+
+  function depthOf(row) { return Number(row.dataset.depth); }
+
+  function loaded(row) {
+    var next = row.nextElementSibling;
+    return Boolean(next) && depthOf(next) > depthOf(row);
   }
 
   function applyCollapse() {
@@ -18,17 +30,43 @@
     var hideBelow = Infinity;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
-      var depth = Number(row.dataset.depth);
+      var depth = depthOf(row);
       if (depth > hideBelow) { row.hidden = true; continue; }
       hideBelow = Infinity;
       row.hidden = false;
       var toggle = row.querySelector(".toggle");
       if (toggle) {
-        var closed = collapsed.has(row.id);
+        var closed = collapsed.has(row.id) || !loaded(row);
         toggle.setAttribute("aria-expanded", closed ? "false" : "true");
         if (closed) { hideBelow = depth; }
       }
     }
+  }
+
+  function fetchRows(url, target, swap) {
+    var body = rowsBody();
+    body.setAttribute("aria-busy", "true");
+    return htmx.ajax("GET", url, { source: target, target: target, swap: swap }).finally(function () {
+      body.removeAttribute("aria-busy");
+    });
+  }
+
+  function expand(row) {
+    collapsed.delete(row.id);
+    if (loaded(row)) { applyCollapse(); return; }
+    if (row.hasAttribute("data-loading")) { return; }
+    row.setAttribute("data-loading", "");
+    var url = rowsBody().dataset.children.replace("__id__", row.id.slice(5));
+    fetchRows(url, row, "afterend").finally(function () { row.removeAttribute("data-loading"); });
+  }
+
+  function expandAll() {
+    collapsed.clear();
+    var missing = Array.prototype.some.call(listRows(), function (row) {
+      return row.classList.contains("k-s") && !loaded(row);
+    });
+    if (!missing) { applyCollapse(); return; }
+    fetchRows(rowsBody().dataset.children.replace("/tasks/__id__/children", "/rows"), rowsBody(), "innerHTML");
   }
 
   // Opens every collapsed parent above `row`, so it can be seen and focused.
@@ -45,12 +83,16 @@
     var target = event.target;
     var toggle = target.closest(".toggle");
     if (toggle) {
-      var id = toggle.closest("tr").id;
-      if (collapsed.has(id)) { collapsed.delete(id); } else { collapsed.add(id); }
-      applyCollapse();
+      var summary = toggle.closest("tr");
+      if (toggle.getAttribute("aria-expanded") === "true") {
+        collapsed.add(summary.id);
+        applyCollapse();
+      } else {
+        expand(summary);
+      }
       return;
     }
-    if (target.closest("[data-expand-all]")) { collapsed.clear(); applyCollapse(); return; }
+    if (target.closest("[data-expand-all]")) { expandAll(); return; }
     if (target.closest("[data-collapse-all]")) {
       Array.prototype.forEach.call(listRows(), function (row) {
         if (row.classList.contains("k-s")) { collapsed.add(row.id); }
@@ -61,7 +103,7 @@
     // A click anywhere on a row, or on a Gantt bar, opens the drawer through the row's link.
     var bar = target.closest("[data-t]");
     var row = bar ? document.getElementById("task-" + bar.getAttribute("data-t"))
-                  : target.closest(".schedule-table tbody tr, .gantt-names tbody tr");
+                  : target.closest("#schedule-rows > tr");
     if (!row || target.closest("a, button, input, select, textarea, label, summary")) { return; }
     if (!bar && String(window.getSelection()).length) { return; }  // selecting text
     var link = row.querySelector(".task-link");
@@ -110,7 +152,40 @@
   }
   document.addEventListener("DOMContentLoaded", markOpen);
 
+  // Rows sent out of band after a write arrive at the end of the list (data-oob): each takes
+  // the place of the row with its id, or a new one (data-new) goes after its predecessor or
+  // its parent's last row shown; a row whose place is not loaded here is dropped (it comes
+  // with its subtree when that is expanded).
+  function lastShownUnder(parent, except) {
+    var last = parent;
+    for (var row = parent.nextElementSibling; row && depthOf(row) > depthOf(parent); row = row.nextElementSibling) {
+      if (row !== except) { last = row; }
+    }
+    return last;
+  }
+
+  function placeArrivals() {
+    var body = rowsBody();
+    if (!body) { return; }
+    Array.prototype.forEach.call(body.querySelectorAll("tr[data-oob]"), function (row) {
+      row.removeAttribute("data-oob");
+      var old = document.getElementById(row.id);
+      if (old && old !== row) { old.replaceWith(row); return; }
+      if (!row.hasAttribute("data-new")) { row.remove(); return; }
+      var after = document.getElementById("task-" + row.dataset.after);
+      var parentId = row.dataset.parent;
+      var parent = parentId ? document.getElementById("task-" + parentId) : null;
+      if (!after && parentId) {
+        after = parent && lastShownUnder(parent, row);
+        if (!after || after === parent) { row.remove(); return; }  // its subtree is not loaded
+      }
+      if (after && after !== row) { after.after(row); }
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", placeArrivals);
+
   document.addEventListener("htmx:afterSettle", function () {
+    placeArrivals();
     applyCollapse();
     markOpen();
     var open = drawer();
