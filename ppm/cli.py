@@ -18,7 +18,7 @@ from ppm.auth import services as auth_services
 from ppm.auth.models import User
 from ppm.errors import DomainError
 from ppm.extensions import db
-from ppm.links.demo import add_bulk_links, add_demo_links
+from ppm.links.demo import add_bulk_links, add_demo_links, analyze_after_bulk_load
 from ppm.models_base import new_id, utc_today
 from ppm.projects import services as project_services
 from ppm.projects.models import Membership, Project, Role, Task
@@ -284,6 +284,7 @@ def build_big_project(owner: User, count: int) -> Project:
     for mate in team:
         db.session.add(Membership(project_id=project.id, user_id=mate.id, role=Role.member.name))
     db.session.commit()
+    analyze_after_bulk_load()
     return project
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ppm.auth.models import User
 from ppm.extensions import db
@@ -156,4 +156,14 @@ def add_bulk_links(project: Project, per_task: int) -> int:
         db.session.execute(TaskLink.__table__.insert(), rows)
     project.sync_counter = number
     db.session.commit()
+    analyze_after_bulk_load()
     return len(rows)
+
+
+def analyze_after_bulk_load() -> None:
+    """PostgreSQL plans from table statistics. Right after thousands of rows arrive in one go,
+    before autovacuum has analysed them, it takes the tables for nearly empty and picks nested
+    loops that made the schedule's listing query take 30 s at 5,000 tasks (0.1 s once analysed)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
