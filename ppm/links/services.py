@@ -28,7 +28,7 @@ from ppm.integrations import services as accounts
 from ppm.integrations.models import Credential
 from ppm.integrations.providers.base import Extras, NotModified, RefreshFailed, StatusResult, conditional
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
-from ppm.links import attention
+from ppm.links import attention, review_status
 from ppm.links.models import TaskLink
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
@@ -622,6 +622,8 @@ def summary_subquery(project_id: str) -> Any:
             func.count().label("link_count"),
             func.min(rank_expression(TaskLink.status)).label("worst_rank"),
             attention.link_bits().label("attention_bits"),  # SPEC §16, in the same pass
+            review_status.worst_checks(TaskLink.checks).label("worst_checks"),  # SPEC §15
+            review_status.worst_review(TaskLink.review).label("worst_review"),
         )
         .where(TaskLink.project_id == project_id, TaskLink.deleted_at.is_(None))
         .group_by(TaskLink.task_id)

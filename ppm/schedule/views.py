@@ -24,6 +24,7 @@ from ppm.errors import ValidationError
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, is_htmx, trigger, wants_fragment
 from ppm.links.icons import LINK_GLYPH, status_icon, status_shape
+from ppm.links.review_status import label_suffix
 from ppm.links.section import section_context
 from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
@@ -161,7 +162,7 @@ def link_indicator(row: Row) -> Markup:
     if row.kind != "t" or not row.link_count or row.worst_status is None:
         return EMPTY_MARKUP
     noun = "external link" if row.link_count == 1 else "external links"
-    label = escape(f"{row.link_count} {noun}, worst status: {row.worst_status}")
+    label = escape(f"{row.link_count} {noun}, worst status: {row.worst_status}{label_suffix(row.checks, row.review)}")
     return Markup(  # noqa: S704 - every value is escaped or constant markup
         f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}" '
         f'title="{label}">{LINK_GLYPH}<span aria-hidden="true">{row.link_count}</span>'
@@ -175,7 +176,7 @@ def link_summary_text(row: Row) -> Markup:
         return EMPTY_MARKUP
     noun = "external link" if row.link_count == 1 else "external links"
     return Markup('<span class="visually-hidden">, {}</span>').format(
-        f"{row.link_count} {noun}, worst status: {row.worst_status}"
+        f"{row.link_count} {noun}, worst status: {row.worst_status}{label_suffix(row.checks, row.review)}"
     )
 
 

@@ -103,7 +103,9 @@ def test_github_without_check_runs_asks_the_combined_status(
     assert body["review"] == "review_required"  # the example requests a reviewer and a team
 
 
-def test_github_failing_run_and_a_change_request_and_no_requests(world: World, provider: responses.RequestsMock) -> None:
+def test_github_failing_run_and_a_change_request_and_no_requests(
+    world: World, provider: responses.RequestsMock
+) -> None:
     link_id = _github_link(world)
     reviews = example("pull-request-review-items")
     reviews.append({**reviews[0], "id": 81, "state": "CHANGES_REQUESTED", "user": {**reviews[0]["user"], "id": 2}})
@@ -231,7 +233,9 @@ def test_a_failed_first_call_keeps_everything(world: World, provider: responses.
 # --- conditional requests on the extra calls ----------------------------------------------
 
 
-def test_extra_calls_are_conditional_and_a_304_keeps_their_value(world: World, provider: responses.RequestsMock) -> None:
+def test_extra_calls_are_conditional_and_a_304_keeps_their_value(
+    world: World, provider: responses.RequestsMock
+) -> None:
     link_id = _github_link(world)
     provider.get(f"{GH}/pulls/7", json=pull(), headers={"ETag": '"pull-1"'})
     provider.get(f"{COMMIT}/check-runs", json=runs(("completed", "failure")), headers={"ETag": ETAG})
@@ -306,7 +310,9 @@ def stepping(monkeypatch: pytest.MonkeyPatch) -> Any:
     return install
 
 
-def test_each_call_gets_what_is_left_of_one_budget(world: World, provider: responses.RequestsMock, stepping: Any) -> None:
+def test_each_call_gets_what_is_left_of_one_budget(
+    world: World, provider: responses.RequestsMock, stepping: Any
+) -> None:
     link_id = _github_link(world)
     _github_ok(provider)
     clock = stepping(1.5)

@@ -385,7 +385,9 @@ def fetch_json(label: str, url: str, headers: dict[str, str], *, scope: str = ""
     return data
 
 
-def remembered_call(label: str, url: str, headers: dict[str, str], reduce: Callable[[Any], Any], scope: str = "") -> Any:
+def remembered_call(
+    label: str, url: str, headers: dict[str, str], reduce: Callable[[Any], Any], scope: str = ""
+) -> Any:
     """One of a refresh's extra calls (SPEC §15), conditional on its own ETag: a 304 gives the
     value its last good answer gave, a 2xx the reduction of its body. A failure raises
     RefreshFailed (the caller keeps the cached value) and keeps the last good answer's memory."""
