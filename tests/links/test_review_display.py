@@ -36,12 +36,8 @@ def project(app: Any, make: Factory) -> dict[str, Any]:
 
 def _link(project_id: str, task_id: str, n: int, status: str, checks: str | None, review: str | None) -> None:
     url = f"https://github.com/acme/api/pull/{n + 1}"
-    db.session.add(
-        TaskLink(
-            project_id=project_id, task_id=task_id, url=url, url_key=url, provider="github", labels=[],
-            status=status, position=n, checks=checks, review=review,
-        )  # fmt: skip
-    )
+    fields = {"url": url, "url_key": url, "provider": "github", "labels": [], "status": status, "position": n}
+    db.session.add(TaskLink(project_id=project_id, task_id=task_id, checks=checks, review=review, **fields))
 
 
 def test_the_drawer_shows_checks_and_review_in_words_beside_the_status(project: dict[str, Any]) -> None:
@@ -55,7 +51,8 @@ def test_the_drawer_shows_checks_and_review_in_words_beside_the_status(project: 
     # Each state has its own shape (not colour alone): six badges, six different drawings.
     shapes = {badge.text(): badge.css_first("svg").html for row in rows[:3] for badge in row.css(".checks, .review")}
     assert len(shapes) == 6 and len(set(shapes.values())) == 6
-    assert all(badge.css_first("svg").attributes["aria-hidden"] == "true" for row in rows for badge in row.css(".status"))
+    badges = [badge for row in rows for badge in row.css(".status")]
+    assert all(badge.css_first("svg").attributes["aria-hidden"] == "true" for badge in badges)
 
 
 def test_the_row_label_and_tooltip_name_the_worst_checks_and_review(project: dict[str, Any]) -> None:
@@ -79,6 +76,7 @@ def test_the_row_label_follows_the_next_worst(project: dict[str, Any]) -> None:
 def test_the_gantt_dot_stays_the_worst_status_only(project: dict[str, Any]) -> None:
     html = project["client"].get(f"/projects/{project['id']}/schedule?view=gantt&zoom=day").get_data(as_text=True)
     tree = LexborHTMLParser(html)
-    assert sorted(dot.attributes["class"] for dot in tree.css("g.gantt-dot")) == ["gantt-dot ws-draft", "gantt-dot ws-open"]
+    dots = sorted(dot.attributes["class"] for dot in tree.css("g.gantt-dot"))
+    assert dots == ["gantt-dot ws-draft", "gantt-dot ws-open"]
     names = tree.text()
     assert "4 external links, worst status: draft, checks failing, changes requested" in names
