@@ -50,6 +50,10 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     # Reverse proxies in front of ppm whose X-Forwarded-* headers are trusted (0: none).
     PROXY_HOPS = int(os.environ.get("PPM_PROXY_HOPS", "0") or 0)
+    # The public root of ppm (https://ppm.example.org) for webhook payload URLs behind a proxy;
+    # unset: the request's own scheme and host.
+    PPM_BASE_URL: str | None = os.environ.get("PPM_BASE_URL") or None
+    WEBHOOK_DELIVERY_LIMIT = "6000 per minute"  # per receiver (SPEC §13)
     TESTING = False
 
 

@@ -117,7 +117,8 @@ def _init_extensions(app: Flask) -> None:
     import ppm.auth.models
     import ppm.integrations.models
     import ppm.links.models
-    import ppm.projects.models  # noqa: F401
+    import ppm.projects.models
+    import ppm.webhooks.models  # noqa: F401
     from ppm.auth.guard import init_auth
     from ppm.extensions import csrf, db, limiter, migrate
 
@@ -162,6 +163,8 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.schedule.api import bp as tasks_api
     from ppm.schedule.views import bp as schedule_bp
     from ppm.sync.api import bp as sync_api
+    from ppm.webhooks.api import bp as webhooks_api
+    from ppm.webhooks.views import bp as webhooks_bp
 
     for blueprint in (
         auth_bp,
@@ -176,6 +179,8 @@ def _register_blueprints(app: Flask) -> None:
         sync_api,
         jobs_api,
         jobs_bp,
+        webhooks_api,
+        webhooks_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -98,6 +102,7 @@ def demo(password: str, task_count: int | None, links_per_task: int) -> None:
         click.echo(f"Made the demo project “{DEMO_PROJECT}”.")
     else:
         click.echo(f"The demo project “{DEMO_PROJECT}” already exists.")
+    _demo_webhook(user, existing.id)
     if auth_services.authenticate(DEMO_EMAIL, password) is None:
         # An earlier run made the user with another password; never print one that fails.
         click.echo(
@@ -106,6 +111,32 @@ def demo(password: str, task_count: int | None, links_per_task: int) -> None:
         )
         return
     click.echo(f"Log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} with password: {password}")
+
+
+def _demo_webhook(owner: User, project_id: str) -> None:
+    """One GitHub receiver on the demo project. Its secret is shown once, so the demo keeps it
+    in the instance folder (mode 0600) for the README's signed `curl`; a rerun that finds no
+    such file makes a new secret."""
+    from ppm.webhooks import services as webhooks
+
+    secret_file = Path(current_app.instance_path) / "demo_webhook_secret"
+    receivers = webhooks.list_receivers(owner, project_id)
+    if receivers and secret_file.exists():
+        receiver = receivers[0]
+    else:
+        revealed = (
+            webhooks.rotate_secret(owner, project_id, receivers[0].id)
+            if receivers
+            else webhooks.create_receiver(owner, project_id, {"provider": "github"})
+        )
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(revealed.secret)
+        receiver = revealed.receiver
+    base = str(current_app.config.get("PPM_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    click.echo(f"Demo GitHub webhook: {base}/hooks/github/{receiver.id}")
+    click.echo(f"Its secret is in {secret_file} (README, “Webhooks”, shows a signed delivery).")
 
 
 def _demo_project(user: User) -> Project:
@@ -258,11 +289,15 @@ def build_big_project(owner: User, count: int) -> Project:
 
 @ppm_cli.command("rotate-credentials")
 def rotate_credentials() -> None:
-    """Re-encrypt every stored provider token under the first INTEGRATION_ENCRYPTION_KEY."""
+    """Re-encrypt every stored provider token and webhook secret under the first INTEGRATION_ENCRYPTION_KEY."""
     from ppm.integrations.services import reencrypt_all
+    from ppm.webhooks.services import reencrypt_all as reencrypt_webhook_secrets
 
     done, unreadable = reencrypt_all()
     click.echo(f"Re-encrypted {done} credential(s) under the first key; {unreadable} could not be read.")
+    hooks_done, hooks_unreadable = reencrypt_webhook_secrets()
+    click.echo(f"Re-encrypted {hooks_done} webhook secret(s); {hooks_unreadable} could not be read.")
+    unreadable += hooks_unreadable
     if unreadable:
         click.echo("Rows that could not be read show “needs reconnect” to their owners.", err=True)
         sys.exit(1)

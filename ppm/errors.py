@@ -96,7 +96,7 @@ class ValidationCollector:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/hooks/"))  # scripts and webhook senders read JSON
 
 
 def json_error(status: int, code: str, detail: str, **extra: Any) -> Response:

@@ -19,6 +19,9 @@ from ppm.extensions import csrf, db, login_manager
 from ppm.htmx import is_htmx
 
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# Endpoints whose request carries its own authentication (a webhook's signature): no session,
+# no API token and no CSRF token apply. Capabilities add theirs.
+SIGNED_ENDPOINTS: set[str] = set()
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -97,6 +100,8 @@ def _local_path(url: str) -> str:
 def _guard() -> Any:
     if request.url_rule is None:
         return None  # unknown route or wrong method: routing answers 404/405 to everyone
+    if request.endpoint in SIGNED_ENDPOINTS:
+        return None
     if _is_api(request):
         return _guard_api()
     if request.endpoint in PUBLIC_ENDPOINTS:

@@ -72,6 +72,9 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     review_memory: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Whose credential last refreshed it successfully: the scheduled sweep uses theirs (SPEC §14).
     last_refreshed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # The provider's `updated_at` of the object version last applied (refresh or webhook), so a
+    # late webhook delivery never moves a link backwards. Internal: not in JSON.
+    provider_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     @property
     def display_title(self) -> str:

@@ -537,6 +537,7 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
             link.status = outcome.status.status if outcome.status.status in RANK else "unknown"
             if outcome.status.title:
                 link.title = outcome.status.title
+            link.provider_updated_at = outcome.status.updated_at or link.provider_updated_at
         if outcome.etag or outcome.last_modified:
             link.etag, link.last_modified = outcome.etag, outcome.last_modified
     if outcome.extras is not None:

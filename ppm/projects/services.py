@@ -89,6 +89,21 @@ def next_sync_number(project_id: str) -> int:
     return int(number)
 
 
+def next_sync_numbers(project_id: str, count: int) -> list[int]:
+    """`count` consecutive sync numbers in one statement, for a batch write (a webhook delivery
+    that changes many links); same lock and ordering as `next_sync_number`."""
+    if count <= 0:
+        return []
+    with db.session.no_autoflush:
+        last = db.session.execute(
+            update(Project)
+            .where(Project.id == project_id)
+            .values(sync_counter=Project.sync_counter + count, updated_at=Project.updated_at)
+            .returning(Project.sync_counter)
+        ).scalar_one()
+    return list(range(int(last) - count + 1, int(last) + 1))
+
+
 def lock_sequence(project_id: str) -> None:
     """Takes the lock `next_sync_number` takes, up front, for writes that change rows before
     they draw a number (moves, renumbering, removal) and for member changes: every writer of a

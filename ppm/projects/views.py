@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from ppm.errors import DomainError, ValidationError
 from ppm.forms_util import apply_errors
@@ -13,6 +14,7 @@ from ppm.htmx import announce, is_htmx, page_or_fragment, redirect_htmx_aware
 from ppm.projects import services
 from ppm.projects.forms import ROLE_CHOICES, MemberForm, ProjectForm, RoleForm
 from ppm.projects.models import Role
+from ppm.projects.sections import INTEGRATION_SECTIONS
 
 bp = Blueprint("projects", __name__)
 
@@ -154,4 +156,5 @@ def remove_member(project_id: str, user_id: str) -> Any:
 @bp.get("/projects/<project_id>/integrations")
 def integrations(project_id: str) -> Any:
     access = services.load_project(current_user, project_id)
-    return render_template("projects/integrations.html", access=access)
+    sections = [Markup(render(access)) for render in INTEGRATION_SECTIONS]  # noqa: S704 - our own templates
+    return render_template("projects/integrations.html", access=access, sections=sections)

@@ -251,6 +251,7 @@ class RefreshFailed(Exception):
 class StatusResult:
     status: str  # open | draft | merged | closed | unknown
     title: str = ""
+    updated_at: datetime | None = None  # the provider's, so a late webhook never goes backwards
     # SPEC §15, pull and merge requests only; None leaves the cached value as it is.
     checks: str | None = None
     review: str | None = None
@@ -528,3 +529,20 @@ def first_line(message: object) -> str:
     if not isinstance(message, str):
         return ""
     return next((plain_title(line) for line in message.splitlines() if plain_title(line)), "")
+
+
+def provider_time(value: object) -> datetime | None:
+    """A provider's timestamp in UTC: GitHub's `2019-05-15T15:20:33Z`, GitLab's
+    `2013-12-03 17:23:34 UTC`, or ISO 8601 with an offset; anything else is None."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    text = value.strip()
+    if text.upper().endswith(" UTC"):
+        text = text[:-4] + "+00:00"
+    elif text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)

@@ -24,6 +24,7 @@ from ppm.integrations.providers.base import (
     json_object,
     log,
     plain_title,
+    provider_time,
     recalled,
     record_extras,
     remembered_call,
@@ -124,7 +125,8 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
     if kind == "issues":
         data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token), scope="repo")
         state = required_state("GitHub", data, ("open", "closed"))
-        return StatusResult("open" if state == "open" else "closed", plain_title(data.get("title")))
+        status = "open" if state == "open" else "closed"
+        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token), scope="repo")
     commit = data.get("commit")
     return StatusResult("unknown", first_line(commit.get("message") if isinstance(commit, dict) else None))
@@ -154,7 +156,9 @@ def _pull_request(token: str, root: str, number: str) -> StatusResult:
     except NotModified:
         _checks_and_review(headers, root, number, None)
         raise
-    result = StatusResult(pull_request_status(data), plain_title(data.get("title")))
+    result = StatusResult(
+        pull_request_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at"))
+    )
     found = _checks_and_review(headers, root, number, data)
     result.checks, result.review = found.checks, found.review
     return result

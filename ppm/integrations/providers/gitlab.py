@@ -21,6 +21,7 @@ from ppm.integrations.providers.base import (
     json_object,
     log,
     plain_title,
+    provider_time,
     recalled,
     record_extras,
     remembered_call,
@@ -146,11 +147,13 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
         else:
             status = "open"
         found = _pipeline_and_approvals(headers, f"{root}/merge_requests/{ident}", data)
-        return StatusResult(status, plain_title(data.get("title")), found.checks, found.review)
+        updated_at = provider_time(data.get("updated_at"))
+        return StatusResult(status, plain_title(data.get("title")), updated_at, found.checks, found.review)
     if kind == "issues":
         data = fetch_json("GitLab", f"{root}/issues/{ident}", headers, scope="read_api")
         state = required_state("GitLab", data, ("opened", "reopened", "closed"))
-        return StatusResult("closed" if state == "closed" else "open", plain_title(data.get("title")))
+        status = "closed" if state == "closed" else "open"
+        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers, scope="read_api")
     return StatusResult("unknown", plain_title(data.get("title")))
 

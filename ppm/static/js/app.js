@@ -21,4 +21,29 @@
       region.textContent = "";
     }
   });
+
+  // Copy buttons (a webhook's one-time secret): shown only when this script runs; without it
+  // the read-only fields can still be selected and copied by hand.
+  function showCopyButtons(root) {
+    root.querySelectorAll("button[data-copy][hidden]").forEach(function (button) { button.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showCopyButtons(document); });
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.detail.elt); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    var field = button && document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    var region = document.getElementById("live-region");
+    var say = function (text) { if (region) { region.textContent = text; } };
+    var manual = "Copying is not available here: the text is selected, press Ctrl+C (or Cmd+C).";
+    field.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(function () {
+        say(button.getAttribute("data-copied") || "Copied.");
+        button.focus();
+      }, function () { say(manual); });
+    } else {
+      say(manual);
+    }
+  });
 })();

@@ -1,0 +1,156 @@
+"""What each provider event means for ppm (SPEC §13, §15): one table per provider from the event
+name to a reader of its payload. The status mapping is the one refresh uses (§6, §18).
+
+Review and CI events (§15) have their entries already; they will queue refreshes once the job
+queue exists, and until then answer as ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ppm.integrations.providers.base import plain_title, provider_time
+from ppm.links.pushed import PushedState
+from ppm.text import text_problem
+
+
+class BadPayload(Exception):
+    """The body is not the payload this event promises; `detail` says what is missing."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Apply:
+    """Apply `state` to the links that point at the object at `url`."""
+
+    url: str
+    state: PushedState
+
+
+@dataclass(frozen=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True)
+class Later:
+    """Known, but handled by a later part of ppm (§15 review and CI: the job queue)."""
+
+
+Outcome = Apply | Ping | Later | None  # None: processed, nothing to apply
+Reader = Callable[[Mapping[str, Any]], Outcome]
+
+
+def _object(payload: Mapping[str, Any], key: str, label: str) -> Mapping[str, Any]:
+    value = payload.get(key)
+    if not isinstance(value, dict):
+        raise BadPayload(f"The {label} payload has no “{key}” object.")
+    return value
+
+
+def _url(obj: Mapping[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise BadPayload(f"The payload's object has no “{key}”.")
+    return value.strip()
+
+
+def _state(obj: Mapping[str, Any], allowed: tuple[str, ...]) -> str:
+    value = obj.get("state")
+    if value not in allowed:
+        raise BadPayload("The payload's object has no state ppm knows.")
+    return str(value)
+
+
+def _title(obj: Mapping[str, Any]) -> str:
+    """The title as stored: plain text without control characters or lone surrogates."""
+    return "".join(ch for ch in plain_title(obj.get("title")) if text_problem(ch) is None).strip()
+
+
+def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
+    return Apply(_url(obj, url_key), PushedState(status, _title(obj), provider_time(obj.get("updated_at"))))
+
+
+# --- GitHub ---------------------------------------------------------------------------
+
+
+def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
+    pull = _object(payload, "pull_request", "pull_request")
+    state = _state(pull, ("open", "closed"))
+    merged = pull.get("merged")
+    if merged is True or (merged is None and pull.get("merged_at")):
+        status = "merged"
+    elif state == "closed":
+        status = "closed"
+    elif pull.get("draft") is True:
+        status = "draft"
+    else:
+        status = "open"
+    return _pushed(pull, "html_url", status)
+
+
+def github_issue(payload: Mapping[str, Any]) -> Outcome:
+    issue = _object(payload, "issue", "issues")
+    if "pull_request" in issue:
+        return None  # a pull request seen as an issue: its own pull_request events say more
+    status = "open" if _state(issue, ("open", "closed")) == "open" else "closed"
+    return _pushed(issue, "html_url", status)
+
+
+def ping(payload: Mapping[str, Any]) -> Outcome:
+    return Ping()
+
+
+def review_or_ci(payload: Mapping[str, Any]) -> Outcome:
+    return Later()
+
+
+GITHUB_EVENTS: dict[str, Reader] = {
+    "ping": ping,
+    "pull_request": github_pull_request,
+    "issues": github_issue,
+    # §15: queue a refresh of the matching links (wired with the job queue).
+    "check_suite": review_or_ci,
+    "check_run": review_or_ci,
+    "status": review_or_ci,
+    "pull_request_review": review_or_ci,
+}
+
+
+# --- GitLab ---------------------------------------------------------------------------
+
+
+def gitlab_merge_request(payload: Mapping[str, Any]) -> Outcome:
+    attrs = _object(payload, "object_attributes", "Merge Request Hook")
+    state = _state(attrs, ("opened", "closed", "locked", "merged"))
+    if state == "merged":
+        status = "merged"
+    elif state in ("closed", "locked"):
+        status = "closed"
+    elif attrs.get("draft") is True or attrs.get("work_in_progress") is True:
+        status = "draft"
+    else:
+        status = "open"
+    return _pushed(attrs, "url", status)
+
+
+def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
+    attrs = _object(payload, "object_attributes", "Issue Hook")
+    status = "open" if _state(attrs, ("opened", "closed")) == "opened" else "closed"
+    return _pushed(attrs, "url", status)
+
+
+GITLAB_EVENTS: dict[str, Reader] = {
+    "Merge Request Hook": gitlab_merge_request,
+    "Issue Hook": gitlab_issue,
+    "Confidential Issue Hook": gitlab_issue,
+    # §15: queue a refresh of the pipeline's merge request links (wired with the job queue).
+    "Pipeline Hook": review_or_ci,
+}
+
+EVENTS: dict[str, dict[str, Reader]] = {"github": GITHUB_EVENTS, "gitlab": GITLAB_EVENTS}

@@ -1,0 +1,292 @@
+"""Webhook receivers (SPEC §13): management for project admins, and the handling of deliveries.
+
+A secret leaves this module only inside `Revealed` (create and rotate); nothing here logs a
+body, a signature or a secret. A delivery never calls out: it only writes cached link state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ppm import crypto
+from ppm.auth.models import User
+from ppm.errors import NotFound, ValidationCollector
+from ppm.extensions import db
+from ppm.links.pushed import apply_pushed_state
+from ppm.models_base import utcnow
+from ppm.projects import services as projects
+from ppm.projects.models import Project, Role
+from ppm.webhooks.events import EVENTS, Apply, BadPayload, Later, Ping
+from ppm.webhooks.matching import link_matcher, object_number
+from ppm.webhooks.models import PROVIDERS, WebhookDelivery, WebhookReceiver
+
+log = logging.getLogger("ppm.webhooks")
+
+SECRET_BYTES = 32  # 256 bits of entropy, URL-safe text (GitLab's token field takes it as is)
+DELIVERY_RETENTION = timedelta(days=7)
+PROVIDER_LABELS = {"github": "GitHub", "gitlab": "GitLab"}
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """A receiver with its secret in plain text: only the create and rotate answers carry it."""
+
+    receiver: WebhookReceiver
+    secret: str = field(repr=False)
+
+
+# --- management (admin and above) ------------------------------------------------------
+
+
+def list_receivers(actor: User, project_id: str, need: Role = Role.admin) -> list[WebhookReceiver]:
+    access = projects.load_project(actor, project_id, need)
+    return list(
+        db.session.scalars(
+            select(WebhookReceiver)
+            .where(WebhookReceiver.project_id == access.project.id)
+            .order_by(WebhookReceiver.created_at, WebhookReceiver.id)
+        )
+    )
+
+
+def _new_secret() -> tuple[str, str]:
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    return secret, crypto.encrypt(secret)
+
+
+def create_receiver(actor: User, project_id: str, data: Any) -> Revealed:
+    access = projects.load_project(actor, project_id, Role.admin, write=True)
+    data = projects.require_mapping(data)
+    provider = data.get("provider")
+    if provider not in PROVIDERS:
+        errors = ValidationCollector()
+        errors.add("provider", "Choose GitHub or GitLab.")
+        errors.raise_if_any()
+    secret, ciphertext = _new_secret()
+    receiver = WebhookReceiver(
+        project_id=access.project.id, provider=str(provider), secret_ciphertext=ciphertext, created_by_id=actor.id
+    )
+    db.session.add(receiver)
+    db.session.commit()
+    log.info("webhook receiver %s (%s) created on project %s", receiver.id, provider, access.project.id)
+    return Revealed(receiver, secret)
+
+
+def _receiver(actor: User, project_id: str, receiver_id: str, *, write: bool) -> WebhookReceiver:
+    access = projects.load_project(actor, project_id, Role.admin, write=write)
+    receiver = db.session.scalar(
+        select(WebhookReceiver).where(
+            WebhookReceiver.id == projects.safe_id(receiver_id), WebhookReceiver.project_id == access.project.id
+        )
+    )
+    if receiver is None:
+        raise NotFound("Webhook not found.")
+    return receiver
+
+
+def get_receiver(actor: User, project_id: str, receiver_id: str, *, write: bool = False) -> WebhookReceiver:
+    return _receiver(actor, project_id, receiver_id, write=write)
+
+
+def rotate_secret(actor: User, project_id: str, receiver_id: str) -> Revealed:
+    """A new secret; the old one stops working at once."""
+    receiver = _receiver(actor, project_id, receiver_id, write=True)
+    secret, receiver.secret_ciphertext = _new_secret()
+    db.session.commit()
+    log.info("webhook receiver %s secret rotated", receiver.id)
+    return Revealed(receiver, secret)
+
+
+def delete_receiver(actor: User, project_id: str, receiver_id: str) -> None:
+    receiver = _receiver(actor, project_id, receiver_id, write=True)
+    db.session.delete(receiver)
+    db.session.commit()
+    log.info("webhook receiver %s deleted", receiver_id)
+
+
+def reencrypt_all() -> tuple[int, int]:
+    """Every receiver secret under the first key: returns (re-encrypted, unreadable)."""
+    done = failed = 0
+    for receiver in db.session.scalars(select(WebhookReceiver).order_by(WebhookReceiver.id)):
+        try:
+            receiver.secret_ciphertext = crypto.reencrypt(receiver.secret_ciphertext)
+            done += 1
+        except crypto.UnreadableSecret:
+            failed += 1
+            log.warning("webhook receiver %s secret could not be read with any configured key", receiver.id)
+    db.session.commit()
+    return done, failed
+
+
+# --- delivery --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One POST as received: the raw body and the headers that matter."""
+
+    body: bytes = field(repr=False)
+    content_type: str
+    signature: str = field(repr=False)  # X-Hub-Signature-256, or GitLab's X-Gitlab-Token
+    event: str
+    delivery_id: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+
+def _refusal(status: int, code: str, detail: str) -> Answer:
+    return Answer(status, {"detail": detail, "code": code})
+
+
+def receiver_for_delivery(provider: str, receiver_id: str) -> WebhookReceiver | None:
+    """The receiver a payload URL names; a receiver of the other provider is as unknown as a
+    deleted one."""
+    return db.session.scalar(
+        select(WebhookReceiver).where(
+            WebhookReceiver.id == projects.safe_id(receiver_id), WebhookReceiver.provider == provider
+        )
+    )
+
+
+def _finish(receiver: WebhookReceiver, result: str, answer: Answer) -> Answer:
+    """Every outcome is remembered on the receiver (never the body); 2xx ones are counted."""
+    accepted = 200 <= answer.status < 300
+    db.session.execute(
+        update(WebhookReceiver)
+        .where(WebhookReceiver.id == receiver.id)
+        .values(
+            last_delivery_at=utcnow(),
+            last_delivery_result=result,
+            deliveries=WebhookReceiver.deliveries + (1 if accepted else 0),
+        )
+    )
+    db.session.commit()
+    log.info("webhook delivery to %s: %s (%s)", receiver.id, result, answer.status)
+    return answer
+
+
+def refuse_too_large(receiver: WebhookReceiver, limit: int) -> Answer:
+    return _finish(receiver, "too_large", _refusal(413, "too_large", f"The body is larger than {limit // 2**20} MiB."))
+
+
+def _authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
+    try:
+        secret = crypto.decrypt(receiver.secret_ciphertext)
+    except crypto.UnreadableSecret:
+        log.warning("webhook receiver %s: its secret can no longer be read; rotate it", receiver.id)
+        return False
+    if receiver.provider == "github":
+        expected = "sha256=" + hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
+    else:
+        expected = secret
+    given = delivery.signature.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected.encode(), given)
+
+
+def _payload(receiver: WebhookReceiver, delivery: Delivery) -> dict[str, Any]:
+    """The JSON object of the body: raw JSON, or GitHub's form with one `payload` field."""
+    raw: str | bytes = delivery.body
+    media = delivery.content_type.split(";", 1)[0].strip().lower()
+    try:
+        if receiver.provider == "github" and media == "application/x-www-form-urlencoded":
+            fields = parse_qs(delivery.body.decode("utf-8"), strict_parsing=True, max_num_fields=20)
+            values = fields.get("payload") or []
+            if len(values) != 1:
+                raise BadPayload("A form-encoded delivery needs exactly one “payload” field.")
+            raw = values[0]
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadPayload("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadPayload("The body must be a JSON object.")
+    return data
+
+
+def _delivery_key(delivery_id: str) -> str:
+    return hashlib.sha256(delivery_id.encode("utf-8", "surrogateescape")).hexdigest() if delivery_id else ""
+
+
+def _seen(receiver_id: str, key: str) -> bool:
+    return (
+        db.session.scalar(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.receiver_id == receiver_id, WebhookDelivery.delivery_key == key
+            )
+        )
+        is not None
+    )
+
+
+def _remember(receiver_id: str, key: str) -> None:
+    """Keeps the id at least DELIVERY_RETENTION; older ids of this receiver go at the same time
+    (one indexed DELETE, so the table never grows past a week of deliveries)."""
+    if not key:
+        return
+    now = utcnow()
+    db.session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.receiver_id == receiver_id, WebhookDelivery.received_at < now - DELIVERY_RETENTION
+        )
+    )
+    db.session.add(WebhookDelivery(receiver_id=receiver_id, delivery_key=key, received_at=now))
+
+
+def _event_name(raw: str) -> str:
+    """The event name as echoed back: printable, short."""
+    return "".join(ch for ch in raw if ch.isprintable())[:100]
+
+
+def deliver(receiver: WebhookReceiver, delivery: Delivery) -> Answer:
+    """Authenticate, read and apply one delivery. Refusals change nothing but the receiver's
+    last outcome; nothing here calls out."""
+    if not _authentic(receiver, delivery):
+        return _finish(
+            receiver, "bad_signature", _refusal(401, "bad_signature", "The signature does not match this webhook.")
+        )
+    event = _event_name(delivery.event)
+    try:
+        payload = _payload(receiver, delivery)
+        project = db.session.get(Project, receiver.project_id)
+        if project is None or project.archived:
+            return _finish(receiver, "archived", Answer(202, {"ignored": "archived"}))
+        reader = EVENTS[receiver.provider].get(event)
+        outcome = reader(payload) if reader else Later()
+    except BadPayload as error:
+        return _finish(receiver, "bad_payload", _refusal(400, "bad_payload", error.detail))
+    if isinstance(outcome, Later):
+        return _finish(receiver, "ignored", Answer(202, {"ignored": event}))
+    return _apply(receiver, outcome, _delivery_key(delivery.delivery_id))
+
+
+def _apply(receiver: WebhookReceiver, outcome: Apply | Ping | None, key: str) -> Answer:
+    projects.lock_sequence(receiver.project_id)  # like every writer: the project row first
+    if key and _seen(receiver.id, key):
+        return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
+    matched = 0
+    if isinstance(outcome, Apply):
+        number = object_number(receiver.provider, outcome.url)
+        if number is not None:
+            matcher = link_matcher(receiver.provider, outcome.url)
+            matched = apply_pushed_state(receiver.project_id, receiver.provider, number, outcome.state, matcher)
+    _remember(receiver.id, key)
+    answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else {"matched": matched})
+    try:
+        return _finish(receiver, "ping" if isinstance(outcome, Ping) else "ok", answer)
+    except IntegrityError:
+        db.session.rollback()  # the same delivery id, accepted a moment ago by a racing request
+        return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
