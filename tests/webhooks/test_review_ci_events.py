@@ -150,7 +150,7 @@ def test_an_event_naming_the_pull_request_queues_exactly_its_links(
     run_worker(app)
     refreshed = hooks.get_link(mine)
     assert (refreshed["status"], refreshed["checks"], refreshed["review"]) == ("open", "failing", "review_required")
-    assert [call.request.url for call in provider.calls][0] == f"{API}/pulls/2"
+    assert provider.calls[0].request.url == f"{API}/pulls/2"
     for untouched in (other_number, other_repo):
         assert hooks.get_link(untouched)["fetched_at"] is None
     assert hooks.get_link(elsewhere, project_id=hooks.other_project_id)["fetched_at"] is None
@@ -163,7 +163,11 @@ def test_an_event_naming_the_pull_request_queues_exactly_its_links(
     [("status", "status", STATUS_SHA), ("check_suite", "check_suite.requested", REQUESTED_SHA)],
 )
 def test_an_event_naming_only_a_commit_matches_by_head_sha(
-    hooks: Hooks, redis_conn: Any, event: str, example: str, sha: str
+    hooks: Hooks,
+    redis_conn: Any,  # noqa: F811 - the fixture
+    event: str,
+    example: str,
+    sha: str,
 ) -> None:
     hook = hooks.create()
     at_head = hooks.link("https://github.com/Codertocat/Hello-World/pull/7")
@@ -178,7 +182,7 @@ def test_an_event_naming_only_a_commit_matches_by_head_sha(
 
 @needs_redis[0]
 @needs_redis[1]
-def test_a_check_run_of_a_fork_without_pull_requests_falls_back_to_the_sha(hooks: Hooks, redis_conn: Any) -> None:
+def test_a_check_run_of_a_fork_without_pull_requests_falls_back_to_the_sha(hooks: Hooks, redis_conn: Any) -> None:  # noqa: F811 - the fixture
     hook = hooks.create()
     link = hooks.link(EXAMPLE_PR)
     _with_sha(link, "d6fde92930d4715a2b49857d24b940956b26d2d3")  # check_run.rerequested's head
@@ -189,7 +193,7 @@ def test_a_check_run_of_a_fork_without_pull_requests_falls_back_to_the_sha(hooks
 @needs_redis[0]
 @needs_redis[1]
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
-def test_an_event_matching_no_link_queues_nothing(hooks: Hooks, redis_conn: Any, kind: str) -> None:
+def test_an_event_matching_no_link_queues_nothing(hooks: Hooks, redis_conn: Any, kind: str) -> None:  # noqa: F811 - the fixture
     hook = hooks.create(kind)
     hooks.link("https://github.com/Codertocat/Hello-World/pull/99")
     hooks.link("https://gitlab.com/gitlab-org/gitlab-test/-/merge_requests/99")
@@ -223,7 +227,7 @@ def test_a_gitlab_pipeline_queues_its_merge_request_then_its_sha(
 
 @needs_redis[0]
 @needs_redis[1]
-def test_a_redelivery_is_a_duplicate(hooks: Hooks, redis_conn: Any) -> None:
+def test_a_redelivery_is_a_duplicate(hooks: Hooks, redis_conn: Any) -> None:  # noqa: F811 - the fixture
     hook = hooks.create()
     hooks.link(EXAMPLE_PR)
     payload = github_example("check_suite.completed")
