@@ -463,9 +463,12 @@ class RefreshOutcome:
 
 def plan_refresh(link: TaskLink, requester: User | None) -> RefreshPlan:
     provider = TASK_LINK_PROVIDERS.get(link.provider, TASK_LINK_PROVIDERS["generic"])
+    # A pull or merge request never fetched with its review and CI (SPEC §15) is asked in full once.
+    unreviewed = link.kind == "pull" and link.review_memory is None
     plan = RefreshPlan(
-        link.id, link.project_id, "none", url=link.url, provider_id=provider.id, etag=link.etag,
-        last_modified=link.last_modified, head_sha=link.head_sha, review_memory=link.review_memory or {},
+        link.id, link.project_id, "none", url=link.url, provider_id=provider.id,
+        etag=None if unreviewed else link.etag, last_modified=None if unreviewed else link.last_modified,
+        head_sha=link.head_sha, review_memory=link.review_memory or {},
     )  # fmt: skip
     if provider.is_file_host:
         # No token is used, but nobody asking means polling: only with the owner's consent.

@@ -331,3 +331,16 @@ def test_a_spent_budget_skips_the_rest_and_keeps_the_status(
     assert clock.timeouts == [5.0, 2.5]  # the reviews call had nothing left: never made
     assert sum(clock.step for _ in clock.timeouts) <= base.REFRESH_BUDGET_SECONDS
     assert (body["status"], body["checks"], body["review"], body["refresh_error"]) == ("open", "failing", None, None)
+
+
+def test_a_pull_request_cached_before_review_and_ci_is_asked_in_full_once(
+    world: World, provider: responses.RequestsMock
+) -> None:
+    link_id = _github_link(world)
+    row = _link(link_id)
+    row.etag, row.status = ETAG, "open"  # validators from before review and CI existed
+    db.session.commit()
+    _github_ok(provider)
+    body = _refresh(world, link_id)
+    assert "If-None-Match" not in provider.calls[0].request.headers
+    assert (body["checks"], body["review"]) == ("failing", "approved")

@@ -167,7 +167,7 @@ def _pull_request(token: str, root: str, number: str) -> StatusResult:
 def _checks_and_review(headers: dict[str, str], root: str, number: str, pull: dict[str, Any] | None) -> Extras:
     head = _head_sha(pull) if pull is not None else stored_head_sha()
     requested = _review_requested(pull) if pull is not None else recalled("requested") is True
-    checks = _checks(headers, root, head) if head else "none"
+    checks = _checks(headers, root, head) if head else ("none" if pull is not None else None)
     try:
         verdict = remembered_call(
             "GitHub", f"{root}/pulls/{number}/reviews", headers, lambda body: review.github_review(body, {}), "repo"
