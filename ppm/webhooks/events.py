@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ppm.integrations.providers.base import plain_title, provider_time
+from ppm.integrations.providers import github, gitlab
+from ppm.integrations.providers.base import RefreshFailed, plain_title, provider_time
 from ppm.links.pushed import PushedState
-from ppm.text import text_problem
 from ppm.webhooks import review_events
 from ppm.webhooks.review_events import Refresh
 
@@ -62,20 +62,18 @@ def _url(obj: Mapping[str, Any], key: str) -> str:
     return value.strip()
 
 
-def _state(obj: Mapping[str, Any], allowed: tuple[str, ...]) -> str:
-    value = obj.get("state")
-    if value not in allowed:
-        raise BadPayload("The payload's object has no state ppm knows.")
-    return str(value)
-
-
-def _title(obj: Mapping[str, Any]) -> str:
-    """The title as stored: plain text without control characters or lone surrogates."""
-    return "".join(ch for ch in plain_title(obj.get("title")) if text_problem(ch) is None).strip()
+def _status(mapping: Callable[[Mapping[str, Any]], str], obj: Mapping[str, Any]) -> str:
+    """The provider's own status mapping, the one refresh uses (§6, §18)."""
+    try:
+        return mapping(obj)
+    except RefreshFailed:
+        raise BadPayload("The payload's object has no state ppm knows.") from None
 
 
 def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
-    return Apply(_url(obj, url_key), PushedState(status, _title(obj), provider_time(obj.get("updated_at"))))
+    return Apply(
+        _url(obj, url_key), PushedState(status, plain_title(obj.get("title")), provider_time(obj.get("updated_at")))
+    )
 
 
 # --- GitHub ---------------------------------------------------------------------------
@@ -83,25 +81,14 @@ def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
 
 def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
     pull = _object(payload, "pull_request", "pull_request")
-    state = _state(pull, ("open", "closed"))
-    merged = pull.get("merged")
-    if merged is True or (merged is None and pull.get("merged_at")):
-        status = "merged"
-    elif state == "closed":
-        status = "closed"
-    elif pull.get("draft") is True:
-        status = "draft"
-    else:
-        status = "open"
-    return _pushed(pull, "html_url", status)
+    return _pushed(pull, "html_url", _status(github.pull_request_status, pull))
 
 
 def github_issue(payload: Mapping[str, Any]) -> Outcome:
     issue = _object(payload, "issue", "issues")
     if "pull_request" in issue:
         return None  # a pull request seen as an issue: its own pull_request events say more
-    status = "open" if _state(issue, ("open", "closed")) == "open" else "closed"
-    return _pushed(issue, "html_url", status)
+    return _pushed(issue, "html_url", _status(github.issue_status, issue))
 
 
 def ping(payload: Mapping[str, Any]) -> Outcome:
@@ -125,22 +112,12 @@ GITHUB_EVENTS: dict[str, Reader] = {
 
 def gitlab_merge_request(payload: Mapping[str, Any]) -> Outcome:
     attrs = _object(payload, "object_attributes", "Merge Request Hook")
-    state = _state(attrs, ("opened", "closed", "locked", "merged"))
-    if state == "merged":
-        status = "merged"
-    elif state in ("closed", "locked"):
-        status = "closed"
-    elif attrs.get("draft") is True or attrs.get("work_in_progress") is True:
-        status = "draft"
-    else:
-        status = "open"
-    return _pushed(attrs, "url", status)
+    return _pushed(attrs, "url", _status(gitlab.merge_request_status, attrs))
 
 
 def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
     attrs = _object(payload, "object_attributes", "Issue Hook")
-    status = "open" if _state(attrs, ("opened", "closed")) == "opened" else "closed"
-    return _pushed(attrs, "url", status)
+    return _pushed(attrs, "url", _status(gitlab.issue_status, attrs))
 
 
 GITLAB_EVENTS: dict[str, Reader] = {

@@ -491,7 +491,7 @@ def rate_limited(label: str, headers: Mapping[str, str]) -> RefreshFailed:
     return RefreshFailed("provider_rate_limited", f"{label} is rate-limiting requests. {when}", retry_at=at)
 
 
-def required_state(label: str, data: dict[str, Any], known: tuple[str, ...]) -> str:
+def required_state(label: str, data: Mapping[str, Any], known: tuple[str, ...]) -> str:
     """The object's `state`, one the mapping knows; a 2xx answer without it changes nothing
     (SPEC §19: `provider_bad_response`, the cached status stays)."""
     state = data.get("state")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -124,15 +125,17 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
         return _pull_request(token, root, ident)
     if kind == "issues":
         data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token), scope="repo")
-        state = required_state("GitHub", data, ("open", "closed"))
-        status = "open" if state == "open" else "closed"
-        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
+        return StatusResult(issue_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitHub", f"{root}/commits/{ident}", auth_headers(token), scope="repo")
     commit = data.get("commit")
     return StatusResult("unknown", first_line(commit.get("message") if isinstance(commit, dict) else None))
 
 
-def pull_request_status(data: dict[str, Any]) -> str:
+def issue_status(data: Mapping[str, Any]) -> str:
+    return "open" if required_state("GitHub", data, ("open", "closed")) == "open" else "closed"
+
+
+def pull_request_status(data: Mapping[str, Any]) -> str:
     """SPEC §6/§18: the `merged` boolean decides when present (GitHub's own example is an open,
     unmerged pull request that carries a `merged_at`); `merged_at` only when it is absent."""
     state = required_state("GitHub", data, ("open", "closed"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -137,25 +138,30 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
         except NotModified:
             _pipeline_and_approvals(headers, f"{root}/merge_requests/{ident}", None)
             raise
-        state = required_state("GitLab", data, ("opened", "reopened", "closed", "locked", "merged"))
-        if state == "merged":
-            status = "merged"
-        elif state in ("closed", "locked"):
-            status = "closed"
-        elif data.get("draft") is True or data.get("work_in_progress") is True:
-            status = "draft"
-        else:
-            status = "open"
+        status = merge_request_status(data)
         found = _pipeline_and_approvals(headers, f"{root}/merge_requests/{ident}", data)
         updated_at = provider_time(data.get("updated_at"))
         return StatusResult(status, plain_title(data.get("title")), updated_at, found.checks, found.review)
     if kind == "issues":
         data = fetch_json("GitLab", f"{root}/issues/{ident}", headers, scope="read_api")
-        state = required_state("GitLab", data, ("opened", "reopened", "closed"))
-        status = "closed" if state == "closed" else "open"
-        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
+        return StatusResult(issue_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at")))
     data = fetch_json("GitLab", f"{root}/repository/commits/{quote(ident, safe='')}", headers, scope="read_api")
     return StatusResult("unknown", plain_title(data.get("title")))
+
+
+def merge_request_status(data: Mapping[str, Any]) -> str:
+    """SPEC §6 for a merge request, from the API object or a webhook's `object_attributes`."""
+    state = required_state("GitLab", data, ("opened", "reopened", "closed", "locked", "merged"))
+    if state == "merged":
+        return "merged"
+    if state in ("closed", "locked"):
+        return "closed"
+    return "draft" if data.get("draft") is True or data.get("work_in_progress") is True else "open"
+
+
+def issue_status(data: Mapping[str, Any]) -> str:
+    """An issue is open or closed; GitLab's older `reopened` reads as open."""
+    return "closed" if required_state("GitLab", data, ("opened", "reopened", "closed")) == "closed" else "open"
 
 
 # --- review and CI (SPEC §15) -----------------------------------------------------------
