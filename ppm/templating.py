@@ -24,8 +24,10 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
 
 def init_templating(app: Flask) -> None:
     from ppm.links.icons import status_icon
+    from ppm.links.review_status import badges
     from ppm.links.services import has_live_status
 
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.globals["status_icon"] = status_icon
     app.jinja_env.globals["has_live_status"] = has_live_status
+    app.jinja_env.globals["review_badges"] = badges

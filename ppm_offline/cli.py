@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ppm_offline.remote import ClientError, SyncClient, is_loopback, normalize_server
-from ppm_offline.store import Store, StoreError
+from ppm_offline.store import Store, StoreError, link_field
 from ppm_offline.sync import sync_project
 
 # SPEC §8: most attention first. Only this client's copy of the rule; it never imports ppm.
@@ -255,6 +255,9 @@ def describe_link(number: int, link: sqlite3.Row) -> list[str]:
         lines.append("     Generic link (no live status)")
     else:
         lines.append(f"     {provider} · status: {clean(link['status'])}{as_of}")
+    checks, review = link_field(link, "checks"), link_field(link, "review")
+    if checks is not None or review is not None:  # SPEC §15: pull and merge requests only
+        lines.append(f"     checks: {clean(checks or 'none')} · review: {clean(review or 'none')}")
     labels = json.loads(link["labels"] or "[]")
     if labels:
         lines.append("     labels: " + ", ".join(clean(label) for label in labels))

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+# Columns added after schema 1 was first written: a file made before them gains them when it is
+# opened for a sync, and `show` reads them from the row's JSON while it has not (`link_field`).
+ADDED_LINK_COLUMNS = ("checks", "review")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -57,7 +60,9 @@ CREATE TABLE IF NOT EXISTS links (
     preview_type TEXT NOT NULL DEFAULT '',
     position INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    checks TEXT,
+    review TEXT
 );
 CREATE INDEX IF NOT EXISTS links_by_task ON links (task_id, position);
 CREATE INDEX IF NOT EXISTS links_by_project ON links (project_id);
@@ -78,6 +83,22 @@ class ProjectState:
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def link_field(link: sqlite3.Row, name: str) -> str | None:
+    """A column added after the file was made (ADDED_LINK_COLUMNS); the row's JSON as sent when
+    the file has no such column yet, or the row was stored before it had one."""
+    if name in link.keys() and link[name] is not None:
+        return _text_or_none(link[name])
+    try:
+        data = json.loads(link["data"])
+    except (TypeError, ValueError):
+        return None
+    return _text_or_none(data.get(name)) if isinstance(data, dict) else None
 
 
 def _dump(value: Any) -> str:
@@ -139,6 +160,13 @@ class Store:
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(links)")}
+        for column in ADDED_LINK_COLUMNS:
+            if column not in present:
+                self.db.execute(f"ALTER TABLE links ADD COLUMN {column} TEXT")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -224,7 +252,7 @@ class Store:
         self.db.execute(
             "INSERT OR REPLACE INTO links (id, project_id, task_id, url, provider, display_title, labels, "
             "status, fetched_at, refresh_error, title, description, thumbnail_url, preview_type, position, "
-            "updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "updated_at, data, checks, review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 link["id"],
                 project_id,
@@ -245,6 +273,8 @@ class Store:
                 int(link.get("position") or 0),
                 link.get("updated_at"),
                 _dump(link),
+                _text_or_none(link.get("checks")),
+                _text_or_none(link.get("review")),
             ),
         )
 

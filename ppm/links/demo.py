@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from ppm.auth.models import User
 from ppm.extensions import db
+from ppm.integrations.providers.review import CHECKS, REVIEWS
 from ppm.links import services
 from ppm.links.models import TaskLink
 from ppm.links.status import PRECEDENCE
@@ -17,7 +18,8 @@ from ppm.models_base import iso, new_id, utcnow
 from ppm.projects.models import Project, Task
 from ppm.projects.services import next_sync_number
 
-# task name -> links: (url, cached fields)
+# task name -> links: (url, cached fields); the pull and merge requests between them show every
+# checks and review state (SPEC §15).
 DEMO_LINKS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "Stakeholder interviews": [
         ("https://wiki.example.org/research/interviews", {}),
@@ -47,15 +49,27 @@ DEMO_LINKS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ),
     ],
     "Design system": [
-        ("https://github.com/acme/website/pull/101", {"status": "merged", "title": "Add design tokens", "hours": 26}),
+        (
+            "https://github.com/acme/website/pull/101",
+            {"status": "merged", "title": "Add design tokens", "hours": 26, "checks": "passing", "review": "approved"},
+        ),
     ],
     "Tokens and typography": [
-        ("https://github.com/acme/website/pull/118", {"status": "draft", "title": "Typography scale", "hours": 1}),
+        (
+            "https://github.com/acme/website/pull/118",
+            {"status": "draft", "title": "Typography scale", "hours": 1, "checks": "pending", "review": "none"},
+        ),
     ],
     "Component library": [
         (
             "https://github.com/acme/website/pull/120",
-            {"status": "open", "title": "Button and link components", "hours": 3},
+            {
+                "status": "open",
+                "title": "Button and link components",
+                "hours": 3,
+                "checks": "failing",
+                "review": "changes_requested",
+            },
         ),
         ("https://github.com/acme/website/commit/9f2c1e7", {"title": "Fix focus ring on buttons", "hours": 3}),
     ],
@@ -66,6 +80,8 @@ DEMO_LINKS: dict[str, list[tuple[str, dict[str, Any]]]] = {
                 "status": "closed",
                 "title": "Migrate blog posts",
                 "hours": 50,
+                "checks": "none",
+                "review": "review_required",
                 "error": ("provider_unreachable", "GitLab is having trouble (503)."),
             },
         ),
@@ -128,6 +144,7 @@ def add_bulk_links(project: Project, per_task: int) -> int:
             number += 1
             url = f"https://github.com/acme/app/pull/{index * per_task + k + 1}"
             status = PRECEDENCE[(index + k) % len(PRECEDENCE)]
+            checks, review = CHECKS[(index + k) % len(CHECKS)], REVIEWS[(index + 2 * k) % len(REVIEWS)]
             rows.append(
                 {
                     "id": new_id(),
@@ -150,6 +167,8 @@ def add_bulk_links(project: Project, per_task: int) -> int:
                     "created_at": now,
                     "updated_at": now,
                     "sync_number": number,
+                    "checks": checks,
+                    "review": review,
                 }
             )
     if rows:

@@ -30,7 +30,12 @@ def status_shape(status: str) -> Markup:
 
 def status_icon(status: str) -> Markup:
     """The shape as a standalone decorative icon, for HTML."""
+    return icon(status_shape(status))
+
+
+def icon(shape: Markup) -> Markup:
+    """A 12×12 shape as a standalone decorative icon (link statuses, review and CI)."""
     return Markup(  # noqa: S704 - constant markup
         '<svg class="icon" width="12" height="12" viewBox="0 0 12 12" aria-hidden="true" focusable="false">'
-        f"{status_shape(status)}</svg>"
+        f"{shape}</svg>"
     )

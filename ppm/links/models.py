@@ -66,6 +66,10 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     # Conditional-request validators of the last good answer (SPEC §14); internal, never in JSON.
     etag: Mapped[str | None] = mapped_column(String(512), nullable=True)
     last_modified: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # SPEC §15, internal: the pull or merge request's head commit (webhooks match CI events by
+    # it) and, per extra call URL, its ETag and the value it gave (for conditional requests).
+    head_sha: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    review_memory: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Whose credential last refreshed it successfully: the scheduled sweep uses theirs (SPEC §14).
     last_refreshed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     # The provider's `updated_at` of the object version last applied (refresh or webhook), so a

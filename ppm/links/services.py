@@ -25,9 +25,9 @@ from ppm.extensions import db
 from ppm.integrations import previews
 from ppm.integrations import services as accounts
 from ppm.integrations.models import Credential
-from ppm.integrations.providers.base import NotModified, RefreshFailed, StatusResult, conditional
+from ppm.integrations.providers.base import Extras, NotModified, RefreshFailed, StatusResult, conditional
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
-from ppm.links import attention
+from ppm.links import attention, review_status
 from ppm.links.models import TaskLink
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
@@ -438,6 +438,8 @@ class RefreshPlan:
     etag: str | None = None
     last_modified: str | None = None
     failure: tuple[str, str] | None = None
+    head_sha: str | None = None
+    review_memory: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def host(self) -> str:
@@ -455,13 +457,17 @@ class RefreshOutcome:
     etag: str | None = None
     last_modified: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    extras: Extras | None = None  # SPEC §15 checks and review, also after a 304
 
 
 def plan_refresh(link: TaskLink, requester: User | None) -> RefreshPlan:
     provider = TASK_LINK_PROVIDERS.get(link.provider, TASK_LINK_PROVIDERS["generic"])
+    # A pull or merge request never fetched with its review and CI (SPEC §15) is asked in full once.
+    unreviewed = link.kind == "pull" and link.review_memory is None
     plan = RefreshPlan(
-        link.id, link.project_id, "none", url=link.url, provider_id=provider.id, etag=link.etag,
-        last_modified=link.last_modified,
+        link.id, link.project_id, "none", url=link.url, provider_id=provider.id,
+        etag=None if unreviewed else link.etag, last_modified=None if unreviewed else link.last_modified,
+        head_sha=link.head_sha, review_memory=link.review_memory or {},
     )  # fmt: skip
     if provider.is_file_host:
         # No token is used, but nobody asking means polling: only with the owner's consent.
@@ -488,7 +494,7 @@ def plan_refresh(link: TaskLink, requester: User | None) -> RefreshPlan:
 def perform_refresh(plan: RefreshPlan) -> RefreshOutcome:
     """The outbound call (status or preview), conditional on the last good answer's validators.
     Touches no database: the caller has ended its transaction."""
-    with conditional(plan.etag, plan.last_modified) as exchange:
+    with conditional(plan.etag, plan.last_modified, plan.head_sha, plan.review_memory) as exchange:
         outcome = RefreshOutcome()
         try:
             if plan.kind == "preview":
@@ -503,6 +509,7 @@ def perform_refresh(plan: RefreshPlan) -> RefreshOutcome:
             outcome.failure = failure
         outcome.etag, outcome.last_modified = exchange.new_etag, exchange.new_last_modified
         outcome.headers = exchange.headers
+        outcome.extras = exchange.extras
     return outcome
 
 
@@ -535,7 +542,17 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
             link.provider_updated_at = outcome.status.updated_at or link.provider_updated_at
         if outcome.etag or outcome.last_modified:
             link.etag, link.last_modified = outcome.etag, outcome.last_modified
+    if outcome.extras is not None:
+        _apply_extras(link, outcome.extras)
     return _record_success(link)
+
+
+def _apply_extras(link: TaskLink, extras: Extras) -> None:
+    """SPEC §15: what the extra calls found; a call that failed leaves its cached value."""
+    link.checks = extras.checks if extras.checks is not None else link.checks
+    link.review = extras.review if extras.review is not None else link.review
+    link.head_sha = extras.head_sha or link.head_sha
+    link.review_memory = extras.memory
 
 
 def record_credential_required(plan: RefreshPlan) -> TaskLink | None:
@@ -608,6 +625,8 @@ def summary_subquery(project_id: str) -> Any:
             func.count().label("link_count"),
             func.min(rank_expression(TaskLink.status)).label("worst_rank"),
             attention.link_bits().label("attention_bits"),  # SPEC §16, in the same pass
+            review_status.worst_checks(TaskLink.checks).label("worst_checks"),  # SPEC §15
+            review_status.worst_review(TaskLink.review).label("worst_review"),
         )
         .where(TaskLink.project_id == project_id, TaskLink.deleted_at.is_(None))
         .group_by(TaskLink.task_id)

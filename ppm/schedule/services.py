@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, select
 from ppm.auth.models import User
 from ppm.errors import NotFound
 from ppm.extensions import db
-from ppm.links import attention
+from ppm.links import attention, review_status
 from ppm.links import services as link_services
 from ppm.links.status import status_for_rank
 from ppm.projects import services as project_services
@@ -54,6 +54,8 @@ class Row:
     link_count: int = 0
     worst_status: str | None = None  # of the live links (SPEC §8), None when there are none
     attention: int = 0  # bits of the SPEC §16 codes (ppm.links.attention)
+    checks: str | None = None  # the worst checks and review of its links (SPEC §15)
+    review: str | None = None
     muted: bool = False  # shown only as the parent of rows a filter picked
 
     @property
@@ -133,6 +135,8 @@ def schedule_rows(project_id: str) -> list[Row]:
             link_count=r.link_count or 0,
             worst_status=status_for_rank(r.worst_rank),
             attention=r.attention,
+            checks=review_status.checks_for_rank(r.worst_checks),
+            review=review_status.review_for_rank(r.worst_review),
         )
         for r in db.session.execute(
             select(
@@ -146,6 +150,8 @@ def schedule_rows(project_id: str) -> list[Row]:
                 links.c.link_count,
                 links.c.worst_rank,
                 attention.task_bits(links.c.attention_bits).label("attention"),
+                links.c.worst_checks,
+                links.c.worst_review,
             )
             .outerjoin(links, links.c.task_id == Task.id)
             .where(_live(project_id))

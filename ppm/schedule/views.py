@@ -22,6 +22,7 @@ from ppm.errors import NotFound, ValidationError
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, is_htmx, trigger, wants_fragment
 from ppm.links.icons import LINK_GLYPH_SHAPE, status_icon, status_shape
+from ppm.links.review_status import label_suffix
 from ppm.links.section import section_context
 from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
@@ -186,7 +187,8 @@ def link_indicator(row: Row) -> Markup:
     if row.kind != "t" or not row.link_count or row.worst_status is None:
         return EMPTY_MARKUP
     noun = "external link" if row.link_count == 1 else "external links"
-    label = escape(f"{row.link_count} {noun}, worst status: {row.worst_status}")
+    summary = f"{row.link_count} {noun}, worst status: {row.worst_status}{label_suffix(row.checks, row.review)}"
+    label = escape(summary)
     # The glyphs are <use> of the page's shared symbols (_symbols.html): a few bytes a row.
     return Markup(  # noqa: S704 - every value is escaped or constant markup
         f'<span class="link-indicator ws-{escape(row.worst_status)}" role="img" aria-label="{label}" '
@@ -200,7 +202,7 @@ def link_summary_text(row: Row) -> Markup:
         return EMPTY_MARKUP
     noun = "external link" if row.link_count == 1 else "external links"
     return Markup('<span class="visually-hidden">, {}</span>').format(
-        f"{row.link_count} {noun}, worst status: {row.worst_status}"
+        f"{row.link_count} {noun}, worst status: {row.worst_status}{label_suffix(row.checks, row.review)}"
     )
 
 

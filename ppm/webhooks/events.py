@@ -1,8 +1,8 @@
 """What each provider event means for ppm (SPEC §13, §15): one table per provider from the event
 name to a reader of its payload. The status mapping is the one refresh uses (§6, §18).
 
-Review and CI events (§15) have their entries already; they will queue refreshes once the job
-queue exists, and until then answer as ignored.
+Review and CI events (§15) name the pull or merge requests to refresh (`review_events.Refresh`);
+the delivery queues those refreshes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 from ppm.integrations.providers import github, gitlab
 from ppm.integrations.providers.base import RefreshFailed, plain_title, provider_time
 from ppm.links.pushed import PushedState
+from ppm.webhooks import review_events
+from ppm.webhooks.review_events import Refresh
 
 
 class BadPayload(Exception):
@@ -42,7 +44,7 @@ class Later:
     """Known, but handled by a later part of ppm (§15 review and CI: the job queue)."""
 
 
-Outcome = Apply | Ping | Later | None  # None: processed, nothing to apply
+Outcome = Apply | Ping | Later | Refresh | None  # None: processed, nothing to apply
 Reader = Callable[[Mapping[str, Any]], Outcome]
 
 
@@ -93,19 +95,15 @@ def ping(payload: Mapping[str, Any]) -> Outcome:
     return Ping()
 
 
-def review_or_ci(payload: Mapping[str, Any]) -> Outcome:
-    return Later()
-
-
 GITHUB_EVENTS: dict[str, Reader] = {
     "ping": ping,
     "pull_request": github_pull_request,
     "issues": github_issue,
-    # §15: queue a refresh of the matching links (wired with the job queue).
-    "check_suite": review_or_ci,
-    "check_run": review_or_ci,
-    "status": review_or_ci,
-    "pull_request_review": review_or_ci,
+    # §15: queue a refresh of the matching links.
+    "check_suite": review_events.github_check("check_suite"),
+    "check_run": review_events.github_check("check_run"),
+    "status": review_events.github_status,
+    "pull_request_review": review_events.github_pull_request_review,
 }
 
 
@@ -126,8 +124,8 @@ GITLAB_EVENTS: dict[str, Reader] = {
     "Merge Request Hook": gitlab_merge_request,
     "Issue Hook": gitlab_issue,
     "Confidential Issue Hook": gitlab_issue,
-    # §15: queue a refresh of the pipeline's merge request links (wired with the job queue).
-    "Pipeline Hook": review_or_ci,
+    # §15: queue a refresh of the pipeline's merge request links.
+    "Pipeline Hook": review_events.gitlab_pipeline,
 }
 
 EVENTS: dict[str, dict[str, Reader]] = {"github": GITHUB_EVENTS, "gitlab": GITLAB_EVENTS}

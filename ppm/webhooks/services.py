@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+import redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,8 @@ from ppm import crypto
 from ppm.auth.models import User
 from ppm.errors import NotFound, ValidationCollector
 from ppm.extensions import db
+from ppm.jobs import queue as job_queue
+from ppm.jobs.services import queue_background_refresh
 from ppm.links.pushed import apply_pushed_state
 from ppm.models_base import utcnow
 from ppm.projects import services as projects
@@ -30,6 +33,8 @@ from ppm.projects.models import Project, Role
 from ppm.webhooks.events import EVENTS, Apply, BadPayload, Later, Ping
 from ppm.webhooks.matching import link_matcher, object_number
 from ppm.webhooks.models import PROVIDERS, WebhookDelivery, WebhookReceiver
+from ppm.webhooks.queued import matching_link_ids
+from ppm.webhooks.review_events import Refresh
 
 log = logging.getLogger("ppm.webhooks")
 
@@ -270,7 +275,34 @@ def deliver(receiver: WebhookReceiver, delivery: Delivery) -> Answer:
         return _finish(receiver, "bad_payload", _refusal(400, "bad_payload", error.detail))
     if isinstance(outcome, Later):
         return _finish(receiver, "ignored", Answer(202, {"ignored": event}))
+    if isinstance(outcome, Refresh):
+        return _queue_refreshes(receiver, outcome, _delivery_key(delivery.delivery_id))
     return _apply(receiver, outcome, _delivery_key(delivery.delivery_id))
+
+
+def _queue_refreshes(receiver: WebhookReceiver, outcome: Refresh, key: str) -> Answer:
+    """SPEC §15: queue refreshes of the matching links (the sweep's credential rule applies in
+    the worker). Without a queue, or when Redis cannot take the jobs, the delivery id is not
+    remembered, so a redelivery is handled once the queue is back."""
+    if not job_queue.configured():
+        return _finish(receiver, "no_queue", Answer(202, {"ignored": "no_queue"}))
+    if key and _seen(receiver.id, key):
+        return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
+    link_ids = matching_link_ids(receiver.project_id, receiver.provider, outcome)
+    if link_ids:
+        try:
+            queue_background_refresh(link_ids)
+        except (redis.exceptions.RedisError, job_queue.QueueUnavailable) as error:
+            log.warning("webhook delivery to %s: the job queue is unreachable: %s", receiver.id, error)
+            db.session.rollback()
+            detail = "ppm cannot reach its job queue right now; deliver this event again later."
+            return _finish(receiver, "queue_unavailable", _refusal(503, "queue_unavailable", detail))
+    _remember(receiver.id, key)
+    try:
+        return _finish(receiver, "ok", Answer(200, {"queued": len(link_ids)}))
+    except IntegrityError:
+        db.session.rollback()  # the same delivery id, accepted a moment ago by a racing request
+        return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
 
 
 def _apply(receiver: WebhookReceiver, outcome: Apply | Ping | None, key: str) -> Answer:

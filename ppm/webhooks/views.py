@@ -112,6 +112,8 @@ RESULT_LABELS = {
     "bad_signature": "Refused: the signature did not match",
     "bad_payload": "Refused: not a payload ppm can read",
     "too_large": "Refused: larger than 1 MiB",
+    "no_queue": "Ignored (review and CI need the job queue)",
+    "queue_unavailable": "Not taken: the job queue was unreachable",
 }
 REFUSED = {"bad_signature", "bad_payload", "too_large"}
 

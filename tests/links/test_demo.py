@@ -18,6 +18,15 @@ def test_demo_has_links_in_every_status_and_file_cards(app: Any, net: Any) -> No
     assert {link.status for link in links} == {"open", "draft", "merged", "closed", "unknown"}
     assert {"generic", "github", "gitlab", "google_drive", "dropbox", "box"} <= {link.provider for link in links}
     assert any("/commit/" in link.url for link in links)
+    # SPEC §15: every checks and review state, on pull and merge requests only.
+    assert {link.checks for link in links if link.kind == "pull"} == {"passing", "failing", "pending", "none"}
+    assert {link.review for link in links if link.kind == "pull"} == {
+        "approved",
+        "changes_requested",
+        "review_required",
+        "none",
+    }
+    assert {(link.checks, link.review) for link in links if link.kind != "pull"} == {(None, None)}
     assert any(link.refresh_error and link.refresh_error["code"] == "file_not_public" for link in links)
     assert {link.preview_type for link in links} >= {"document", "spreadsheet", "folder", "pdf"}
     assert net.resolver.calls == [] and net.connects == []  # no network at all
@@ -38,3 +47,6 @@ def test_big_demo_has_links_on_every_non_summary_task(app: Any) -> None:
     assert tasks and all(counts.get(task.id) == 3 for task in tasks)
     statuses = set(db.session.scalars(select(TaskLink.status).where(TaskLink.project_id == project_id)))
     assert statuses == {"open", "draft", "merged", "closed", "unknown"}
+    pairs = set(db.session.execute(select(TaskLink.checks, TaskLink.review).where(TaskLink.project_id == project_id)))
+    assert {checks for checks, _ in pairs} == {"passing", "failing", "pending", "none"}
+    assert {review for _, review in pairs} == {"approved", "changes_requested", "review_required", "none"}

@@ -415,3 +415,36 @@ def test_running_it_loads_no_server_code() -> None:
         [sys.executable, "-c", script], cwd=PACKAGE.parent, capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_show_prints_checks_and_review_of_pull_requests_only(tmp_path: Path) -> None:
+    db_file = tmp_path / "m.sqlite3"
+    store = Store.open(db_file)
+    rows = [
+        link("a", "t1", provider="github", status="open", checks="failing", review="changes_requested"),
+        link("b", "t1", provider="github", status="open", position=1, checks=None, review=None),
+    ]
+    sync_project(store, "p", "http://s", lambda s, n: page(0, 3, tasks=[task("t1")], links=rows))
+    store.close()
+    code, out, _ = show(db_file, "--task", "t1")
+    assert code == 0
+    assert out.count("checks: ") == 1 and "checks: failing · review: changes_requested" in out
+
+
+def test_a_file_made_before_checks_and_review_still_shows_and_syncs(tmp_path: Path) -> None:
+    db_file = tmp_path / "old.sqlite3"
+    store = Store.open(db_file)
+    rows = [link("a", "t1", provider="github", status="open", checks="pending", review="approved")]
+    sync_project(store, "p", "http://s", lambda s, n: page(0, 2, tasks=[task("t1")], links=rows))
+    # Make it the file an older client wrote: no checks or review columns.
+    store.db.execute("ALTER TABLE links DROP COLUMN checks")
+    store.db.execute("ALTER TABLE links DROP COLUMN review")
+    store.close()
+    code, out, _ = show(db_file, "--task", "t1")  # read-only: read from the row's JSON
+    assert code == 0 and "checks: pending · review: approved" in out
+    store = Store.open(db_file)  # opened for a sync: the columns are added
+    assert {"checks", "review"} <= {row[1] for row in store.db.execute("PRAGMA table_info(links)")}
+    rows = [link("a", "t1", provider="github", status="open", checks="passing", review="approved")]
+    sync_project(store, "p", "http://s", lambda s, n: page(2, 3, links=rows))
+    store.close()
+    assert "checks: passing · review: approved" in show(db_file, "--task", "t1")[1]

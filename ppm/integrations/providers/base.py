@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -251,6 +252,21 @@ class StatusResult:
     status: str  # open | draft | merged | closed | unknown
     title: str = ""
     updated_at: datetime | None = None  # the provider's, so a late webhook never goes backwards
+    # SPEC §15, pull and merge requests only; None leaves the cached value as it is.
+    checks: str | None = None
+    review: str | None = None
+
+
+@dataclass
+class Extras:
+    """What a pull or merge request's extra calls found (SPEC §15): `checks` / `review` None
+    keeps the cached value (a call failed); `memory` is what the next refresh needs to make
+    them conditional (per call URL: its ETag and the value it gave)."""
+
+    checks: str | None = None
+    review: str | None = None
+    head_sha: str | None = None
+    memory: dict[str, Any] = field(default_factory=dict)
 
 
 class NotModified(Exception):
@@ -270,6 +286,12 @@ class Exchange:
     new_last_modified: str | None = None
     # The headers of the last answer (rate-limit reset times are read from them).
     headers: Mapping[str, str] = field(default_factory=dict)
+    # SPEC §15: the link's head SHA and the extra calls' memory going in, their findings out.
+    head_sha: str | None = None
+    memory: Mapping[str, Any] = field(default_factory=dict)
+    extras: Extras | None = None
+    # One deadline for the whole refresh: every call's timeout is what is left of it.
+    deadline: float = 0.0
 
     def request_headers(self) -> dict[str, str]:
         found = {"If-None-Match": self.etag or "", "If-Modified-Since": self.last_modified or ""}
@@ -284,11 +306,21 @@ class Exchange:
 
 _exchange: ContextVar[Exchange | None] = ContextVar("refresh_exchange", default=None)
 
+# The refresh budget's clock (tests replace it with a stub, never reading wall time).
+clock: Callable[[], float] = time.monotonic
+
 
 @contextmanager
-def conditional(etag: str | None, last_modified: str | None) -> Iterator[Exchange]:
-    """Send these validators with the refresh made inside the block; see what came back."""
-    exchange = Exchange(etag, last_modified)
+def conditional(
+    etag: str | None,
+    last_modified: str | None,
+    head_sha: str | None = None,
+    memory: Mapping[str, Any] | None = None,
+) -> Iterator[Exchange]:
+    """Send these validators with the refresh made inside the block; see what came back. Every
+    call inside shares one budget of REFRESH_BUDGET_SECONDS."""
+    exchange = Exchange(etag, last_modified, head_sha=head_sha, memory=memory or {})
+    exchange.deadline = clock() + REFRESH_BUDGET_SECONDS
     token = _exchange.set(exchange)
     try:
         yield exchange
@@ -312,6 +344,10 @@ def refresh_fetch(
     if exchange is not None and first:
         headers = {**headers, **exchange.request_headers()}
         exchange.sent = True
+    if exchange is not None:
+        timeout = min(timeout, exchange.deadline - clock())
+        if timeout <= 0:
+            raise RefreshFailed("provider_timeout", f"{label} did not answer in time.")
     try:
         response = egress.fetch("GET", url, headers=headers, timeout=timeout, max_bytes=max_bytes)
     except egress.EgressBlocked as error:
@@ -348,6 +384,76 @@ def fetch_json(label: str, url: str, headers: dict[str, str], *, scope: str = ""
     if not isinstance(data, dict):
         raise RefreshFailed("provider_bad_response", f"{label} gave an answer ppm could not read.")
     return data
+
+
+def remembered_call(
+    label: str, url: str, headers: dict[str, str], reduce: Callable[[Any], Any], scope: str = ""
+) -> Any:
+    """One of a refresh's extra calls (SPEC §15), conditional on its own ETag: a 304 gives the
+    value its last good answer gave, a 2xx the reduction of its body. A failure raises
+    RefreshFailed (the caller keeps the cached value) and keeps the last good answer's memory."""
+    last = remembered(url)
+    etag = last.get("etag") if last else None
+    sent = {**headers, "If-None-Match": etag} if isinstance(etag, str) else headers
+    try:
+        response = refresh_fetch(label, url, sent)
+        if response.status == 304 and last is not None and isinstance(etag, str):
+            _remember(url, last)
+            return last.get("value")
+        _raise_for_refresh_status(label, response, scope)
+        try:
+            value = reduce(response.json())
+        except ValueError:
+            raise RefreshFailed("provider_bad_response", f"{label} gave an answer ppm could not read.") from None
+    except RefreshFailed:
+        if last is not None:
+            _remember(url, last)
+        raise
+    new_etag = (response.headers.get("ETag") or "").strip()[:512]
+    if new_etag:
+        _remember(url, {"etag": new_etag, "value": value})
+    return value
+
+
+def _extras() -> Extras:
+    """The current refresh's findings (a throwaway one outside a refresh)."""
+    exchange = _exchange.get()
+    if exchange is None:
+        return Extras()
+    if exchange.extras is None:
+        exchange.extras = Extras()
+    return exchange.extras
+
+
+def _remember(url: str, entry: dict[str, Any]) -> None:
+    _extras().memory.setdefault("calls", {})[url] = entry
+
+
+def remembered(url: str) -> dict[str, Any] | None:
+    """What the last refresh kept of this extra call: {"etag", "value"}, or None."""
+    exchange = _exchange.get()
+    calls = exchange.memory.get("calls") if exchange is not None else None
+    entry = calls.get(url) if isinstance(calls, dict) else None
+    return entry if isinstance(entry, dict) else None
+
+
+def recalled(fact: str, default: Any = None) -> Any:
+    """A fact the last refresh kept about the object itself (for when it answers 304)."""
+    exchange = _exchange.get()
+    return exchange.memory.get(fact, default) if exchange is not None else default
+
+
+def stored_head_sha() -> str | None:
+    exchange = _exchange.get()
+    return exchange.head_sha if exchange is not None else None
+
+
+def record_extras(checks: str | None, review: str | None, head_sha: str | None, **facts: Any) -> Extras:
+    """Hand the extra calls' findings to the refresh service (it stores them with the status)."""
+    extras = _extras()
+    extras.checks, extras.review, extras.head_sha = checks, review, head_sha
+    extras.memory.update(facts)
+    return extras
 
 
 def _raise_for_refresh_status(label: str, response: egress.EgressResponse, scope: str = "") -> None:

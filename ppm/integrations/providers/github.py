@@ -8,9 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from ppm.integrations.providers import review
 from ppm.integrations.providers.base import (
     COMMIT_SHA,
     CredentialCheckFailed,
+    Extras,
+    NotModified,
+    RefreshFailed,
     StatusResult,
     VerifiedAccount,
     call,
@@ -19,9 +23,14 @@ from ppm.integrations.providers.base import (
     fetch_json,
     first_line,
     json_object,
+    log,
     plain_title,
     provider_time,
+    recalled,
+    record_extras,
+    remembered_call,
     required_state,
+    stored_head_sha,
 )
 
 SAAS_API = "https://api.github.com"
@@ -113,10 +122,7 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
     owner, repo, kind, ident = (quote(p, safe="") for p in ref)
     root = f"{api_root(base_url)}/repos/{owner}/{repo}"
     if kind == "pull":
-        data = fetch_json("GitHub", f"{root}/pulls/{ident}", auth_headers(token), scope="repo")
-        return StatusResult(
-            pull_request_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at"))
-        )
+        return _pull_request(token, root, ident)
     if kind == "issues":
         data = fetch_json("GitHub", f"{root}/issues/{ident}", auth_headers(token), scope="repo")
         return StatusResult(issue_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at")))
@@ -139,3 +145,67 @@ def pull_request_status(data: Mapping[str, Any]) -> str:
     if state == "closed":
         return "closed"
     return "draft" if data.get("draft") is True else "open"
+
+
+# --- review and CI (SPEC §15) -----------------------------------------------------------
+
+
+def _pull_request(token: str, root: str, number: str) -> StatusResult:
+    """The pull request, then its checks and reviews. A 304 on the pull request still asks the
+    extra calls (a CI run finishing does not change the pull request) for its stored head."""
+    headers = auth_headers(token)
+    try:
+        data = fetch_json("GitHub", f"{root}/pulls/{number}", headers, scope="repo")
+    except NotModified:
+        _checks_and_review(headers, root, number, None)
+        raise
+    result = StatusResult(
+        pull_request_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at"))
+    )
+    found = _checks_and_review(headers, root, number, data)
+    result.checks, result.review = found.checks, found.review
+    return result
+
+
+def _checks_and_review(headers: dict[str, str], root: str, number: str, pull: dict[str, Any] | None) -> Extras:
+    head = _head_sha(pull) if pull is not None else stored_head_sha()
+    requested = _review_requested(pull) if pull is not None else recalled("requested") is True
+    checks = _checks(headers, root, head) if head else ("none" if pull is not None else None)
+    try:
+        verdict = remembered_call(
+            "GitHub", f"{root}/pulls/{number}/reviews", headers, lambda body: review.github_review(body, {}), "repo"
+        )
+    except RefreshFailed as failure:
+        log.info("reviews of %s/pulls/%s kept: %s", root, number, failure.code)
+        verdict = None
+    return record_extras(checks, _review(verdict, requested), head, requested=requested)
+
+
+def _head_sha(pull: dict[str, Any]) -> str | None:
+    head = pull.get("head")
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return sha if isinstance(sha, str) and COMMIT_SHA.fullmatch(sha) else None
+
+
+def _review_requested(pull: dict[str, Any]) -> bool:
+    return review.github_review([], pull) == "review_required"
+
+
+def _review(verdict: str | None, requested: bool) -> str | None:
+    """The reviews' verdict, else whether reviewers or teams are requested; None keeps the cache."""
+    if verdict is None or verdict != "none":
+        return verdict
+    return "review_required" if requested else "none"
+
+
+def _checks(headers: dict[str, str], root: str, sha: str) -> str | None:
+    """Check runs first; the combined status only when there are none. None keeps the cache."""
+    commit = f"{root}/commits/{quote(sha, safe='')}"
+    try:
+        runs = remembered_call("GitHub", f"{commit}/check-runs", headers, review.github_check_runs, "repo")
+        if runs is not None:
+            return str(runs)
+        return str(remembered_call("GitHub", f"{commit}/status", headers, review.github_combined_status, "repo"))
+    except RefreshFailed as failure:
+        log.info("checks of %s kept: %s", commit, failure.code)
+        return None

@@ -7,9 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from ppm.integrations.providers import review
 from ppm.integrations.providers.base import (
     COMMIT_SHA,
     CredentialCheckFailed,
+    NotModified,
+    RefreshFailed,
     StatusResult,
     VerifiedAccount,
     call,
@@ -17,8 +20,12 @@ from ppm.integrations.providers.base import (
     clean_text,
     fetch_json,
     json_object,
+    log,
     plain_title,
     provider_time,
+    recalled,
+    record_extras,
+    remembered_call,
     required_state,
 )
 
@@ -126,9 +133,15 @@ def fetch_status(token: str, base_url: str, path: str) -> StatusResult:
     root = f"{api_root(base_url)}/projects/{quote(project, safe='')}"
     headers = auth_headers(token)
     if kind == "merge_requests":
-        data = fetch_json("GitLab", f"{root}/merge_requests/{ident}", headers, scope="read_api")
+        try:
+            data = fetch_json("GitLab", f"{root}/merge_requests/{ident}", headers, scope="read_api")
+        except NotModified:
+            _pipeline_and_approvals(headers, f"{root}/merge_requests/{ident}", None)
+            raise
         status = merge_request_status(data)
-        return StatusResult(status, plain_title(data.get("title")), provider_time(data.get("updated_at")))
+        found = _pipeline_and_approvals(headers, f"{root}/merge_requests/{ident}", data)
+        updated_at = provider_time(data.get("updated_at"))
+        return StatusResult(status, plain_title(data.get("title")), updated_at, found.checks, found.review)
     if kind == "issues":
         data = fetch_json("GitLab", f"{root}/issues/{ident}", headers, scope="read_api")
         return StatusResult(issue_status(data), plain_title(data.get("title")), provider_time(data.get("updated_at")))
@@ -149,3 +162,28 @@ def merge_request_status(data: Mapping[str, Any]) -> str:
 def issue_status(data: Mapping[str, Any]) -> str:
     """An issue is open or closed; GitLab's older `reopened` reads as open."""
     return "closed" if required_state("GitLab", data, ("opened", "reopened", "closed")) == "closed" else "open"
+
+
+# --- review and CI (SPEC §15) -----------------------------------------------------------
+
+
+def _pipeline_and_approvals(headers: dict[str, str], merge_request_url: str, data: dict[str, Any] | None) -> Any:
+    """Checks from the merge request's own `head_pipeline`; review from `detailed_merge_status`,
+    else its approvals. After a 304 on the merge request (`data` None) its checks stay cached."""
+    checks = review.gitlab_checks(data) if data is not None else None
+    if data is not None:
+        changes = review.gitlab_changes_requested(data)
+    else:
+        changes = recalled("changes_requested") is True
+    sha = data.get("sha") if data is not None else None
+    head = sha if isinstance(sha, str) and COMMIT_SHA.fullmatch(sha) else None
+    verdict: str | None = "changes_requested"
+    if not changes:
+        try:
+            verdict = remembered_call(
+                "GitLab", f"{merge_request_url}/approvals", headers, review.gitlab_review, "read_api"
+            )
+        except RefreshFailed as failure:
+            log.info("approvals of %s kept: %s", merge_request_url, failure.code)
+            verdict = None
+    return record_extras(checks, verdict, head, changes_requested=changes)
