@@ -151,3 +151,40 @@ def test_pages_logins_refresh_and_webhooks_keep_working_without_redis_and_jobs_r
     assert worker.process.poll() is None
     assert "could not connect to Redis" in worker.log()  # it really lost Redis and waited for it
     assert browser.get(f"{server.base}/readyz", timeout=15).status_code == 200
+
+
+@pytest.fixture
+def busy(
+    pass_database: str, own_redis: RedisServer, standin: GitLabStandin, tmp_path: Path
+) -> Iterator[tuple[Gunicorn, Seeded, RQWorker]]:
+    env = migrated_env(pass_database, tmp_path, REDIS_URL=own_redis.url)
+    # Links under the stand-in's silent root: each call lasts the 5 s egress deadline, so the job
+    # is surely in the middle of a call when Redis stops.
+    seeded = seed(env, tasks=2, gitlab_base=standin.slow_base_url)
+    server = Gunicorn(env, workers=1)
+    worker = RQWorker(env)
+    yield server, seeded, worker
+    worker.stop()
+    server.stop()
+
+
+def test_a_worker_busy_when_redis_stops_waits_and_runs_the_next_job(
+    busy: tuple[Gunicorn, Seeded, RQWorker], own_redis: RedisServer, standin: GitLabStandin
+) -> None:
+    server, seeded, worker = busy
+    assert refresh_all(server.base, seeded).status_code == 202
+    assert standin.slow_requests.acquire(timeout=60)  # the worker is calling the provider
+
+    own_redis.stop()
+
+    def lost_redis() -> bool:
+        return "went away during a job" in worker.log() or worker.process.poll() is not None
+
+    wait_until(lost_redis, 60, "the worker to lose Redis mid-job")
+    assert worker.process.poll() is None, worker.log()[-2000:]  # RQ alone exits here
+
+    own_redis.start()
+    after = _job_ends(server, seeded)  # queued after Redis returned; the silent host times out
+    assert (after["total"], after["failed"], after["errors"]) == (2, 2, {"provider_timeout": 2}), after
+    assert worker.process.poll() is None
+    assert "answers again; the worker resumes" in worker.log()
