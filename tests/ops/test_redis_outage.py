@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,12 +43,20 @@ def served(
         REDIS_URL=own_redis.url,
     )
     seeded = seed(env, tasks=2, gitlab_base=standin.base_url)
-    # One worker: the in-memory fallback is per process, so one process makes it observable.
+    with gunicorn_and_worker(env) as (server, worker):
+        yield server, seeded, worker
+
+
+@contextmanager
+def gunicorn_and_worker(env: dict[str, str]) -> Iterator[tuple[Gunicorn, RQWorker]]:
+    # One gunicorn worker: the in-memory fallback is per process, so one process makes it observable.
     server = Gunicorn(env, workers=1)
     worker = RQWorker(env)
-    yield server, seeded, worker
-    worker.stop()
-    server.stop()
+    try:
+        yield server, worker
+    finally:
+        worker.stop()
+        server.stop()
 
 
 def _refresh_by_api(server: Gunicorn, seeded: Seeded, task_id: str) -> dict[str, object]:
@@ -161,11 +170,8 @@ def busy(
     # Links under the stand-in's silent root: each call lasts the 5 s egress deadline, so the job
     # is surely in the middle of a call when Redis stops.
     seeded = seed(env, tasks=2, gitlab_base=standin.slow_base_url)
-    server = Gunicorn(env, workers=1)
-    worker = RQWorker(env)
-    yield server, seeded, worker
-    worker.stop()
-    server.stop()
+    with gunicorn_and_worker(env) as (server, worker):
+        yield server, seeded, worker
 
 
 def test_a_worker_busy_when_redis_stops_waits_and_runs_the_next_job(

@@ -199,7 +199,32 @@ def migrate(env: Mapping[str, str]) -> None:
     )
 
 
-class Gunicorn:
+class LoggedProcess:
+    """A server process of ours whose output goes to a file in its own temporary folder."""
+
+    folder: Path
+    log_path: Path
+    _log: Any
+    process: subprocess.Popen[bytes]
+    stop_seconds = 15
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(self.stop_seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Gunicorn(LoggedProcess):
     """gunicorn serving wsgi:app on a free port; its stderr (app and error log) goes to a file."""
 
     def __init__(self, env: Mapping[str, str], workers: int = 2, extra_args: tuple[str, ...] = ()) -> None:
@@ -232,25 +257,12 @@ class Gunicorn:
         except OSError:
             return set()
 
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-class RQWorker:
+class RQWorker(LoggedProcess):
     """`flask --app wsgi ppm worker`, RQ's forking worker as production runs it, in its own
     process (scheduled sweeps off: it runs what is queued). Its log goes to a file."""
+
+    stop_seconds = 30  # SIGTERM is RQ's warm shutdown: the current job ends first
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ppm-worker-"))
@@ -264,21 +276,6 @@ class RQWorker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # RQ's warm shutdown: the current job ends first
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # --- provider stand-ins ------------------------------------------------------------------
