@@ -57,7 +57,8 @@ def _work_through_outages(conn: redis.Redis) -> None:
         try:
             rq_worker.work(logging_level="INFO")
             return  # asked to stop (SIGTERM, SIGINT)
-        except redis.exceptions.RedisError as error:
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            # Only a lost connection: any other Redis error is a fault to see, not to retry.
             log.warning("the job queue's Redis went away during a job (%s); waiting for it to return", error)
         if rq_worker.pubsub_thread is not None:
             rq_worker.pubsub_thread.stop()  # its command listener would outlive it, reconnecting
