@@ -26,4 +26,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # refresh holds one thread, not a whole process.
 # Job workers (background refresh, SPEC §14) run from this same image with another command:
 #   docker run --env-file ppm.env IMAGE flask --app wsgi ppm worker
-CMD ["sh", "-c", "flask --app wsgi db upgrade && exec gunicorn --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-8} --bind 0.0.0.0:8000 --access-logfile - wsgi:app"]
+CMD ["sh", "-c", "flask --app wsgi db upgrade && exec gunicorn --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-16} --bind 0.0.0.0:8000 --access-logfile - wsgi:app"]

@@ -23,7 +23,6 @@ log = logging.getLogger("ppm.health")
 bp = Blueprint("health", __name__)
 
 ENDPOINTS = frozenset({"health.healthz", "health.readyz"})
-PROBE_TIMEOUT = 2.0  # seconds a probe may wait on Redis; a hung dependency is a failed one
 
 
 def _probe_response(body: dict[str, Any], status: int = 200) -> Response:
@@ -50,8 +49,8 @@ def readyz() -> Response:
 def readiness_checks(app: Flask) -> dict[str, str]:
     checks: dict[str, str] = {}
     checks["database"], checks["migrations"] = _database_and_migrations(app)
-    for name, url in _redis_urls(app).items():
-        checks[name] = "ok" if _redis_answers(name, url) else "unreachable"
+    for name in _redis_dependencies(app):
+        checks[name] = "ok" if _redis_answers(name) else "unreachable"
     return checks
 
 
@@ -89,29 +88,24 @@ def redis_is_configured_for_limits(app: Flask) -> bool:
     return str(app.config.get("RATELIMIT_STORAGE_URI") or "").startswith("redis")
 
 
-def _redis_urls(app: Flask) -> dict[str, str]:
+def _redis_dependencies(app: Flask) -> list[str]:
     """Which Redis servers this app depends on: the job queue's and the rate limits' storage."""
-    urls: dict[str, str] = {}
-    if app.config.get("REDIS_URL"):
-        urls["redis"] = str(app.config["REDIS_URL"])
-    if redis_is_configured_for_limits(app):
-        urls["rate_limit_storage"] = str(app.config["RATELIMIT_STORAGE_URI"])
-    return urls
+    names = ["redis"] if app.config.get("REDIS_URL") else []
+    return names + (["rate_limit_storage"] if redis_is_configured_for_limits(app) else [])
 
 
-def _redis_answers(name: str, url: str) -> bool:
+def _redis_answers(name: str) -> bool:
+    """Asked through the client the app itself uses for it, with that client's timeouts: the
+    limiter's storage, or the job queue's connection (pooled, so a probe opens nothing new)."""
     if name == "rate_limit_storage":
         return bool(limiter.storage.check())  # the limiter's own client (any redis scheme it knows)
-    import redis
+    from ppm.jobs.queue import connection
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=PROBE_TIMEOUT, socket_timeout=PROBE_TIMEOUT)
     try:
-        return bool(client.ping())
+        return bool(connection().ping())
     except Exception as error:
         log.warning("readiness: %s unreachable (%s)", name, type(error).__name__)
         return False
-    finally:
-        client.close()
 
 
 def init_health(app: Flask) -> None:

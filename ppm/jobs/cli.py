@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 import time
@@ -20,6 +21,7 @@ from ppm.jobs.queue import connection, queue, worker_connection
 log = logging.getLogger("ppm.jobs")
 
 TICK_SECONDS = 5.0
+REDIS_WAIT_MAX_SECONDS = 30.0  # the longest pause between two attempts to reach a lost Redis
 
 
 @click.command("worker")
@@ -43,7 +45,39 @@ def worker(burst: bool) -> None:
         threading.Thread(target=_ticker, args=(app, interval), name="ppm-sweep-ticker", daemon=True).start()
     else:
         click.echo("Scheduled refresh is off (LINK_REFRESH_INTERVAL=0); this worker runs queued jobs only.")
-    Worker([queue(conn)], connection=conn).work(logging_level="INFO")
+    _work_through_outages(conn)
+
+
+def _work_through_outages(conn: redis.Redis) -> None:
+    """RQ's worker, started again whenever Redis goes away in the middle of a job. Idle, RQ waits
+    for Redis by itself; busy, it exits with the error. Either way a Redis restart must not need
+    a worker restart: the jobs queued after it are run."""
+    while True:
+        rq_worker = Worker([queue(conn)], connection=conn)
+        try:
+            rq_worker.work(logging_level="INFO")
+            return  # asked to stop (SIGTERM, SIGINT)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            # Only a lost connection: any other Redis error is a fault to see, not to retry.
+            log.warning("the job queue's Redis went away during a job (%s); waiting for it to return", error)
+        if rq_worker.pubsub_thread is not None:
+            rq_worker.pubsub_thread.stop()  # its command listener would outlive it, reconnecting
+        _wait_for_redis(conn)
+
+
+def _wait_for_redis(conn: redis.Redis) -> None:
+    # RQ's signal handlers expect a running worker; while waiting, a stop signal simply ends us.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    pause = 1.0
+    while True:
+        try:
+            conn.ping()
+            log.warning("the job queue's Redis answers again; the worker resumes")
+            return
+        except redis.exceptions.RedisError:
+            time.sleep(pause)
+            pause = min(pause * 2, REDIS_WAIT_MAX_SECONDS)
 
 
 def _ticker(app: object, interval: int) -> None:

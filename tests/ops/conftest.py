@@ -8,6 +8,9 @@ database on the shared PostgreSQL server when PPM_TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -184,3 +187,61 @@ def browser_login(base: str, email: str, password: str = PASSWORD) -> tuple[requ
     token = CSRF_META.search(projects.text)
     assert token
     return session, token.group(1)
+
+
+# --- webhooks and the queue, as GitHub and an operator use them --------------------------
+
+
+@dataclass
+class Receiver:
+    """A GitHub webhook receiver made through the API (SPEC §13), with its one-time secret."""
+
+    base: str
+    path: str
+    secret: str
+
+    def deliver(self, event: str, payload: dict[str, Any], delivery_id: str | None = None) -> requests.Response:
+        """POST the raw bytes signed as GitHub signs them (X-Hub-Signature-256 over the body)."""
+        body = json.dumps(payload).encode()
+        digest = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/ops",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
+            "X-Hub-Signature-256": f"sha256={digest}",
+        }
+        return requests.post(self.base + self.path, data=body, headers=headers, timeout=60)
+
+
+def github_receiver(base: str, seeded: Seeded) -> Receiver:
+    created = api(base, seeded.token).post(
+        f"{base}/api/v1/projects/{seeded.project_id}/webhooks/", json={"provider": "github"}, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    return Receiver(base, "/" + body["url"].split("://", 1)[1].split("/", 1)[1], body["secret"])
+
+
+def pull_request_delivery(example: str, url: str, title: str, updated_at: str) -> dict[str, Any]:
+    """One of GitHub's published `pull_request` examples (tests/webhooks/data/github), pointed at
+    `url`, with this title and object version."""
+    from tests.webhooks.conftest import github_example
+
+    payload = github_example(example)
+    payload["pull_request"].update(
+        {"html_url": url, "number": int(url.rsplit("/", 1)[1]), "title": title, "updated_at": updated_at}
+    )
+    return payload
+
+
+def refresh_all(base: str, seeded: Seeded) -> requests.Response:
+    """The owner presses Refresh all (SPEC §14)."""
+    return api(base, seeded.token).post(f"{base}/api/v1/projects/{seeded.project_id}/links/refresh/", timeout=30)
+
+
+def job_state(base: str, seeded: Seeded, job_id: str) -> dict[str, Any]:
+    response = api(base, seeded.token).get(f"{base}/api/v1/jobs/{job_id}/", timeout=30)
+    assert response.status_code == 200, response.text
+    state: dict[str, Any] = response.json()
+    return state

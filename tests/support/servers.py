@@ -1,7 +1,8 @@
 """Throwaway real servers on 127.0.0.1 for the fault drills (tests/ops) and the load bench
 (bench/load.py): a PostgreSQL cluster and a Redis of their own (so stopping them never disturbs
-the servers the test command shares), gunicorn serving ppm as in production, and provider
-stand-ins (a self-hosted GitLab that answers, and a host that accepts and never answers).
+the servers the test command shares), gunicorn and an RQ worker serving ppm as in production,
+and provider stand-ins (a self-hosted GitLab that answers, and a host that accepts and never
+answers).
 
 PostgreSQL is started as scripts/test.sh does: initdb and pg_ctl as the `postgres` user, a free
 port, trust authentication on 127.0.0.1 only, fsync off.
@@ -198,7 +199,32 @@ def migrate(env: Mapping[str, str]) -> None:
     )
 
 
-class Gunicorn:
+class LoggedProcess:
+    """A server process of ours whose output goes to a file in its own temporary folder."""
+
+    folder: Path
+    log_path: Path
+    _log: Any
+    process: subprocess.Popen[bytes]
+    stop_seconds = 15
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(self.stop_seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Gunicorn(LoggedProcess):
     """gunicorn serving wsgi:app on a free port; its stderr (app and error log) goes to a file."""
 
     def __init__(self, env: Mapping[str, str], workers: int = 2, extra_args: tuple[str, ...] = ()) -> None:
@@ -231,20 +257,25 @@ class Gunicorn:
         except OSError:
             return set()
 
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+class RQWorker(LoggedProcess):
+    """`flask --app wsgi ppm worker`, RQ's forking worker as production runs it, in its own
+    process (scheduled sweeps off: it runs what is queued). Its log goes to a file."""
+
+    stop_seconds = 30  # SIGTERM is RQ's warm shutdown: the current job ends first
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="ppm-worker-"))
+        self.log_path = self.folder / "worker.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "flask"), "--app", "wsgi", "ppm", "worker"],
+            cwd=ROOT,
+            env={**env, "LINK_REFRESH_INTERVAL": "0"},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 # --- provider stand-ins ------------------------------------------------------------------
