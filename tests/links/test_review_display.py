@@ -76,7 +76,7 @@ def test_the_row_label_follows_the_next_worst(project: dict[str, Any]) -> None:
 def test_the_gantt_dot_stays_the_worst_status_only(project: dict[str, Any]) -> None:
     html = project["client"].get(f"/projects/{project['id']}/schedule?view=gantt&zoom=day").get_data(as_text=True)
     tree = LexborHTMLParser(html)
-    dots = sorted(dot.attributes["class"] for dot in tree.css("g.gantt-dot"))
+    dots = sorted(dot.attributes["class"] for dot in tree.css(".gantt-dot"))
     assert dots == ["gantt-dot ws-draft", "gantt-dot ws-open"]
     names = tree.text()
     assert "4 external links, worst status: draft, checks failing, changes requested" in names

@@ -301,6 +301,9 @@ class _GitLabHandler(BaseHTTPRequestHandler):
             self.server.slow_requests.release()
             self.server.release.wait(120)  # hold the connection; the caller's deadline ends it
             return
+        elif "/merge_requests/" in path and path.endswith("/approvals"):
+            # docs.gitlab.com/api/merge_request_approvals/ (merge request level): nothing left to approve.
+            body = {"approvals_required": 1, "approvals_left": 0, "approved": True, "approved_by": []}
         elif "/merge_requests/" in path:
             iid = int(path.rstrip("/").rsplit("/", 1)[-1])
             body = {
