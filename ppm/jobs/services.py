@@ -231,7 +231,11 @@ def sweep() -> progress.JobRecord | None:
 
 def queue_background_refresh(link_ids: list[str], kind: str = "webhook") -> progress.JobRecord:
     """Queue refreshes nobody asked for (a webhook's review or CI event, SPEC §15): the same
-    credential rule and consent as the sweep."""
+    credential rule and consent as the sweep. An unreachable Redis is QueueUnavailable."""
+    return guarded(_queue_background_refresh, link_ids, kind)
+
+
+def _queue_background_refresh(link_ids: list[str], kind: str) -> progress.JobRecord:
     conn = connection()
     record = progress.create(conn, kind, "", "", len(link_ids))
     if link_ids:

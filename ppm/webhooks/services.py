@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-import redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -292,7 +291,7 @@ def _queue_refreshes(receiver: WebhookReceiver, outcome: Refresh, key: str) -> A
     if link_ids:
         try:
             queue_background_refresh(link_ids)
-        except (redis.exceptions.RedisError, job_queue.QueueUnavailable) as error:
+        except job_queue.QueueUnavailable as error:
             log.warning("webhook delivery to %s: the job queue is unreachable: %s", receiver.id, error)
             db.session.rollback()
             detail = "ppm cannot reach its job queue right now; deliver this event again later."
