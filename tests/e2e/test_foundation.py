@@ -20,6 +20,12 @@ def tab_to(page: Page, locator: Any, limit: int = 60) -> None:
     raise AssertionError(f"could not reach {locator} with the keyboard")
 
 
+def wait_for_settled_swap(page: Page) -> None:
+    """htmx moves focus to the swapped content's [autofocus] only when it settles (about 20 ms
+    after the swap); a key pressed before then is overridden, so wait out the settling."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def login_with_keyboard(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     tab_to(page, page.get_by_label("Email address"))
