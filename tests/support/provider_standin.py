@@ -1,7 +1,8 @@
 """A GitHub Enterprise stand-in on 127.0.0.1 for tests and benchmarks that run real worker
 processes (where `responses` cannot reach): it answers `GET /api/v3/repos/{o}/{r}/pulls/{n}`
-after a fixed delay, with an ETag, answers 304 to a matching If-None-Match, and counts calls,
-conditional calls and the peak number of calls in flight at once.
+and that pull request's reviews (SPEC §15: none) after a fixed delay, with an ETag, answers 304
+to a matching If-None-Match, and counts calls, conditional calls and the peak number of calls in
+flight at once.
 
 Reach it through ppm's egress guard by allow-listing its host name (`localhost`) in
 EGRESS_ALLOWLISTED_HOSTS and INTEGRATION_ALLOWED_HOSTS, with INTEGRATION_ALLOW_HTTP on, and a
@@ -56,23 +57,32 @@ class _Handler(BaseHTTPRequestHandler):
             server.by_path[self.path] += 1
         try:
             time.sleep(server.delay)
-            number = self.path.rstrip("/").rsplit("/", 1)[-1]
-            etag = f'"pr-{number}-v1"'
-            if self.headers.get("If-None-Match"):
-                with server.lock:
-                    server.conditional += 1
-            if self.headers.get("If-None-Match") == etag:
-                with server.lock:
-                    server.not_modified += 1
-                self._send(304, b"", etag)
-                return
-            # The fields ppm reads, as GitHub's "Get a pull request" example shows them.
-            body = json.dumps({"number": int(number or 0), "state": "closed", "merged": True, "draft": False,
-                               "title": f"Pull request {number}"}).encode()  # fmt: skip
-            self._send(200, body, etag)
+            status, body, etag = self._answer()
         finally:
+            # The call ends once its answer is ready: counted down before it is sent, so the
+            # caller's next call (sent the moment this answer arrives) never overlaps it here.
             with server.lock:
                 server.in_flight -= 1
+        self._send(status, body, etag)
+
+    def _answer(self) -> tuple[int, bytes, str]:
+        server = self.server
+        reviews = self.path.rstrip("/").endswith("/reviews")
+        number = self.path.rstrip("/").removesuffix("/reviews").rsplit("/", 1)[-1]
+        etag = f'"pr-{number}-{"reviews" if reviews else "pull"}-v1"'
+        if self.headers.get("If-None-Match"):
+            with server.lock:
+                server.conditional += 1
+        if self.headers.get("If-None-Match") == etag:
+            with server.lock:
+                server.not_modified += 1
+            return 304, b"", etag
+        if reviews:  # SPEC §15's reviews call: nobody has reviewed it ("List reviews": an array)
+            return 200, b"[]", etag
+        # The fields ppm reads, as GitHub's "Get a pull request" example shows them.
+        body = json.dumps({"number": int(number) if number.isdigit() else 0, "state": "closed", "merged": True,
+                           "draft": False, "title": f"Pull request {number}"}).encode()  # fmt: skip
+        return 200, body, etag
 
     def _send(self, status: int, body: bytes, etag: str) -> None:
         self.send_response(status)
