@@ -38,6 +38,7 @@ from ppm.auth import services as auth_services
 from ppm.cli import build_big_project
 from ppm.extensions import db
 from ppm.links.demo import add_bulk_links
+from tests.support.buffered_client import BufferedClient
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password"
 TARGET_SECONDS = 1.0
@@ -79,6 +80,7 @@ def build(app: Flask, size: int, links_per_task: int = 0) -> tuple[str, float]:
 
 
 def login(app: Flask) -> FlaskClient:
+    app.test_client_class = BufferedClient  # the whole body, streamed or not, inside the timing
     client = app.test_client()
     response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 303, response.status_code

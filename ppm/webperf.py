@@ -3,8 +3,9 @@ browsers may keep for a year.
 
 - `GzipMiddleware` wraps the WSGI app: a response of a text type whose length is known and at
   least MIN_SIZE bytes is gzipped when the client accepts it (a 5,000-task schedule page shrinks
-  about ten times). Responses without a length (streams) pass through untouched, so nothing is
-  buffered that was meant to flow.
+  about ten times). A response streamed in parts (no length: the schedule page sends its head
+  first) is gzipped part by part, each part flushed as it comes, so nothing meant to flow is held
+  back.
 - `url_for('static', …)` adds `v=<content hash>`; a static file asked for with its current hash
   is answered `Cache-Control: public, max-age=31536000, immutable` (a changed file gets a new
   URL). Without `v`, or with a stale one, the usual short revalidating cache applies.
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,13 @@ class GzipMiddleware:
 
         body = self.app(environ, capture)
         status, headers = captured["status"], list(captured["headers"])
+        if self._streamed(headers):
+            headers = [(k, v) for k, v in headers if k.lower() != "vary"] + [("Vary", self._vary(headers))]
+            if not _accepts_gzip(environ):
+                start_response(status, headers, captured["exc_info"])
+                return body
+            start_response(status, [*headers, ("Content-Encoding", "gzip")], captured["exc_info"])
+            return _gzip_parts(body)
         if not self._worth_it(headers):
             start_response(status, headers, captured["exc_info"])
             return body
@@ -79,6 +88,15 @@ class GzipMiddleware:
         return [packed]
 
     @staticmethod
+    def _streamed(headers: list[tuple[str, str]]) -> bool:
+        kind = (_header(headers, "Content-Type") or "").lower()
+        return (
+            kind.startswith("text/html")
+            and _header(headers, "Content-Length") is None
+            and _header(headers, "Content-Encoding") is None
+        )
+
+    @staticmethod
     def _worth_it(headers: list[tuple[str, str]]) -> bool:
         kind = (_header(headers, "Content-Type") or "").lower()
         length = _header(headers, "Content-Length")
@@ -96,6 +114,20 @@ class GzipMiddleware:
         if "accept-encoding" not in (v.lower() for v in existing):
             existing.append("Accept-Encoding")
         return ", ".join(existing)
+
+
+def _gzip_parts(body: Iterable[bytes]) -> Iterator[bytes]:
+    """One gzip stream over the parts; each is flushed whole so the browser can use it now."""
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, 31)  # 31: the gzip wrapper
+    try:
+        for part in body:
+            if part:
+                yield packer.compress(part) + packer.flush(zlib.Z_SYNC_FLUSH)
+        yield packer.flush()
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
 
 
 class StaticVersions:

@@ -20,6 +20,7 @@ from ppm import create_app
 from ppm.auth import services as auth_services
 from ppm.auth.models import User
 from ppm.extensions import db
+from tests.support.buffered_client import BufferedClient
 from tests.support.settings import TEST_DATABASE_URL
 
 PASSWORD = "correct horse battery"
@@ -83,6 +84,7 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
 @pytest.fixture
 def app(app_config: dict[str, Any], _postgres_schema: None, tmp_path: Any) -> Iterator[Flask]:
     application = create_app(app_config)
+    application.test_client_class = BufferedClient
     with application.app_context():
         if TEST_DATABASE_URL:
             _truncate_all()

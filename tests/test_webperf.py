@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from typing import Any
 
+import pytest
+
+from ppm.schedule import views as schedule_views
 from tests.conftest import SessionClient
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
@@ -27,7 +31,8 @@ def test_big_pages_are_gzipped_when_the_client_accepts_it(session_client: Sessio
     assert "Accept-Encoding" in plain.headers["Vary"] and "Cookie" in plain.headers["Vary"]
     packed = session_client.get(url, headers=GZIP)
     assert packed.headers["Content-Encoding"] == "gzip"
-    assert int(packed.headers["Content-Length"]) == len(packed.data) < len(plain.data) / 3
+    assert "Content-Length" not in packed.headers  # streamed: head first (below)
+    assert len(packed.data) < len(plain.data) / 3
     assert "Accept-Encoding" in packed.headers["Vary"] and "Cookie" in packed.headers["Vary"]
     # The same page, byte for byte, apart from the per-request CSRF token.
     token = re.compile(rb'content="[^"]+"|"X-CSRFToken": "[^"]+"|name="csrf_token" value="[^"]+"')
@@ -35,6 +40,47 @@ def test_big_pages_are_gzipped_when_the_client_accepts_it(session_client: Sessio
     # JSON too.
     api = session_client.get(f"/api/v1/projects/{project_id}/tasks/", headers=GZIP)
     assert api.headers["Content-Encoding"] == "gzip" and len(gzip.decompress(api.data)) > 1024
+
+
+def _parts(response: Any) -> list[bytes]:
+    """The body as the server sent it, part by part (the client did not buffer it)."""
+    try:
+        return [part for part in response.response if part]
+    finally:
+        response.close()
+
+
+def test_the_schedule_page_sends_its_head_before_building_its_rows(session_client: SessionClient, make: Any) -> None:
+    """The browser fetches the styles and paints the header while the rows are built (#15)."""
+    project_id = _project_with_tasks(make, session_client.user, 12)
+    url = f"/projects/{project_id}/schedule"
+    first, *rest = _parts(session_client.client.get(url, buffered=False))
+    assert first.rstrip().endswith(b'<main id="main" tabindex="-1">') and b"stylesheet" in first
+    assert b"Task number" not in first and b"Task number 11" in b"".join(rest)
+    assert b"".join(rest).rstrip().endswith(b"</html>")
+    # Gzipped, the head is flushed whole in its own part: a browser can read it at once.
+    packed = _parts(session_client.client.get(url, headers=GZIP, buffered=False))
+    unpacker = zlib.decompressobj(31)
+    assert unpacker.decompress(packed[0]) == first
+    assert b"Task number 11" in unpacker.decompress(b"".join(packed[1:])) and unpacker.eof
+
+
+def test_a_schedule_that_fails_after_its_head_ends_with_a_sentence(
+    session_client: SessionClient, make: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    project_id = _project_with_tasks(make, session_client.user, 2)
+
+    def broken(_project_id: str) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(schedule_views, "schedule_rows", broken)
+    page = session_client.get(f"/projects/{project_id}/schedule")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200  # sent before the failure
+    assert "The schedule could not be loaded" in html and "Reload the page" in html
+    assert html.rstrip().endswith("</html>") and html.count("</main>") == 1
+    assert "the database went away" not in html
+    assert "failed after its head was sent" in caplog.text
 
 
 def test_small_refused_and_head_responses_are_left_alone(session_client: SessionClient, make: Any) -> None:

@@ -8,13 +8,14 @@ A plain request gets the whole page; an htmx request gets the region it targets 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, make_response, render_template, request, url_for
+from flask import Blueprint, Response, make_response, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -42,10 +43,12 @@ from ppm.schedule.services import (
     gc_paused,
     load_schedule,
     person,
+    schedule_rows,
     task_detail,
 )
 
 bp = Blueprint("schedule", __name__)
+log = logging.getLogger(__name__)
 
 VIEWS = ("list", "gantt")
 MAX_INDENT = 8
@@ -496,31 +499,52 @@ def _page(
     sub_form: AddTaskForm | None = None,
     add_open: bool = False,
 ) -> Response:
-    schedule = load_schedule(current_user, project_id)
+    """The whole page in two parts (issue #15): the head and the site header go out first, so
+    the browser fetches the styles and paints while the rows, the work that grows with the
+    project, are still being built; then the rest. Membership and the drawer's task are checked
+    before anything is sent, so a 404 is still a 404."""
+    access = project_services.load_project(current_user, project_id)
     base = _base(project_id)
     add_open = add_open or add_form is not None
     notice: str | None = None
     try:
-        detail = task_detail(schedule.access, state.task) if state.task else None
+        detail = task_detail(access, state.task) if state.task else None
     except TaskRemoved as removed:  # an old address: the schedule, with a word about it
         detail, notice = None, removed.detail
-    rows, bar = _attention(schedule, base, state)
     context = {
-        "access": schedule.access,
+        "access": access,
         "state": state,
         "base": base,
-        "can_edit": _can_edit(schedule.access),
+        "can_edit": _can_edit(access),
         "add_form": add_form or AddTaskForm(formdata=None),
         "add_open": add_open,
-        "parent_options": _parent_options(schedule.rows) if add_open else None,
         "add_url": _add_url(base, state),
-        "attention_bar": bar,
         "notice": notice,
-        **_view_context(rows, base, state),
-        **_drawer_context(detail, base, state, schedule.access, edit_form, sub_form),
+        **_drawer_context(detail, base, state, access, edit_form, sub_form),
         "drawer_focus": "heading" if status == 200 else "",
     }
-    return _finish(make_response(render_template("schedule/schedule.html", **context), status))
+    head = render_template("schedule/schedule.html", part="head", **context)
+
+    def rest() -> Iterator[str]:
+        yield head
+        try:
+            with gc_paused():
+                schedule = Schedule(access=access, rows=schedule_rows(access.project.id))
+                rows, bar = _attention(schedule, base, state)
+                context.update(
+                    attention_bar=bar,
+                    parent_options=_parent_options(schedule.rows) if add_open else None,
+                    **_view_context(rows, base, state),
+                )
+                tail = render_template("schedule/schedule.html", part="tail", **context)
+        except Exception:
+            # The status line is gone already: end the page with a sentence, not a cut.
+            log.exception("the schedule of project %s failed after its head was sent", project_id)
+            tail = render_template("schedule/_broken_tail.html")
+        yield tail
+
+    response = Response(stream_with_context(rest()), status, mimetype="text/html")
+    return _finish(response)
 
 
 def _add_url(base: str, state: ViewState) -> str:
