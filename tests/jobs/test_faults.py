@@ -1,6 +1,8 @@
 """Faults (SPEC §14): a worker killed in the middle of a Refresh all loses nothing it wrote and
 the job's chunk runs again to finish the rest (a real forked RQ worker, its work horse killed
-with SIGKILL); Redis going away stops background work only."""
+with SIGKILL); a worker killed whole has its job failed within seconds, and Refresh all again
+finishes the rest, while a slow job that still beats is never taken for dead; Redis going away
+stops background work only."""
 
 from __future__ import annotations
 
