@@ -6,12 +6,19 @@ Keys (all expire a week after the job was made):
 - `ppm:job:<id>:errors`   hash: refresh error code -> count
 - `ppm:job:<id>:links`    set: the links already counted (a chunk run again after its worker
                            died skips them, so nothing is counted or fetched twice)
+- `ppm:job:<id>:beat`     present while one of the job's chunks is running: the process running
+                           it renews it every BEAT_SECONDS; it lapses LOST_AFTER_SECONDS after
+                           that process died (see ppm.jobs.services.current_state)
 - `ppm:active:<user>:<project>`  the person's queued or running Refresh all of that project
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +26,14 @@ import redis
 
 from ppm.models_base import iso, new_id, utcnow
 
+log = logging.getLogger("ppm.jobs")
+
 KEEP_SECONDS = 7 * 24 * 3600
 LIVE_STATES = ("queued", "running")
+BEAT_SECONDS = 3
+# A chunk whose process has not beaten for this long is taken for dead: many missed beats, yet
+# a person who presses Refresh all again after a crash waits seconds, not RQ's ten minutes.
+LOST_AFTER_SECONDS = 20
 
 # Count one link once: add it to the job's set; only if it was new, bump its counter (and its
 # error code), and when every link is counted mark the job done and free the person's slot.
@@ -191,3 +204,36 @@ def record(conn: redis.Redis, record: JobRecord, link_id: str, counter: str, cod
         for suffix in (":links", ":errors"):
             pipe.expire(key + suffix, KEEP_SECONDS)
         pipe.execute()
+
+
+def beat_key(job_id: str) -> str:
+    return job_key(job_id) + ":beat"
+
+
+@contextmanager
+def beating(conn: redis.Redis, job_id: str) -> Iterator[None]:
+    """Show that a chunk of the job is running, for as long as the block runs: the beat comes
+    from the process doing the work (forked work horse or in-process worker alike), so it stops
+    exactly when that process dies, whatever killed it."""
+    conn.set(beat_key(job_id), "1", ex=LOST_AFTER_SECONDS)
+    stop = threading.Event()
+    thread = threading.Thread(target=_beat, args=(conn, job_id, stop), name=f"ppm-beat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=BEAT_SECONDS * 2)
+
+
+def _beat(conn: redis.Redis, job_id: str, stop: threading.Event) -> None:
+    while not stop.wait(BEAT_SECONDS):
+        try:
+            conn.set(beat_key(job_id), "1", ex=LOST_AFTER_SECONDS)
+        except redis.exceptions.RedisError as error:
+            log.warning("job %s: could not renew its beat: %s", job_id, error)
+
+
+def beating_now(conn: redis.Redis, job_id: str) -> bool:
+    """Has a chunk of the job beaten within the last LOST_AFTER_SECONDS?"""
+    return bool(conn.exists(beat_key(job_id)))

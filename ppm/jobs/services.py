@@ -42,6 +42,7 @@ STILL_CHANGING = ("unknown", "open", "draft")
 SWEEP_LOCK = "ppm:sweep:lock"
 SWEEP_CURRENT = "ppm:sweep:current"
 SWEEP_TICK = "ppm:sweep:tick"
+CHUNK_ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 # --- Refresh all (a person asks) -----------------------------------------------------------
@@ -167,18 +168,47 @@ def job_status(actor: User, job_id: str) -> progress.JobRecord:
 
 
 def current_state(conn: redis.Redis, job_id: str) -> progress.JobRecord | None:
-    """The job's record; a live one whose chunks have all ended without counting every link
-    (their worker died and the retry too) is failed from now on."""
+    """The job's record; a live one that can no longer finish is failed from now on: its chunks
+    have all ended without counting every link (their work horse died and the retry too), or
+    its worker died whole (SIGKILL, the OOM killer) and left a chunk "started" that RQ itself
+    would clean up only minutes later."""
     record = progress.load(conn, job_id)
     if record is None or not record.live or not record.chunks:
         return record
-    statuses = [job.get_status(refresh=False) if job else None for job in Job.fetch_many(record.chunks, conn)]
-    ended = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None)
-    if all(status in ended for status in statuses):
+    chunks = Job.fetch_many(record.chunks, conn)
+    if all(_ended(chunk) for chunk in chunks) or _abandoned(conn, record, chunks):
         record = progress.load(conn, job_id) or record  # the last chunk may just have counted
         if record.live:
             progress.mark_failed(conn, record)
     return record
+
+
+def _ended(chunk: Job | None) -> bool:
+    return chunk is None or chunk.get_status(refresh=False) in CHUNK_ENDED
+
+
+def _abandoned(conn: redis.Redis, record: progress.JobRecord, chunks: list[Job | None]) -> bool:
+    """A chunk RQ calls started began long ago, yet nothing of the job has beaten lately (a
+    chunk beats from its first moment, every few seconds, in the process doing the work): its
+    worker is dead, and the job cannot finish until RQ's own cleanup, minutes away. A slow
+    chunk (waiting for a host slot, a provider taking its 5 s) still beats: never taken for dead."""
+    if progress.beating_now(conn, record.id):
+        return False
+    began_before = datetime.now(UTC) - timedelta(seconds=progress.LOST_AFTER_SECONDS)
+    lost = [chunk for chunk in chunks if _started_before(chunk, began_before)]
+    if lost:
+        held_by = ", ".join(sorted({chunk.worker_name or "?" for chunk in lost if chunk is not None}))
+        log.warning("job %s: its worker %s stopped beating mid-job; the job is failed", record.id, held_by)
+    return bool(lost)
+
+
+def _started_before(chunk: Job | None, moment: datetime) -> bool:
+    return (
+        chunk is not None
+        and chunk.get_status(refresh=False) == JobStatus.STARTED
+        and chunk.started_at is not None
+        and chunk.started_at <= moment
+    )
 
 
 def latest_refresh_all(actor: User, project_id: str) -> progress.JobRecord | None:
@@ -288,8 +318,16 @@ DONE = Counted("done")
 def run_chunk(job_id: str, link_ids: Iterable[str], requester_id: str | None) -> None:
     conn = connection()
     record = progress.load(conn, job_id)
-    if record is None:
-        return  # expired: nothing to report to
+    if record is None or not record.live:
+        return  # expired, or given up (its worker was lost) and run afresh by a new job
+    with progress.beating(conn, job_id):
+        _run_links(conn, record, link_ids, requester_id)
+
+
+def _run_links(
+    conn: redis.Redis, record: progress.JobRecord, link_ids: Iterable[str], requester_id: str | None
+) -> None:
+    job_id = record.id
     progress.mark_running(conn, job_id)
     already = progress.handled(conn, job_id)
     requester = db.session.get(User, requester_id) if requester_id else None
