@@ -10,14 +10,8 @@ import responses
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_foundation import login_with_keyboard, tab_to
-from tests.support.netguard import NetGuard, installed_netguard
 
-
-@pytest.fixture(autouse=True)
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        guard.resolver.add("api.github.com", "140.82.112.5")
-        yield guard
+pytestmark = pytest.mark.usefixtures("github_net")
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -35,6 +37,19 @@ def login_with_keyboard(page: Page, base: str, email: str) -> None:
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/projects/$"))
+
+
+@contextmanager
+def without_script(browser: Any, base: str, email: str, path: str) -> Iterator[Page]:
+    """`path` after a keyboard login, in a browser context with JavaScript off."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        login_with_keyboard(page, base, email)
+        page.goto(f"{base}{path}")
+        yield page
+    finally:
+        context.close()
 
 
 def test_keyboard_login_create_project_and_axe(

@@ -19,18 +19,11 @@ from ppm.links import services as links
 from ppm.models_base import utcnow
 from tests.e2e.test_foundation import login_with_keyboard, tab_to
 from tests.integrations.test_review_reduction import example, runs
-from tests.support.netguard import NetGuard, installed_netguard
 from tests.support.provider_examples import github
 
+pytestmark = pytest.mark.usefixtures("github_net")
 API = "https://api.github.com/repos/acme/api"
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"  # the published pull request's head.sha
-
-
-@pytest.fixture(autouse=True)
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        guard.resolver.add("api.github.com", "140.82.112.5")
-        yield guard
 
 
 @pytest.fixture
