@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
+from tests.e2e.test_foundation import confirm_by_keyboard, login_with_keyboard, tab_to
 
 
 def _secret(page: Page) -> str:
@@ -58,12 +58,8 @@ def test_admin_creates_copies_rotates_and_deletes_with_the_keyboard(
 
     # Rotate asks first (Cancel focused), then reveals a new secret.
     page.keyboard.press("Enter")
-    expect(section).to_contain_text("Rotate the secret of this GitHub webhook?")
-    expect(section.get_by_role("link", name="Cancel")).to_be_focused()
-    assert_accessible(page, "webhooks-confirm-rotate")
-    page.keyboard.press("Tab")
-    expect(section.get_by_role("button", name="Rotate secret")).to_be_focused()
-    page.keyboard.press("Enter")
+    question = "Rotate the secret of this GitHub webhook?"
+    confirm_by_keyboard(page, section, question, "Rotate secret", assert_accessible, "webhooks-confirm-rotate")
     expect(page.get_by_role("heading", name="Set up the GitHub webhook")).to_be_focused()
     expect(page.locator("#live-region")).to_contain_text("New secret made for the GitHub webhook")
     assert _secret(page) not in ("", secret)
