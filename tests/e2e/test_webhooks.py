@@ -15,12 +15,18 @@ def _secret(page: Page) -> str:
     return page.locator("#webhook-secret").input_value()
 
 
+def _olgas_project(make: Any, user: Any, role: str) -> tuple[Any, str]:
+    """Olga's project Apollo, where `user` has `role`: (Olga, the project's id)."""
+    owner = make.user(email="olga@example.com", name="Olga Owner")
+    project_id = make.project(owner, "Apollo")
+    make.member(owner, project_id, role, user=user)
+    return owner, project_id
+
+
 def test_admin_creates_copies_rotates_and_deletes_with_the_keyboard(
     page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
 ) -> None:
-    owner = make.user(email="olga@example.com", name="Olga Owner")
-    project_id = make.project(owner, "Apollo")
-    make.member(owner, project_id, "admin", user=user)
+    _, project_id = _olgas_project(make, user, "admin")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/projects/{project_id}/integrations")
@@ -93,9 +99,7 @@ def test_a_member_sees_the_receivers_and_no_controls(
 ) -> None:
     from ppm.webhooks import services
 
-    owner = make.user(email="olga@example.com", name="Olga Owner")
-    project_id = make.project(owner, "Apollo")
-    make.member(owner, project_id, "member", user=user)
+    owner, project_id = _olgas_project(make, user, "member")
     services.create_receiver(owner, project_id, {"provider": "gitlab"})
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/projects/{project_id}/integrations")
