@@ -13,10 +13,9 @@ import pytest
 import responses
 from playwright.sync_api import Page, expect
 
-from ppm import crypto
 from ppm.extensions import db
-from ppm.integrations.models import Credential
 from tests.e2e.test_foundation import confirm_by_keyboard, login_with_keyboard, tab_to
+from tests.links.conftest import give_credential
 from tests.support.netguard import NetGuard, installed_netguard
 
 PR = "https://github.com/acme/api/pull/7"
@@ -47,16 +46,7 @@ def _project(make: Any, owner: Any) -> dict[str, Any]:
     task = make.task(
         owner, pid, name="Login", start_date=today.isoformat(), finish_date=(today + timedelta(days=3)).isoformat()
     )
-    db.session.add(
-        Credential(
-            user_id=owner.id,
-            provider="github",
-            ciphertext=crypto.encrypt("ghp_owner"),
-            base_url="",
-            account_login="olive",
-        )
-    )
-    db.session.commit()
+    give_credential(owner, "github", "ghp_owner")
     return {"id": pid, "task": task.id, "viewer": viewer}
 
 

@@ -14,11 +14,9 @@ import responses
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from ppm import crypto
-from ppm.extensions import db
-from ppm.integrations.models import Credential
 from ppm.links import services as links
 from tests.e2e.test_foundation import login_with_keyboard, tab_to, without_script
+from tests.links.conftest import give_credential
 from tests.support.settings import TEST_REDIS_URL
 
 pytestmark = [
@@ -54,8 +52,7 @@ def _project(make: Any, owner: Any) -> dict[str, Any]:
     theme = make.task(owner, pid, name="Theme", **span)
     links.add_link(owner, pid, login.id, {"url": "https://github.com/acme/api/pull/7"})
     links.add_link(owner, pid, theme.id, {"url": "https://github.com/acme/api/pull/8"})
-    db.session.add(Credential(user_id=owner.id, provider="github", ciphertext=crypto.encrypt("ghp_owner")))
-    db.session.commit()
+    give_credential(owner, "github", "ghp_owner")
     return {"id": pid, "login": login.id, "theme": theme.id}
 
 
