@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,17 +13,9 @@ from flask import Flask
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.support.chromium import ARGS, CHROMIUM
+from tests.support.netguard import NetGuard, installed_netguard
+
 AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe.min.js"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -51,6 +41,14 @@ def live_server(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def github_net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
+    """The network guard with api.github.com resolving (to an address the guard sends to
+    127.0.0.1): for tests whose GitHub is `responses`, which answers in this process."""
+    with installed_netguard(monkeypatch, {"api.github.com": "140.82.112.5"}) as guard:
+        yield guard
 
 
 @pytest.fixture(scope="session")

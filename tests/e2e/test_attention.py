@@ -5,8 +5,6 @@ clear the filter. axe-core on every state."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +13,7 @@ from playwright.sync_api import Page, expect
 from ppm.extensions import db
 from ppm.links import services as links
 from ppm.models_base import utc_today, utcnow
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
+from tests.e2e.test_foundation import login_with_keyboard, tab_to, without_script
 
 
 def _day(offset: int) -> str:
@@ -115,21 +113,9 @@ def test_keyboard_filter_open_and_clear(
     assert_accessible(page, "attention-cleared")
 
 
-@contextmanager
-def _schedule_without_script(browser: Any, live_server: str, user: Any, project: dict[str, str]) -> Iterator[Page]:
-    """The project's schedule in a browser context with JavaScript off."""
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        login_with_keyboard(page, live_server, user.email)
-        page.goto(f"{live_server}/projects/{project['id']}/schedule")
-        yield page
-    finally:
-        context.close()
-
-
 def test_without_javascript_the_bar_is_plain_links(browser: Any, live_server: str, user: Any, make: Any) -> None:
-    with _schedule_without_script(browser, live_server, user, _project(make, user)) as page:
+    project = _project(make, user)
+    with without_script(browser, live_server, user.email, f"/projects/{project['id']}/schedule") as page:
         page.get_by_role("link", name=re.compile("^Overdue with open work")).click()
         expect(page).to_have_url(re.compile(r"\?attention=overdue_open$"))
         expect(page.locator("#schedule-rows > tr")).to_have_count(3)
@@ -166,7 +152,8 @@ def test_put_it_under_lists_every_task_when_the_form_opens_by_keyboard(
 def test_without_javascript_put_it_under_is_a_link_to_every_task(
     browser: Any, live_server: str, user: Any, make: Any
 ) -> None:
-    with _schedule_without_script(browser, live_server, user, _project(make, user)) as page:
+    project = _project(make, user)
+    with without_script(browser, live_server, user.email, f"/projects/{project['id']}/schedule") as page:
         page.locator("#add-task summary").click()
         page.get_by_role("link", name="List every task to put it under").click()
         expect(page).to_have_url(re.compile(r"\?add=1#add-parent_id$"))

@@ -7,19 +7,16 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from ppm import crypto
 from ppm.extensions import db
 from ppm.integrations.models import Credential
 from tests.e2e.test_foundation import login_with_keyboard, tab_to
+from tests.links.conftest import give_credential
 
 
 def test_switch_background_refresh_on_and_off_with_the_keyboard(
     page: Page, live_server: str, user: Any, assert_accessible: Any, console_errors: list[str]
 ) -> None:
-    db.session.add(
-        Credential(user_id=user.id, provider="github", ciphertext=crypto.encrypt("ghp_x"), account_login="olive")
-    )
-    db.session.commit()
+    give_credential(user, "github", "ghp_x")
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/me/settings/connected-accounts")
     switch = page.get_by_role("switch", name="Background refresh").first

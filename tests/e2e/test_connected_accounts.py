@@ -9,15 +9,9 @@ import pytest
 import responses
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
-from tests.support.netguard import NetGuard, installed_netguard
+from tests.e2e.test_foundation import confirm_by_keyboard, login_with_keyboard, tab_to
 
-
-@pytest.fixture(autouse=True)
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        guard.resolver.add("api.github.com", "140.82.112.5")
-        yield guard
+pytestmark = pytest.mark.usefixtures("github_net")
 
 
 @pytest.fixture
@@ -71,12 +65,8 @@ def test_connect_rotate_and_revoke_with_the_keyboard(
     page.keyboard.press("Enter")
     tab_to(page, page.get_by_role("link", name="Revoke GitHub token"))
     page.keyboard.press("Enter")
-    expect(section).to_contain_text("Revoke the GitHub token? Task links that use it will stop refreshing.")
-    expect(section.get_by_role("link", name="Cancel")).to_be_focused()
-    assert_accessible(page, "accounts-revoke-confirm")
-    page.keyboard.press("Tab")
-    expect(section.get_by_role("button", name="Revoke")).to_be_focused()
-    page.keyboard.press("Enter")
+    question = "Revoke the GitHub token? Task links that use it will stop refreshing."
+    confirm_by_keyboard(page, section, question, "Revoke", assert_accessible, "accounts-revoke-confirm")
     expect(section).to_contain_text("Not connected")
     expect(page.locator("#github-heading")).to_be_focused()
     expect(page.locator("#live-region")).to_have_text("GitHub token revoked.")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import PASSWORD
 
@@ -35,6 +37,32 @@ def login_with_keyboard(page: Page, base: str, email: str) -> None:
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/projects/$"))
+
+
+def confirm_by_keyboard(
+    page: Page, region: Locator, question: str, button: str, accessible: Callable[[Page, str], None], name: str
+) -> None:
+    """An inline confirm (the `inline_confirm` macro) just opened in `region`: it asks `question`
+    with Cancel focused and passes axe as `name`; then Tab reaches `button` and Enter presses it."""
+    expect(region).to_contain_text(question)
+    expect(region.get_by_role("link", name="Cancel")).to_be_focused()
+    accessible(page, name)
+    page.keyboard.press("Tab")
+    expect(region.get_by_role("button", name=button)).to_be_focused()
+    page.keyboard.press("Enter")
+
+
+@contextmanager
+def without_script(browser: Any, base: str, email: str, path: str) -> Iterator[Page]:
+    """`path` after a keyboard login, in a browser context with JavaScript off."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        login_with_keyboard(page, base, email)
+        page.goto(f"{base}{path}")
+        yield page
+    finally:
+        context.close()
 
 
 def test_keyboard_login_create_project_and_axe(
@@ -129,12 +157,8 @@ def test_api_token_created_once_and_revoked(page: Page, live_server: str, user: 
 
     tab_to(page, page.get_by_role("link", name="Revoke backup script"))
     page.keyboard.press("Enter")
-    expect(page.locator("#api-tokens")).to_contain_text("Revoke “backup script”? Scripts using it stop working")
-    expect(page.get_by_role("link", name="Cancel")).to_be_focused()
-    assert_accessible(page, "api-token-confirm")
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Revoke")).to_be_focused()
-    page.keyboard.press("Enter")
+    tokens, question = page.locator("#api-tokens"), "Revoke “backup script”? Scripts using it stop working"
+    confirm_by_keyboard(page, tokens, question, "Revoke", assert_accessible, "api-token-confirm")
     expect(page.get_by_role("heading", name="Your tokens")).to_be_focused()
     expect(page.locator("#api-tokens")).to_contain_text("You have no API tokens.")
     page.reload()

@@ -13,10 +13,9 @@ import pytest
 import responses
 from playwright.sync_api import Page, expect
 
-from ppm import crypto
 from ppm.extensions import db
-from ppm.integrations.models import Credential
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
+from tests.e2e.test_foundation import confirm_by_keyboard, login_with_keyboard, tab_to
+from tests.links.conftest import give_credential
 from tests.support.netguard import NetGuard, installed_netguard
 
 PR = "https://github.com/acme/api/pull/7"
@@ -47,16 +46,7 @@ def _project(make: Any, owner: Any) -> dict[str, Any]:
     task = make.task(
         owner, pid, name="Login", start_date=today.isoformat(), finish_date=(today + timedelta(days=3)).isoformat()
     )
-    db.session.add(
-        Credential(
-            user_id=owner.id,
-            provider="github",
-            ciphertext=crypto.encrypt("ghp_owner"),
-            base_url="",
-            account_login="olive",
-        )
-    )
-    db.session.commit()
+    give_credential(owner, "github", "ghp_owner")
     return {"id": pid, "task": task.id, "viewer": viewer}
 
 
@@ -118,12 +108,7 @@ def test_add_refresh_edit_remove_with_the_keyboard(
     # Remove asks inline with Cancel focused; Escape-free keyboard path: Tab to Remove, Enter.
     tab_to(page, section.get_by_role("link", name=re.compile("^Remove link")))
     page.keyboard.press("Enter")
-    expect(section).to_contain_text("Remove this link?")
-    expect(section.get_by_role("link", name="Cancel")).to_be_focused()
-    assert_accessible(page, "links-confirm-remove")
-    page.keyboard.press("Tab")
-    expect(section.get_by_role("button", name="Remove")).to_be_focused()
-    page.keyboard.press("Enter")
+    confirm_by_keyboard(page, section, "Remove this link?", "Remove", assert_accessible, "links-confirm-remove")
     expect(section).to_contain_text("No links yet.")
     expect(page.locator("#task-links-heading")).to_be_focused()
     expect(page.locator("#live-region")).to_contain_text("Link removed: Login fix.")

@@ -14,26 +14,17 @@ import responses
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from ppm import crypto
-from ppm.extensions import db
-from ppm.integrations.models import Credential
 from ppm.links import services as links
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
-from tests.support.netguard import NetGuard, installed_netguard
+from tests.e2e.test_foundation import login_with_keyboard, tab_to, without_script
+from tests.links.conftest import give_credential
 from tests.support.settings import TEST_REDIS_URL
 
 pytestmark = [
+    pytest.mark.usefixtures("github_net"),
     pytest.mark.redis,
     pytest.mark.skipif(not TEST_REDIS_URL, reason="needs the Redis server that scripts/test.sh starts"),
 ]
 GH = "https://api.github.com/repos/acme/api"
-
-
-@pytest.fixture(autouse=True)
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        guard.resolver.add("api.github.com", "140.82.112.5")
-        yield guard
 
 
 @pytest.fixture
@@ -61,8 +52,7 @@ def _project(make: Any, owner: Any) -> dict[str, Any]:
     theme = make.task(owner, pid, name="Theme", **span)
     links.add_link(owner, pid, login.id, {"url": "https://github.com/acme/api/pull/7"})
     links.add_link(owner, pid, theme.id, {"url": "https://github.com/acme/api/pull/8"})
-    db.session.add(Credential(user_id=owner.id, provider="github", ciphertext=crypto.encrypt("ghp_owner")))
-    db.session.commit()
+    give_credential(owner, "github", "ghp_owner")
     return {"id": pid, "login": login.id, "theme": theme.id}
 
 
@@ -114,11 +104,7 @@ def test_refresh_all_without_javascript(
 ) -> None:
     """(axe needs JavaScript; the status region is the same partial the test above checks.)"""
     project = _project(make, user)
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        login_with_keyboard(page, live_server, user.email)
-        page.goto(f"{live_server}/projects/{project['id']}/schedule")
+    with without_script(browser, live_server, user.email, f"/projects/{project['id']}/schedule") as page:
         button = page.get_by_role("button", name="Refresh all links")
         tab_to(page, button)
         page.keyboard.press("Enter")
@@ -129,5 +115,3 @@ def test_refresh_all_without_javascript(
         # The page reloads itself (a Refresh header) until the job has ended.
         expect(page.locator("#refresh-all-status")).to_contain_text("Refreshed 2 links: 2 up to date.", timeout=15000)
         expect(page.get_by_role("link", name="Back to the schedule of Apollo")).to_be_visible()
-    finally:
-        context.close()

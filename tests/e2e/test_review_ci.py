@@ -12,25 +12,17 @@ import pytest
 import responses
 from playwright.sync_api import Page, expect
 
-from ppm import crypto
 from ppm.extensions import db
-from ppm.integrations.models import Credential
 from ppm.links import services as links
 from ppm.models_base import utcnow
 from tests.e2e.test_foundation import login_with_keyboard, tab_to
 from tests.integrations.test_review_reduction import example, runs
-from tests.support.netguard import NetGuard, installed_netguard
+from tests.links.conftest import give_credential
 from tests.support.provider_examples import github
 
+pytestmark = pytest.mark.usefixtures("github_net")
 API = "https://api.github.com/repos/acme/api"
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"  # the published pull request's head.sha
-
-
-@pytest.fixture(autouse=True)
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
-    with installed_netguard(monkeypatch) as guard:
-        guard.resolver.add("api.github.com", "140.82.112.5")
-        yield guard
 
 
 @pytest.fixture
@@ -46,9 +38,7 @@ def provider() -> Iterator[responses.RequestsMock]:
 def _project(make: Any, owner: Any) -> dict[str, str]:
     pid = make.project(owner, "Apollo")
     task = make.task(owner, pid, name="Login")
-    db.session.add(
-        Credential(user_id=owner.id, provider="github", ciphertext=crypto.encrypt("ghp_owner"), account_login="olive")
-    )
+    give_credential(owner, "github", "ghp_owner")
     link = links.add_link(owner, pid, task.id, {"url": "https://github.com/acme/api/pull/7"})
     link.status, link.title, link.fetched_at = "open", "Fix login redirect", utcnow()
     link.checks, link.review = "failing", "changes_requested"

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
+from tests.e2e.test_foundation import login_with_keyboard, tab_to, without_script
 
 
 def _day(offset: int) -> str:
@@ -271,11 +271,7 @@ def test_viewer_sees_no_edit_controls(
 
 def test_everything_works_without_javascript(browser: Any, live_server: str, user: Any, make: Any) -> None:
     project = _project(make, user)
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        login_with_keyboard(page, live_server, user.email)
-        page.goto(f"{live_server}/projects/{project['id']}/schedule")
+    with without_script(browser, live_server, user.email, f"/projects/{project['id']}/schedule") as page:
         # Every row is shown; there is no toggle without the script that would run it.
         expect(page.locator("#schedule-rows > tr")).to_have_count(4)
         expect(page.get_by_role("button", name="Subtasks of Build")).to_be_hidden()
@@ -299,5 +295,3 @@ def test_everything_works_without_javascript(browser: Any, live_server: str, use
         expect(page).to_have_url(re.compile(r"\?view=gantt&zoom=month&task=[0-9a-f]{32}$"))
         expect(page.locator("#drawer-title")).to_have_text("Plan the party")
         expect(page.locator("table.gantt-names")).to_contain_text("Plan the party")
-    finally:
-        context.close()

@@ -8,19 +8,25 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
+from tests.e2e.test_foundation import confirm_by_keyboard, login_with_keyboard, tab_to
 
 
 def _secret(page: Page) -> str:
     return page.locator("#webhook-secret").input_value()
 
 
+def _olgas_project(make: Any, user: Any, role: str) -> tuple[Any, str]:
+    """Olga's project Apollo, where `user` has `role`: (Olga, the project's id)."""
+    owner = make.user(email="olga@example.com", name="Olga Owner")
+    project_id = make.project(owner, "Apollo")
+    make.member(owner, project_id, role, user=user)
+    return owner, project_id
+
+
 def test_admin_creates_copies_rotates_and_deletes_with_the_keyboard(
     page: Page, live_server: str, user: Any, make: Any, assert_accessible: Any, console_errors: list[str]
 ) -> None:
-    owner = make.user(email="olga@example.com", name="Olga Owner")
-    project_id = make.project(owner, "Apollo")
-    make.member(owner, project_id, "admin", user=user)
+    _, project_id = _olgas_project(make, user, "admin")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/projects/{project_id}/integrations")
@@ -58,12 +64,8 @@ def test_admin_creates_copies_rotates_and_deletes_with_the_keyboard(
 
     # Rotate asks first (Cancel focused), then reveals a new secret.
     page.keyboard.press("Enter")
-    expect(section).to_contain_text("Rotate the secret of this GitHub webhook?")
-    expect(section.get_by_role("link", name="Cancel")).to_be_focused()
-    assert_accessible(page, "webhooks-confirm-rotate")
-    page.keyboard.press("Tab")
-    expect(section.get_by_role("button", name="Rotate secret")).to_be_focused()
-    page.keyboard.press("Enter")
+    question = "Rotate the secret of this GitHub webhook?"
+    confirm_by_keyboard(page, section, question, "Rotate secret", assert_accessible, "webhooks-confirm-rotate")
     expect(page.get_by_role("heading", name="Set up the GitHub webhook")).to_be_focused()
     expect(page.locator("#live-region")).to_contain_text("New secret made for the GitHub webhook")
     assert _secret(page) not in ("", secret)
@@ -97,9 +99,7 @@ def test_a_member_sees_the_receivers_and_no_controls(
 ) -> None:
     from ppm.webhooks import services
 
-    owner = make.user(email="olga@example.com", name="Olga Owner")
-    project_id = make.project(owner, "Apollo")
-    make.member(owner, project_id, "member", user=user)
+    owner, project_id = _olgas_project(make, user, "member")
     services.create_receiver(owner, project_id, {"provider": "gitlab"})
     login_with_keyboard(page, live_server, user.email)
     page.goto(f"{live_server}/projects/{project_id}/integrations")

@@ -46,6 +46,14 @@ def self_url(api: str) -> str:
     return f"{api}/personal_access_tokens/self"
 
 
+def refused(response: Any, code: str) -> dict[str, Any]:
+    """The connect answered 422 with `code` and stored nothing; its body, for the words."""
+    body: dict[str, Any] = response.get_json()
+    assert response.status_code == 422 and body["code"] == code, body
+    assert stored() == []
+    return body
+
+
 # --- GitLab's documented answers are accepted --------------------------------------------
 
 
@@ -98,11 +106,9 @@ def test_expired_token_is_token_expired(
         status=401,
         headers={"WWW-Authenticate": examples.GITLAB_TOKEN_EXPIRED_CHALLENGE},
     )
-    response = connect_gitlab(session_client, base_url)
-    body = response.get_json()
-    assert response.status_code == 422 and body["code"] == "token_expired"
+    body = refused(connect_gitlab(session_client, base_url), "token_expired")
     assert "create a new token" in body["detail"] and "copied all of it" not in body["detail"]
-    assert stored() == [] and len(provider_mock.calls) == 1  # /self never asked
+    assert len(provider_mock.calls) == 1  # /self never asked
 
 
 def test_expired_read_from_the_challenge_header_alone(
@@ -128,9 +134,7 @@ def test_other_401s_stay_token_rejected(
     session_client: SessionClient, provider_mock: responses.RequestsMock, body: dict[str, Any], words: str
 ) -> None:
     provider_mock.get(f"{GITLAB_API}/user", json=body, status=401)
-    response = connect_gitlab(session_client, "")
-    assert response.status_code == 422 and response.get_json()["code"] == "token_rejected"
-    assert words in response.get_json()["detail"]
+    assert words in refused(connect_gitlab(session_client, ""), "token_rejected")["detail"]
 
 
 @pytest.mark.parametrize(("base_url", "api"), GITLAB_ROOTS)
@@ -138,11 +142,7 @@ def test_insufficient_scope_names_read_api(
     session_client: SessionClient, provider_mock: responses.RequestsMock, base_url: str, api: str
 ) -> None:
     provider_mock.get(f"{api}/user", json=examples.GITLAB_INSUFFICIENT_SCOPE, status=403)
-    response = connect_gitlab(session_client, base_url)
-    body = response.get_json()
-    assert response.status_code == 422 and body["code"] == "insufficient_scope"
-    assert "needs read_api" in body["detail"]
-    assert stored() == []
+    assert "needs read_api" in refused(connect_gitlab(session_client, base_url), "insufficient_scope")["detail"]
 
 
 @pytest.mark.parametrize(("base_url", "api"), GITLAB_ROOTS)
@@ -151,11 +151,8 @@ def test_not_a_personal_access_token_is_rejected_saying_so(
 ) -> None:
     provider_mock.get(f"{api}/user", json=examples.GITLAB_USER)
     provider_mock.get(self_url(api), json=examples.GITLAB_NOT_A_PERSONAL_TOKEN, status=400)
-    response = connect_gitlab(session_client, base_url)
-    body = response.get_json()
-    assert response.status_code == 422 and body["code"] == "token_rejected"
+    body = refused(connect_gitlab(session_client, base_url), "token_rejected")
     assert "only personal access tokens" in body["detail"]
-    assert stored() == []
 
 
 @pytest.mark.parametrize(("base_url", "api"), GITLAB_ROOTS)
@@ -164,12 +161,9 @@ def test_rate_limited_connect_says_when_to_try_again(
 ) -> None:
     headers = {k: v for k, v in examples.GITLAB_RATE_LIMIT_HEADERS.items() if k != "Retry-After"}
     provider_mock.get(f"{api}/user", body="Retry later\n", status=429, headers=headers)
-    response = connect_gitlab(session_client, base_url)
-    body = response.get_json()
-    assert response.status_code == 422 and body["code"] == "provider_rate_limited"
+    body = refused(connect_gitlab(session_client, base_url), "provider_rate_limited")
     assert body["retry_at"] == "2021-01-05T11:00:00Z"  # RateLimit-Reset, epoch seconds
     assert "resets at 11:00 UTC on 2021-01-05" in body["detail"] and "try again" in body["detail"]
-    assert stored() == []
 
 
 def test_rate_limited_connect_prefers_retry_after(
@@ -239,9 +233,7 @@ def test_github_login_that_is_only_control_characters_is_no_login(
     session_client: SessionClient, provider_mock: responses.RequestsMock
 ) -> None:
     provider_mock.get(f"{GITHUB_API}/user", json=examples.github("private-user", login="\x00\x07"))
-    response = session_client.api("POST", f"{URL}github/", json={"token": GH_TOKEN})
-    assert response.status_code == 422 and response.get_json()["code"] == "provider_unreachable"
-    assert stored() == []
+    refused(session_client.api("POST", f"{URL}github/", json={"token": GH_TOKEN}), "provider_unreachable")
 
 
 # --- the page explains each refusal ---------------------------------------------------------

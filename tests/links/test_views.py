@@ -12,6 +12,8 @@ from tests.conftest import Factory, SessionClient
 from tests.links.conftest import give_credential
 
 HX = {"HX-Request": "true"}
+PULL = "https://github.com/acme/api/pull/7"
+PULL_API = "https://api.github.com/repos/acme/api/pulls/7"
 
 
 @pytest.fixture
@@ -81,6 +83,11 @@ def _first_link_id(html: str) -> str:
     return html.split('<li id="link-')[1].split('"')[0]
 
 
+def _added_pull(client: SessionClient, base: str) -> str:
+    """Adds GitHub pull request 7 through the section at `base`; the new link's id."""
+    return _first_link_id(client.form(base, {"url": PULL}, headers=HX).get_data(as_text=True))
+
+
 def test_edit_swaps_the_row_and_saves(setup: Any) -> None:
     owner, _, base = setup
     html = owner.form(base, {"url": "https://example.org/a"}, headers=HX).get_data(as_text=True)
@@ -110,7 +117,7 @@ def test_remove_confirms_inline_then_removes(setup: Any) -> None:
 
 def test_viewer_sees_no_add_edit_or_remove_but_can_refresh(setup: Any) -> None:
     owner, viewer, base = setup
-    owner.form(base, {"url": "https://github.com/acme/api/pull/7"}, headers=HX)
+    owner.form(base, {"url": PULL}, headers=HX)
     html = viewer.get(base, headers=HX).get_data(as_text=True)
     assert "Refresh" in html
     assert "Add link" not in html and "Edit" not in html and "Remove" not in html
@@ -122,9 +129,7 @@ def test_viewer_sees_no_add_edit_or_remove_but_can_refresh(setup: Any) -> None:
 
 def test_refresh_without_credential_prompts_to_connect(setup: Any) -> None:
     owner, viewer, base = setup
-    link_id = _first_link_id(
-        owner.form(base, {"url": "https://github.com/acme/api/pull/7"}, headers=HX).get_data(as_text=True)
-    )
+    link_id = _added_pull(owner, base)
     html = viewer.form(f"{base}/{link_id}/refresh", headers=HX).get_data(as_text=True)
     assert "Connect GitHub to see status" in html
     assert 'href="/me/settings/connected-accounts#github"' in html
@@ -133,18 +138,13 @@ def test_refresh_without_credential_prompts_to_connect(setup: Any) -> None:
 def test_refresh_shows_status_text_and_failure_keeps_it(setup: Any) -> None:
     owner, _, base = setup
     give_credential(owner.user, "github")
-    link_id = _first_link_id(
-        owner.form(base, {"url": "https://github.com/acme/api/pull/7"}, headers=HX).get_data(as_text=True)
-    )
+    link_id = _added_pull(owner, base)
     with responses.RequestsMock() as mock:
-        mock.get(
-            "https://api.github.com/repos/acme/api/pulls/7",
-            json={"state": "closed", "merged": True, "title": "Fix login"},
-        )
+        mock.get(PULL_API, json={"state": "closed", "merged": True, "title": "Fix login"})
         html = owner.form(f"{base}/{link_id}/refresh", headers=HX).get_data(as_text=True)
     assert "Status: </span>Merged" in html and "Link refreshed: merged." in html and "as of just now" in html
     with responses.RequestsMock() as mock:
-        mock.get("https://api.github.com/repos/acme/api/pulls/7", status=503)
+        mock.get(PULL_API, status=503)
         html = owner.form(f"{base}/{link_id}/refresh", headers=HX).get_data(as_text=True)
     assert "Merged" in html and "Couldn’t refresh:" in html and "showing status from just now" in html
     assert "Couldn&#39;t refresh" in html or "Couldn't refresh" in html
@@ -190,13 +190,11 @@ def test_the_hint_is_announced_in_the_one_live_region(setup: Any) -> None:
 def test_a_rate_limited_refresh_says_when_and_refresh_stays_usable(setup: Any) -> None:
     owner, _, base = setup
     give_credential(owner.user, "github")
-    link_id = _first_link_id(
-        owner.form(base, {"url": "https://github.com/acme/api/pull/7"}, headers=HX).get_data(as_text=True)
-    )
+    link_id = _added_pull(owner, base)
     with responses.RequestsMock() as mock:
         # The reset is the `x-rate-limit-reset` example of GitHub's OpenAPI description.
         mock.get(
-            "https://api.github.com/repos/acme/api/pulls/7",
+            PULL_API,
             json={"message": "API rate limit exceeded"},
             status=403,
             headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1590701888"},

@@ -13,19 +13,14 @@ from tests.offline.conftest import LiveServer, Seeded, run_client
 from tests.sync.helpers import live_state
 
 
+def sync_command(server: str, token: str, project_id: str, db_file: str) -> list[str]:
+    """The README's `sync` command line."""
+    return ["sync", "--server", server, "--token", token, "--project", project_id, "--db", db_file]
+
+
 def test_sync_then_show_offline(live_server: LiveServer, seeded: Seeded, user: Any, tmp_path: Path) -> None:
     db_file = str(tmp_path / "apollo.sqlite3")
-    sync = [
-        "sync",
-        "--server",
-        live_server.url,
-        "--token",
-        seeded.token,
-        "--project",
-        seeded.project_id,
-        "--db",
-        db_file,
-    ]
+    sync = sync_command(live_server.url, seeded.token, seeded.project_id, db_file)
     first = run_client(*sync, "--limit", "2")  # small pages: has_more is followed
     assert first.code == 0, first.err
     assert "3 task(s) updated" in first.out and "4 link(s) updated" in first.out
@@ -100,23 +95,11 @@ def test_clear_errors_for_a_bad_token_an_unknown_project_and_no_server(
     live_server: LiveServer, seeded: Seeded, tmp_path: Path
 ) -> None:
     db_file = str(tmp_path / "copy.sqlite3")
-    bad_token = run_client(
-        "sync",
-        "--server",
-        live_server.url,
-        "--token",
-        "ppm_not-a-real-token",
-        "--project",
-        seeded.project_id,
-        "--db",
-        db_file,
-    )
+    bad_token = run_client(*sync_command(live_server.url, "ppm_not-a-real-token", seeded.project_id, db_file))
     assert bad_token.code == 1
     assert "rejected the API token (401" in bad_token.err and "Traceback" not in bad_token.err
 
-    unknown = run_client(
-        "sync", "--server", live_server.url, "--token", seeded.token, "--project", "no-such-project", "--db", db_file
-    )
+    unknown = run_client(*sync_command(live_server.url, seeded.token, "no-such-project", db_file))
     assert unknown.code == 1
     assert "Project no-such-project was not found" in unknown.err and "(404)" in unknown.err
 
@@ -124,19 +107,7 @@ def test_clear_errors_for_a_bad_token_an_unknown_project_and_no_server(
     assert no_token.code == 1 and "No API token given" in no_token.err
 
     live_server.stop()
-    nobody = run_client(
-        "sync",
-        "--server",
-        live_server.url,
-        "--token",
-        seeded.token,
-        "--project",
-        seeded.project_id,
-        "--db",
-        db_file,
-        "--timeout",
-        "5",
-    )
+    nobody = run_client(*sync_command(live_server.url, seeded.token, seeded.project_id, db_file), "--timeout", "5")
     assert nobody.code == 1 and "Cannot reach the ppm server" in nobody.err
 
     never_synced = run_client("show", "--db", str(tmp_path / "missing.sqlite3"))
