@@ -394,6 +394,29 @@ def _attention(schedule: Schedule, base: str, state: ViewState) -> tuple[list[Ro
     )
 
 
+@dataclass(frozen=True)
+class KeptOpen:
+    """What a reload of the view keeps open (issue #15): after a write the Gantt or a filtered
+    list reloads itself, and schedule.js sends the summaries whose subtasks the page holds
+    (`expanded=<id>,<id>…`, the deepest ones: the outline opens their parents too), or `all`
+    when it holds every row. Never echoed into the page: only ids steer the outline."""
+
+    ids: tuple[str, ...] = ()
+    everything: bool = False
+
+    @classmethod
+    def read(cls, value: str | None) -> KeptOpen:
+        value = (value or "").strip()
+        if value == "all":
+            return cls(everything=True)
+        parts = value.split(",")[:MAX_KEPT_OPEN] if value else []
+        return cls(ids=tuple(task for task in map(_task_id, parts) if task))
+
+
+MAX_KEPT_OPEN = 50  # ids in a GET: 50 keep the request line well within gunicorn's 4 KB
+NOTHING_KEPT = KeptOpen()
+
+
 def _opened(state: ViewState) -> list[str]:
     """Tasks whose place in the tree is always rendered: the drawer's and the one opened by a
     no-script "Show subtasks" link."""
@@ -411,7 +434,9 @@ def _rows_html(rows: list[Row], shown: Outline, base: str, state: ViewState) -> 
     return html, chart
 
 
-def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "") -> dict[str, Any]:
+def _view_context(
+    rows: list[Row], base: str, state: ViewState, focus: str = "", kept: KeptOpen = NOTHING_KEPT
+) -> dict[str, Any]:
     """The list or the Gantt, rendered on its own: a template included three levels deep
     passes each of its ~40 pieces per row up through every level (a third of the time at
     5,000 rows), where a template rendered alone is joined once. A big project shows its top
@@ -424,7 +449,8 @@ def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "")
         # Under a filter `rows` are its matches and their parents: when they fit the row budget
         # (the usual case) all are rendered expanded; a filter matching most of a big project
         # is lazy like the whole schedule, or it would be slower and heavier than no filter.
-        rows_html, chart = _rows_html(rows, outline(rows, _opened(state)), base, state)
+        budget = len(rows) if kept.everything else None
+        rows_html, chart = _rows_html(rows, outline(rows, [*_opened(state), *kept.ids], budget=budget), base, state)
         template = "schedule/_list.html" if chart is None else "schedule/_gantt.html"
         window = window_view(chart.window, focus) if chart is not None else None
         body = render_template(
@@ -534,7 +560,7 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
     base = _base(project_id)
     focus = request.headers.get("HX-Trigger", "")
     rows, bar = _attention(schedule, base, state)
-    context = _view_context(rows, base, state, focus)
+    context = _view_context(rows, base, state, focus, KeptOpen.read(request.args.get("expanded")))
     response = make_response(
         render_template(
             "schedule/_view.html",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 from ppm.schedule import outline as outline_module
 from ppm.schedule.outline import outline, subtree
@@ -162,3 +163,30 @@ def test_fragment_routes_refuse_strangers_and_unknown_tasks(
     # A task without subtasks has none to show.
     leaf = parse_rows(owner.get(url(project, f"/tasks/{project['review']}/children"), headers=htmx("x")))
     assert leaf.css("tr") == [] and leaf.css_first("[hx-swap-oob]").text() == "Showing 0 subtasks of Review."
+
+
+@pytest.mark.parametrize("view", ["?view=gantt&zoom=week&", "?"])
+def test_a_reload_after_a_write_keeps_the_summaries_the_page_held_open(
+    login: Callable[[str], SessionClient], project: dict[str, Any], budget: Callable[[int], None], view: str
+) -> None:
+    """schedule.js sends the deepest summaries whose subtasks it holds (or `all`) with the view's
+    reload on `schedule-changed`; nothing of it is echoed into the page."""
+    budget(1)
+    viewer = login("viewer")
+
+    def reload(expanded: str) -> LexborHTMLParser:
+        response = viewer.get(url(project, f"{view}expanded={expanded}"), headers=htmx("schedule-view"))
+        assert response.status_code == 200
+        assert "expanded=" not in response.get_data(as_text=True).replace('aria-expanded="', "")
+        return parse(response)
+
+    assert shown(reload("")) == ids(project, "build", "launch")
+    # Code is opened, and Build above it: Design comes along as Build's child.
+    kept = reload(project["code"])
+    assert shown(kept) == ids(project, "build", "design", "code", "review", "launch")
+    assert all(t.attributes["aria-expanded"] == "true" for t in kept.css("button.toggle"))
+    assert shown(reload(project["build"])) == ids(project, "build", "design", "code", "launch")
+    assert shown(reload("all")) == ids(project, "build", "design", "code", "review", "launch")
+    # Anything but task ids is ignored, and at most 50 ids count.
+    assert shown(reload("nope,../x," + "f" * 32)) == ids(project, "build", "launch")
+    assert shown(reload(",".join(["0" * 32] * 50 + [project["build"]]))) == ids(project, "build", "launch")

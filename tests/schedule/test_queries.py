@@ -50,6 +50,11 @@ def _counts(client: SessionClient, count_queries: Any, project_id: str, json_onl
             "list page": (base, {}),
             "gantt page": (base + "?view=gantt&zoom=week", {}),
             "gantt day fragment": (base + "?view=gantt&zoom=day", htmx("schedule-view")),
+            "gantt reload keeping a subtree open": (
+                base + f"?view=gantt&zoom=week&expanded={phase},{task}",
+                htmx("schedule-view"),
+            ),
+            "list reload keeping every row": (base + "?attention=stale&expanded=all", htmx("schedule-view")),
             "drawer fragment": (base + f"?task={task}", htmx("drawer")),
             "page with drawer": (base + f"?view=gantt&task={task}", {}),
             "page with a subtree open": (base + f"?open={phase}", {}),

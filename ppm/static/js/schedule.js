@@ -110,6 +110,58 @@
     if (link) { link.click(); }
   });
 
+  // --- A reload after a write keeps what was open and where it was scrolled to. ----------
+  // The Gantt and a filtered list reload themselves on `schedule-changed`; the request says
+  // which rows the page holds: `all` when no summary waits for its subtasks, else the deepest
+  // summaries whose subtasks are loaded (the server opens their parents too). Collapsed ids
+  // survive the swap in `collapsed`; the scroll positions are put back after it.
+  var MAX_KEPT_OPEN = 50;  // as ppm.schedule.views.MAX_KEPT_OPEN
+  var scrolled = null;
+
+  function keptOpen() {
+    var rows = listRows();
+    var open = [];
+    var stack = [];
+    var missing = false;
+    for (var i = 0; i < rows.length; i++) {
+      var row = rows[i];
+      if (!row.classList.contains("k-s")) { continue; }
+      if (!loaded(row)) { missing = true; continue; }
+      while (stack.length && depthOf(stack[stack.length - 1].row) >= depthOf(row)) { stack.pop(); }
+      if (stack.length) { stack[stack.length - 1].deepest = false; }
+      var entry = { row: row, deepest: true };
+      stack.push(entry);
+      open.push(entry);
+    }
+    if (!missing) { return "all"; }
+    return open.filter(function (entry) { return entry.deepest; }).slice(0, MAX_KEPT_OPEN)
+      .map(function (entry) { return entry.row.id.slice(5); }).join(",");
+  }
+
+  function scroller() { return document.querySelector("#schedule-view .gantt-scroll, #schedule-view .table-scroll"); }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "schedule-view") { return; }  // a reload, not a switch of view
+    var kept = keptOpen();
+    if (kept) { event.detail.parameters.expanded = kept; }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || config.elt.id !== "schedule-view") { return; }
+    var box = scroller();
+    scrolled = { x: window.scrollX, y: window.scrollY, left: box ? box.scrollLeft : 0, top: box ? box.scrollTop : 0 };
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!scrolled) { return; }
+    applyCollapse();  // the rows someone collapsed take no height before the scroll is set
+    var box = scroller();
+    if (box) { box.scrollLeft = scrolled.left; box.scrollTop = scrolled.top; }
+    window.scrollTo(scrolled.x, scrolled.y);
+    scrolled = null;
+  });
+
   // --- The drawer: Escape closes it; focus goes back to the task's row. -------------------
   var returnTo = null;
 
