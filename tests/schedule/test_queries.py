@@ -61,6 +61,7 @@ def _counts(client: SessionClient, count_queries: Any, project_id: str, json_onl
             "subtree fragment": (base + f"/tasks/{phase}/children", htmx("schedule-rows")),
             "gantt subtree fragment": (base + f"/tasks/{phase}/children?view=gantt&zoom=week", htmx("schedule-rows")),
             "all rows fragment": (base + "/rows", htmx("schedule-rows")),
+            "show more fragment": (base + f"/more?after={phase}", htmx("more-rows")),
             "all gantt rows fragment": (base + "/rows?view=gantt&zoom=day", htmx("schedule-rows")),
             "filtered subtree fragment": (base + f"/tasks/{phase}/children?attention=stale", htmx("schedule-rows")),
             "filtered all rows fragment": (base + "/rows?attention=overdue_open", htmx("schedule-rows")),

@@ -1,7 +1,7 @@
 // The schedule's few lines of behaviour (htmx does the requests). No inline script: CSP.
 // Without this file the rows the server rendered are shown, a collapsed summary has a plain
-// "Show N subtasks" link, rows open the drawer through their links, and the drawer closes
-// through its Close link.
+// "Show N subtasks" link, a long top level ends in a plain "Show more tasks" link, rows open
+// the drawer through their links, and the drawer closes through its Close link.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -19,6 +19,9 @@
   }
 
   function depthOf(row) { return Number(row.dataset.depth); }
+
+  // A top level longer than the row budget ends in a "Show more tasks" row (no depth).
+  function moreRow() { return document.getElementById("more-rows"); }
 
   function loaded(row) {
     var next = row.nextElementSibling;
@@ -62,7 +65,7 @@
 
   function expandAll() {
     collapsed.clear();
-    var missing = Array.prototype.some.call(listRows(), function (row) {
+    var missing = moreRow() || Array.prototype.some.call(listRows(), function (row) {
       return row.classList.contains("k-s") && !loaded(row);
     });
     if (!missing) { applyCollapse(); return; }
@@ -133,7 +136,7 @@
       stack.push(entry);
       open.push(entry);
     }
-    if (!missing) { return "all"; }
+    if (!missing && !moreRow()) { return "all"; }
     return open.filter(function (entry) { return entry.deepest; }).slice(0, MAX_KEPT_OPEN)
       .map(function (entry) { return entry.row.id.slice(5); }).join(",");
   }
@@ -144,6 +147,8 @@
     if (event.detail.elt.id !== "schedule-view") { return; }  // a reload, not a switch of view
     var kept = keptOpen();
     if (kept) { event.detail.parameters.expanded = kept; }
+    var body = rowsBody();
+    if (moreRow() && body) { event.detail.parameters.shown = body.querySelectorAll("tr[data-depth='0']").length; }
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -185,10 +190,32 @@
     if (close) { event.preventDefault(); close.click(); }
   });
 
+  // "Show more tasks": focus goes to the first of the rows that took its place.
+  var moreAfter = null;
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt && elt.classList && elt.classList.contains("drawer-close")) {
       returnTo = drawer() && drawer().getAttribute("data-task");
+    }
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-more")) {
+      moreAfter = { row: elt.closest("tr"), before: elt.closest("tr").previousElementSibling };
+      rowsBody().setAttribute("aria-busy", "true");
+    }
+  });
+
+  function focusFirstMore() {
+    if (!moreAfter || moreAfter.row.isConnected) { return; }  // not swapped yet
+    rowsBody().removeAttribute("aria-busy");
+    var first = moreAfter.before.nextElementSibling;
+    var link = first && first.querySelector(".task-link");
+    moreAfter = null;
+    if (link) { link.focus(); }
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (moreAfter && moreAfter.row.contains(event.detail.elt) && !event.detail.successful) {
+      rowsBody().removeAttribute("aria-busy");
+      moreAfter = null;
     }
   });
 
@@ -231,6 +258,7 @@
         after = parent && lastShownUnder(parent, row);
         if (!after || after === parent) { row.remove(); return; }  // its subtree is not loaded
       }
+      if (!after && moreRow()) { row.remove(); return; }  // past the top-level rows shown
       if (after && after !== row) { after.after(row); }
     });
   }
@@ -250,6 +278,7 @@
       }
     }
     returnTo = null;
+    focusFirstMore();
     var added = document.querySelector("#schedule-rows tr[data-new]");
     if (added) { added.removeAttribute("data-new"); reveal(added); }
   });
