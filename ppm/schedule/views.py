@@ -129,7 +129,7 @@ def _task_id(value: str | None) -> str | None:
 def _count(value: str | None) -> int | None:
     """A positive number of rows, or None; a number only, never other text (see `_task_id`)."""
     value = (value or "").strip()[:7]
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
 # --- presentation: per-row strings computed once in Python (templates stay lean) ---------
@@ -409,7 +409,8 @@ class KeptOpen:
     """What a reload of the view keeps open (issue #15): after a write the Gantt or a filtered
     list reloads itself, and schedule.js sends the summaries whose subtasks the page holds
     (`expanded=<id>,<id>…`, the deepest ones: the outline opens their parents too), or `all`
-    when it holds every row. Never echoed into the page: only ids steer the outline."""
+    when it holds every row, and of a windowed top level the rows it holds (`shown=<N>`).
+    Never echoed into the page: only ids and a number steer the outline."""
 
     ids: tuple[str, ...] = ()
     everything: bool = False

@@ -91,6 +91,7 @@ def test_without_javascript_show_more_is_the_page_with_more_rows(
     assert tree.css_first("#view-gantt").attributes["href"] == f"{base}?view=gantt&zoom=week&top=200"
     assert tree.css_first("#more-rows a").attributes["href"] == f"{base}?top=300#task-{tops[200]}"
     # Only a number is read: anything else is the first page, and never echoed.
+    assert len(top_ids(parse(session_client.get(f"{base}?top=²")))) == BUDGET  # a digit, not ASCII
     page = session_client.get(f"{base}?top=200abc").get_data(as_text=True)
     assert "200abc" not in page and len(top_ids(parse(session_client.get(f"{base}?top=-5")))) == BUDGET
 
