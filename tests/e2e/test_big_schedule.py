@@ -218,3 +218,42 @@ def test_a_save_in_the_gantt_keeps_the_expanded_subtree_its_scroll_and_the_drawe
     assert chart.evaluate("el => [el.scrollTop, el.scrollLeft]") == scrolled
     assert_accessible(page, "big-gantt-saved")
     assert console_errors == []
+
+
+def test_a_save_in_a_filtered_list_keeps_the_expanded_subtree_and_the_page_s_scroll(
+    page: Page, live_server: str, user: Any, big: dict[str, Any], console_errors: list[str]
+) -> None:
+    """A filtered list reloads itself after a write too (the change may add or drop rows)."""
+    login_with_keyboard(page, live_server, user.email)
+    page.goto(f"{live_server}/projects/{big['id']}/schedule?attention=closed_unmerged")
+    expect(page.locator("#attention-closed_unmerged")).to_have_attribute("aria-current", "true")
+    toggle = _toggle(page, "Workstream 1.1")
+    expect(toggle).to_have_attribute("aria-expanded", "false")  # a filter matching most tasks is lazy
+    tab_to(page, toggle)
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    ws = page.locator("#task-" + big["ids"]["Workstream 1.1"])
+    row = ws.locator("xpath=following-sibling::tr[contains(@class, 'k-t')][1]")
+    expect(row).to_have_attribute("data-depth", "2")
+    task_id = (row.get_attribute("id") or "")[5:]
+    name = row.locator(".task-link").evaluate("link => link.firstChild.textContent.trim()")
+    tab_to(page, row.locator(".task-link"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#drawer-title")).to_have_text(name)
+    page.evaluate("window.scrollTo(0, 400)")
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0
+    start = date.fromisoformat(page.locator("#edit-start_date").input_value()) + timedelta(days=1)
+    tab_to(page, page.locator("#edit-start_date"))
+    page.keyboard.type(start.strftime("%m%d%Y"))
+    tab_to(page, page.get_by_role("button", name="Save changes"))
+    with page.expect_response(lambda response: "expanded=" in response.url and "attention=" in response.url):
+        page.keyboard.press("Enter")
+    wait_for_settled_swap(page)
+    expect(page.locator("#drawer-title")).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    edited = page.locator("#task-" + task_id)
+    expect(edited).to_be_visible()
+    expect(edited.locator("td.c-date time").first).to_have_attribute("datetime", start.isoformat())
+    assert page.evaluate("window.scrollY") == scrolled
+    assert console_errors == []

@@ -117,7 +117,8 @@
   // The Gantt and a filtered list reload themselves on `schedule-changed`; the request says
   // which rows the page holds: `all` when no summary waits for its subtasks, else the deepest
   // summaries whose subtasks are loaded (the server opens their parents too). Collapsed ids
-  // survive the swap in `collapsed`; the scroll positions are put back after it.
+  // survive the swap in `collapsed`; the chart's (or the table's) scroll offsets are put back
+  // after it (the page's own scroll is kept by the browser: the swap is synchronous).
   var MAX_KEPT_OPEN = 50;  // as ppm.schedule.views.MAX_KEPT_OPEN
   var scrolled = null;
 
@@ -155,7 +156,7 @@
     var config = event.detail.requestConfig;
     if (!config || config.elt.id !== "schedule-view") { return; }
     var box = scroller();
-    scrolled = { x: window.scrollX, y: window.scrollY, left: box ? box.scrollLeft : 0, top: box ? box.scrollTop : 0 };
+    scrolled = { left: box ? box.scrollLeft : 0, top: box ? box.scrollTop : 0 };
   });
 
   document.addEventListener("htmx:afterSwap", function () {
@@ -163,7 +164,6 @@
     applyCollapse();  // the rows someone collapsed take no height before the scroll is set
     var box = scroller();
     if (box) { box.scrollLeft = scrolled.left; box.scrollTop = scrolled.top; }
-    window.scrollTo(scrolled.x, scrolled.y);
     scrolled = null;
   });
 
