@@ -205,6 +205,8 @@ def test_a_save_in_the_gantt_keeps_the_expanded_subtree_its_scroll_and_the_drawe
         page.keyboard.press("Enter")
     # The reload asked for the subtree the page held (the deliverable under the workstream).
     assert big["ids"]["Deliverable 1.1"] in reload.value.url
+    # Not the phases the server opened by itself: they take none of the places of those sent.
+    assert big["ids"]["Phase 2"] not in reload.value.url
     wait_for_settled_swap(page)
     expect(page.locator("#live-region")).to_have_text("Saved “Task 1.1.1”.")
     expect(page.locator("#drawer-title")).to_be_focused()
@@ -217,6 +219,17 @@ def test_a_save_in_the_gantt_keeps_the_expanded_subtree_its_scroll_and_the_drawe
     expect(row).to_have_class(re.compile("is-open"))
     assert chart.evaluate("el => [el.scrollTop, el.scrollLeft]") == scrolled
     assert_accessible(page, "big-gantt-saved")
+    # A second save keeps them too (the branch now arrives open with the reloaded view).
+    later = finish + timedelta(days=1)
+    tab_to(page, page.locator("#edit-finish_date"))
+    page.keyboard.type(later.strftime("%m%d%Y"))
+    tab_to(page, page.get_by_role("button", name="Save changes"))
+    with page.expect_response(lambda response: "expanded=" in response.url):
+        page.keyboard.press("Enter")
+    wait_for_settled_swap(page)
+    expect(dates.nth(1)).to_have_attribute("datetime", later.isoformat())
+    expect(_toggle(page, "Deliverable 1.1")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#task-" + big["ids"]["Draft 1.1.1"])).to_be_visible()
     assert console_errors == []
 
 

@@ -10,6 +10,7 @@
   // A big project arrives with its deeper levels not loaded: a summary whose subtasks are not
   // in the page is collapsed, and expanding it fetches them (…/tasks/<id>/children).
   var collapsed = new Set();
+  var fetched = new Set();  // summaries whose subtasks were fetched here (kept by a reload)
 
   function rowsBody() { return document.getElementById("schedule-rows"); }
 
@@ -59,6 +60,7 @@
     if (loaded(row)) { applyCollapse(); return; }
     if (row.hasAttribute("data-loading")) { return; }
     row.setAttribute("data-loading", "");
+    fetched.add(row.id);
     var url = rowsBody().dataset.children.replace("__id__", row.id.slice(5));
     fetchRows(url, row, "afterend").finally(function () { row.removeAttribute("data-loading"); });
   }
@@ -116,7 +118,9 @@
   // --- A reload after a write keeps what was open and where it was scrolled to. ----------
   // The Gantt and a filtered list reload themselves on `schedule-changed`; the request says
   // which rows the page holds: `all` when no summary waits for its subtasks, else the deepest
-  // summaries whose subtasks are loaded (the server opens their parents too). Collapsed ids
+  // summaries whose subtasks are loaded (the server opens their parents too) in branches
+  // fetched here (`fetched`: the levels the server opened by itself it opens again, and they
+  // must not take the places of the 50 sent). Collapsed ids
   // survive the swap in `collapsed`; the chart's (or the table's) scroll offsets are put back
   // after it (the page's own scroll is kept by the browser: the swap is synchronous).
   var MAX_KEPT_OPEN = 50;  // as ppm.schedule.views.MAX_KEPT_OPEN
@@ -132,13 +136,14 @@
       if (!row.classList.contains("k-s")) { continue; }
       if (!loaded(row)) { missing = true; continue; }
       while (stack.length && depthOf(stack[stack.length - 1].row) >= depthOf(row)) { stack.pop(); }
-      if (stack.length) { stack[stack.length - 1].deepest = false; }
-      var entry = { row: row, deepest: true };
+      var parent = stack.length ? stack[stack.length - 1] : null;
+      if (parent) { parent.deepest = false; }
+      var entry = { row: row, deepest: true, fetched: fetched.has(row.id) || Boolean(parent && parent.fetched) };
       stack.push(entry);
       open.push(entry);
     }
     if (!missing && !moreRow()) { return "all"; }
-    return open.filter(function (entry) { return entry.deepest; }).slice(0, MAX_KEPT_OPEN)
+    return open.filter(function (entry) { return entry.deepest && entry.fetched; }).slice(0, MAX_KEPT_OPEN)
       .map(function (entry) { return entry.row.id.slice(5); }).join(",");
   }
 
