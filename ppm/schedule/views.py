@@ -33,7 +33,7 @@ from ppm.projects.services import Access
 from ppm.schedule import attention as needs_attention
 from ppm.schedule import gantt
 from ppm.schedule.forms import AddTaskForm, EditTaskForm
-from ppm.schedule.outline import Outline, outline, subtree
+from ppm.schedule.outline import Outline, more, outline, subtree
 from ppm.schedule.services import (
     Detail,
     Person,
@@ -71,6 +71,7 @@ class ViewState:
     attention: tuple[str, ...] = ()  # the Needs attention filter (SPEC §16)
     start: str | None = None  # `from`: where the Gantt's window starts on a long plan (ISO date)
     open: str | None = None  # a summary shown with its subtasks (the no-script "Show" link)
+    top: int | None = None  # top-level rows shown of a long top level (the no-script "Show more")
 
     @classmethod
     def read(cls, values: Mapping[str, str]) -> ViewState:
@@ -83,6 +84,7 @@ class ViewState:
             attention=needs_attention.read_codes(values.get("attention")),
             start=_window_start(values.get("from")),
             open=_task_id(values.get("open")),
+            top=_count(values.get("top")),
         )
 
     def query(self, **changes: Any) -> str:
@@ -94,6 +96,8 @@ class ViewState:
                 params.append(("from", state.start))
         if state.attention:
             params.append(("attention", ",".join(state.attention)))
+        if state.top:
+            params.append(("top", str(state.top)))
         if state.open:
             params.append(("open", state.open))
         if state.task:
@@ -123,6 +127,12 @@ def _task_id(value: str | None) -> str | None:
     compressed page must not echo text of the asker's choosing next to its CSRF token."""
     value = (value or "").strip().lower()
     return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
+
+
+def _count(value: str | None) -> int | None:
+    """A positive number of rows, or None; a number only, never other text (see `_task_id`)."""
+    value = (value or "").strip()[:7]
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
 # --- presentation: per-row strings computed once in Python (templates stay lean) ---------
@@ -397,6 +407,32 @@ def _attention(schedule: Schedule, base: str, state: ViewState) -> tuple[list[Ro
     )
 
 
+@dataclass(frozen=True)
+class KeptOpen:
+    """What a reload of the view keeps open (issue #15): after a write the Gantt or a filtered
+    list reloads itself, and schedule.js sends the summaries whose subtasks the page holds
+    (`expanded=<id>,<id>…`, the deepest ones: the outline opens their parents too), or `all`
+    when it holds every row, and of a windowed top level the rows it holds (`shown=<N>`).
+    Never echoed into the page: only ids and a number steer the outline."""
+
+    ids: tuple[str, ...] = ()
+    everything: bool = False
+    top: int = 0  # the top-level rows the page holds, of a top level longer than the budget
+
+    @classmethod
+    def read(cls, values: Mapping[str, str]) -> KeptOpen:
+        value = (values.get("expanded") or "").strip()
+        top = _count(values.get("shown")) or 0
+        if value == "all":
+            return cls(everything=True)
+        parts = value.split(",")[:MAX_KEPT_OPEN] if value else []
+        return cls(ids=tuple(task for task in map(_task_id, parts) if task), top=top)
+
+
+MAX_KEPT_OPEN = 50  # ids in a GET: 50 keep the request line well within gunicorn's 4 KB
+NOTHING_KEPT = KeptOpen()
+
+
 def _opened(state: ViewState) -> list[str]:
     """Tasks whose place in the tree is always rendered: the drawer's and the one opened by a
     no-script "Show subtasks" link."""
@@ -408,13 +444,33 @@ def _rows_html(rows: list[Row], shown: Outline, base: str, state: ViewState) -> 
     (and window) comes from every row of the view, so rows fetched later line up with the others."""
     views = row_views(shown.rows, state, shown)
     if state.view != "gantt":
-        return render_template("schedule/_rows.html", rows=views, state=state, base=base), None
+        html = render_template("schedule/_rows.html", rows=views, state=state, base=base)
+        return html + _more_row(shown, base, state, columns=6), None
     chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date, shown.rows)
     html = render_template("schedule/_gantt_rows.html", rows=views, chart=chart, state=state, base=base)
-    return html, chart
+    return html + _more_row(shown, base, state, columns=4), chart
 
 
-def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "") -> dict[str, Any]:
+def _more_row(shown: Outline, base: str, state: ViewState, columns: int) -> str:
+    """The "Show more tasks" row after a windowed top level: htmx fetches the next top-level
+    rows in its place; without JavaScript it opens the page with them, at the first of them."""
+    if shown.next_top is None or not shown.rows:
+        return ""
+    last = next(row for row in reversed(shown.rows) if row.depth == 0)
+    query = state.query(task=None, open=None)
+    return render_template(
+        "schedule/_more_rows.html",
+        columns=columns,
+        page_url=base + state.query(top=shown.more_top) + f"#task-{shown.next_top.id}",
+        more_url=base + "/more" + (query + "&" if query else "?") + f"after={last.id}",
+        shown=shown.top_shown,
+        total=shown.top_total,
+    )
+
+
+def _view_context(
+    rows: list[Row], base: str, state: ViewState, focus: str = "", kept: KeptOpen = NOTHING_KEPT
+) -> dict[str, Any]:
     """The list or the Gantt, rendered on its own: a template included three levels deep
     passes each of its ~40 pieces per row up through every level (a third of the time at
     5,000 rows), where a template rendered alone is joined once. A big project shows its top
@@ -427,7 +483,10 @@ def _view_context(rows: list[Row], base: str, state: ViewState, focus: str = "")
         # Under a filter `rows` are its matches and their parents: when they fit the row budget
         # (the usual case) all are rendered expanded; a filter matching most of a big project
         # is lazy like the whole schedule, or it would be slower and heavier than no filter.
-        rows_html, chart = _rows_html(rows, outline(rows, _opened(state)), base, state)
+        budget = len(rows) if kept.everything else None
+        top = max(state.top or 0, kept.top)
+        shown = outline(rows, [*_opened(state), *kept.ids], budget=budget, top=top)
+        rows_html, chart = _rows_html(rows, shown, base, state)
         template = "schedule/_list.html" if chart is None else "schedule/_gantt.html"
         window = window_view(chart.window, focus) if chart is not None else None
         body = render_template(
@@ -558,7 +617,7 @@ def _view_fragment(project_id: str, state: ViewState) -> Response:
     base = _base(project_id)
     focus = request.headers.get("HX-Trigger", "")
     rows, bar = _attention(schedule, base, state)
-    context = _view_context(rows, base, state, focus)
+    context = _view_context(rows, base, state, focus, KeptOpen.read(request.args))
     response = make_response(
         render_template(
             "schedule/_view.html",
@@ -835,6 +894,27 @@ def all_rows(project_id: str) -> Any:
         shown = outline(rows, budget=len(rows))
         html, _ = _rows_html(rows, shown, base, state)
     return _finish(make_response(html + _announce_in_rows(bar.message)))
+
+
+@bp.get("/projects/<project_id>/schedule/more")
+def more_rows(project_id: str) -> Any:
+    """The next top-level rows of a top level longer than the row budget ("Show more tasks",
+    issue #15), with the next such control if any are left. Without htmx: the page with them."""
+    state = ViewState.read(request.args)
+    base = _base(project_id)
+    with gc_paused():
+        schedule = load_schedule(current_user, project_id)  # non-members get 404 before anything
+        rows, _ = _attention(schedule, base, state)  # under a filter, only its rows
+        page = more(rows, _task_id(request.args.get("after")) or "")
+        if page is None:
+            raise NotFound("Task not found.")
+        if not wants_fragment():
+            anchor = f"#task-{page.rows[0].id}" if page.rows else ""
+            return _redirect(base + state.query(top=page.top_shown) + anchor)
+        html, _ = _rows_html(rows, page, base, state)
+    count = sum(1 for row in page.rows if row.depth == 0)
+    noun = "task" if count == 1 else "tasks"
+    return _finish(make_response(html + _announce_in_rows(f"Showing {count} more {noun}.")))
 
 
 def _announce_in_rows(message: str) -> str:

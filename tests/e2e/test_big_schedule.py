@@ -5,6 +5,7 @@ take updates; Expand all fetches every row; axe-core finds nothing on either vie
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from ppm.cli import build_big_project
 from ppm.extensions import db
 from ppm.links.demo import add_bulk_links
 from ppm.projects.models import Task
-from tests.e2e.test_foundation import login_with_keyboard, tab_to
+from tests.e2e.test_foundation import login_with_keyboard, tab_to, wait_for_settled_swap
 
 SIZE = 1000  # phases and workstreams arrive with the page (143 rows), deeper levels later
 
@@ -173,3 +174,99 @@ def test_without_javascript_a_plain_link_shows_deeper_levels(
         expect(page.get_by_role("link", name="Show 6 subtasks of Workstream 1.2")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_save_in_the_gantt_keeps_the_expanded_subtree_its_scroll_and_the_drawer_s_focus(
+    page: Page, live_server: str, user: Any, big: dict[str, Any], assert_accessible: Any, console_errors: list[str]
+) -> None:
+    """The Gantt reloads itself after a write (its scale may move): the summaries someone
+    expanded stay expanded, the chart stays scrolled where it was, focus stays in the drawer."""
+    _open(page, live_server, user, big, "?view=gantt&zoom=week")
+    toggle = _toggle(page, "Workstream 1.1")
+    tab_to(page, toggle)
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    row = page.locator("#task-" + big["ids"]["Task 1.1.1"])
+    tab_to(page, row.locator(".task-link"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#drawer-title")).to_have_text("Task 1.1.1")
+    chart = page.locator(".gantt-scroll")
+    chart.evaluate("el => { el.scrollTop = 120; el.scrollLeft = 200; }")
+    scrolled = chart.evaluate("el => [el.scrollTop, el.scrollLeft]")
+    assert scrolled[0] > 0 and scrolled[1] > 0
+    start = date.fromisoformat(page.locator("#edit-start_date").input_value()) + timedelta(days=2)
+    finish = start + timedelta(days=4)
+    for field, day in (("#edit-start_date", start), ("#edit-finish_date", finish)):
+        tab_to(page, page.locator(field))
+        page.keyboard.type(day.strftime("%m%d%Y"))
+        expect(page.locator(field)).to_have_value(day.isoformat())
+    tab_to(page, page.get_by_role("button", name="Save changes"))
+    with page.expect_response(lambda response: "expanded=" in response.url) as reload:
+        page.keyboard.press("Enter")
+    # The reload asked for the subtree the page held (the deliverable under the workstream).
+    assert big["ids"]["Deliverable 1.1"] in reload.value.url
+    # Not the phases the server opened by itself: they take none of the places of those sent.
+    assert big["ids"]["Phase 2"] not in reload.value.url
+    wait_for_settled_swap(page)
+    expect(page.locator("#live-region")).to_have_text("Saved “Task 1.1.1”.")
+    expect(page.locator("#drawer-title")).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(_toggle(page, "Deliverable 1.1")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#task-" + big["ids"]["Draft 1.1.1"])).to_be_visible()
+    dates = row.locator("td.c-date time")
+    expect(dates.nth(0)).to_have_attribute("datetime", start.isoformat())
+    expect(dates.nth(1)).to_have_attribute("datetime", finish.isoformat())
+    expect(row).to_have_class(re.compile("is-open"))
+    assert chart.evaluate("el => [el.scrollTop, el.scrollLeft]") == scrolled
+    assert_accessible(page, "big-gantt-saved")
+    # A second save keeps them too (the branch now arrives open with the reloaded view).
+    later = finish + timedelta(days=1)
+    tab_to(page, page.locator("#edit-finish_date"))
+    page.keyboard.type(later.strftime("%m%d%Y"))
+    tab_to(page, page.get_by_role("button", name="Save changes"))
+    with page.expect_response(lambda response: "expanded=" in response.url):
+        page.keyboard.press("Enter")
+    wait_for_settled_swap(page)
+    expect(dates.nth(1)).to_have_attribute("datetime", later.isoformat())
+    expect(_toggle(page, "Deliverable 1.1")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#task-" + big["ids"]["Draft 1.1.1"])).to_be_visible()
+    assert console_errors == []
+
+
+def test_a_save_in_a_filtered_list_keeps_the_expanded_subtree_and_the_page_s_scroll(
+    page: Page, live_server: str, user: Any, big: dict[str, Any], console_errors: list[str]
+) -> None:
+    """A filtered list reloads itself after a write too (the change may add or drop rows)."""
+    login_with_keyboard(page, live_server, user.email)
+    page.goto(f"{live_server}/projects/{big['id']}/schedule?attention=closed_unmerged")
+    expect(page.locator("#attention-closed_unmerged")).to_have_attribute("aria-current", "true")
+    toggle = _toggle(page, "Workstream 1.1")
+    expect(toggle).to_have_attribute("aria-expanded", "false")  # a filter matching most tasks is lazy
+    tab_to(page, toggle)
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    ws = page.locator("#task-" + big["ids"]["Workstream 1.1"])
+    row = ws.locator("xpath=following-sibling::tr[contains(@class, 'k-t')][1]")
+    expect(row).to_have_attribute("data-depth", "2")
+    task_id = (row.get_attribute("id") or "")[5:]
+    name = row.locator(".task-link").evaluate("link => link.firstChild.textContent.trim()")
+    tab_to(page, row.locator(".task-link"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#drawer-title")).to_have_text(name)
+    page.evaluate("window.scrollTo(0, 400)")
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0
+    start = date.fromisoformat(page.locator("#edit-start_date").input_value()) + timedelta(days=1)
+    tab_to(page, page.locator("#edit-start_date"))
+    page.keyboard.type(start.strftime("%m%d%Y"))
+    tab_to(page, page.get_by_role("button", name="Save changes"))
+    with page.expect_response(lambda response: "expanded=" in response.url and "attention=" in response.url):
+        page.keyboard.press("Enter")
+    wait_for_settled_swap(page)
+    expect(page.locator("#drawer-title")).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    edited = page.locator("#task-" + task_id)
+    expect(edited).to_be_visible()
+    expect(edited.locator("td.c-date time").first).to_have_attribute("datetime", start.isoformat())
+    assert page.evaluate("window.scrollY") == scrolled
+    assert console_errors == []

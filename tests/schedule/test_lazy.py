@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 from ppm.schedule import outline as outline_module
 from ppm.schedule.outline import outline, subtree
@@ -44,10 +45,16 @@ def test_outline_takes_whole_levels_within_the_budget(app: Any, project: dict[st
     three = outline(rows, budget=3)
     assert names(three) == ["Build", "Launch"]
     assert three.unloaded == {project["build"]} and three.child_counts[project["build"]] == 2
-    # The first level always shows, however many rows it has.
-    assert names(outline(rows, budget=1)) == ["Build", "Launch"]
+    # A first level longer than the budget is cut after the budget's rows, or `top`, or the
+    # last one holding an opened task (issue #15: a flat list of thousands of tasks).
+    one = outline(rows, budget=1)
+    assert names(one) == ["Build"] and one.unloaded == {project["build"]}
+    assert (one.top_shown, one.top_total, one.next_top and one.next_top.name) == (1, 2, "Launch")
+    assert names(outline(rows, budget=1, top=2)) == ["Build", "Launch"]
+    assert names(outline(rows, [project["launch"]], budget=1)) == ["Build", "Launch"]
+    assert outline(rows, budget=2).next_top is None
     # An opened task's parents are expanded, so its row is there.
-    assert names(outline(rows, [project["review"]], budget=1)) == ["Build", "Design", "Code", "Review", "Launch"]
+    assert names(outline(rows, [project["review"]], budget=2)) == ["Build", "Design", "Code", "Review", "Launch"]
     # A subtree: its descendants, levels counted from its own.
     found = subtree(rows, project["build"])
     assert found is not None
@@ -162,3 +169,30 @@ def test_fragment_routes_refuse_strangers_and_unknown_tasks(
     # A task without subtasks has none to show.
     leaf = parse_rows(owner.get(url(project, f"/tasks/{project['review']}/children"), headers=htmx("x")))
     assert leaf.css("tr") == [] and leaf.css_first("[hx-swap-oob]").text() == "Showing 0 subtasks of Review."
+
+
+@pytest.mark.parametrize("view", ["?view=gantt&zoom=week&", "?"])
+def test_a_reload_after_a_write_keeps_the_summaries_the_page_held_open(
+    login: Callable[[str], SessionClient], project: dict[str, Any], budget: Callable[[int], None], view: str
+) -> None:
+    """schedule.js sends the deepest summaries whose subtasks it holds (or `all`) with the view's
+    reload on `schedule-changed`; nothing of it is echoed into the page."""
+    budget(2)
+    viewer = login("viewer")
+
+    def reload(expanded: str) -> LexborHTMLParser:
+        response = viewer.get(url(project, f"{view}expanded={expanded}"), headers=htmx("schedule-view"))
+        assert response.status_code == 200
+        assert "expanded=" not in response.get_data(as_text=True).replace('aria-expanded="', "")
+        return parse(response)
+
+    assert shown(reload("")) == ids(project, "build", "launch")
+    # Code is opened, and Build above it: Design comes along as Build's child.
+    kept = reload(project["code"])
+    assert shown(kept) == ids(project, "build", "design", "code", "review", "launch")
+    assert all(t.attributes["aria-expanded"] == "true" for t in kept.css("button.toggle"))
+    assert shown(reload(project["build"])) == ids(project, "build", "design", "code", "launch")
+    assert shown(reload("all")) == ids(project, "build", "design", "code", "review", "launch")
+    # Anything but task ids is ignored, and at most 50 ids count.
+    assert shown(reload("nope,../x," + "f" * 32)) == ids(project, "build", "launch")
+    assert shown(reload(",".join(["0" * 32] * 50 + [project["build"]]))) == ids(project, "build", "launch")

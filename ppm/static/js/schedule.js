@@ -1,7 +1,7 @@
 // The schedule's few lines of behaviour (htmx does the requests). No inline script: CSP.
 // Without this file the rows the server rendered are shown, a collapsed summary has a plain
-// "Show N subtasks" link, rows open the drawer through their links, and the drawer closes
-// through its Close link.
+// "Show N subtasks" link, a long top level ends in a plain "Show more tasks" link, rows open
+// the drawer through their links, and the drawer closes through its Close link.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -10,6 +10,7 @@
   // A big project arrives with its deeper levels not loaded: a summary whose subtasks are not
   // in the page is collapsed, and expanding it fetches them (…/tasks/<id>/children).
   var collapsed = new Set();
+  var fetched = new Set();  // summaries whose subtasks were fetched here (kept by a reload)
 
   function rowsBody() { return document.getElementById("schedule-rows"); }
 
@@ -19,6 +20,9 @@
   }
 
   function depthOf(row) { return Number(row.dataset.depth); }
+
+  // A top level longer than the row budget ends in a "Show more tasks" row (no depth).
+  function moreRow() { return document.getElementById("more-rows"); }
 
   function loaded(row) {
     var next = row.nextElementSibling;
@@ -56,13 +60,14 @@
     if (loaded(row)) { applyCollapse(); return; }
     if (row.hasAttribute("data-loading")) { return; }
     row.setAttribute("data-loading", "");
+    fetched.add(row.id);
     var url = rowsBody().dataset.children.replace("__id__", row.id.slice(5));
     fetchRows(url, row, "afterend").finally(function () { row.removeAttribute("data-loading"); });
   }
 
   function expandAll() {
     collapsed.clear();
-    var missing = Array.prototype.some.call(listRows(), function (row) {
+    var missing = moreRow() || Array.prototype.some.call(listRows(), function (row) {
       return row.classList.contains("k-s") && !loaded(row);
     });
     if (!missing) { applyCollapse(); return; }
@@ -110,6 +115,63 @@
     if (link) { link.click(); }
   });
 
+  // --- A reload after a write keeps what was open and where it was scrolled to. ----------
+  // The Gantt and a filtered list reload themselves on `schedule-changed`; the request says
+  // which rows the page holds: `all` when no summary waits for its subtasks, else the deepest
+  // summaries whose subtasks are loaded (the server opens their parents too) in branches
+  // fetched here (`fetched`: the levels the server opened by itself it opens again, and they
+  // must not take the places of the 50 sent). Collapsed ids
+  // survive the swap in `collapsed`; the chart's (or the table's) scroll offsets are put back
+  // after it (the page's own scroll is kept by the browser: the swap is synchronous).
+  var MAX_KEPT_OPEN = 50;  // as ppm.schedule.views.MAX_KEPT_OPEN
+  var scrolled = null;
+
+  function keptOpen() {
+    var rows = listRows();
+    var open = [];
+    var stack = [];
+    var missing = false;
+    for (var i = 0; i < rows.length; i++) {
+      var row = rows[i];
+      if (!row.classList.contains("k-s")) { continue; }
+      if (!loaded(row)) { missing = true; continue; }
+      while (stack.length && depthOf(stack[stack.length - 1].row) >= depthOf(row)) { stack.pop(); }
+      var parent = stack.length ? stack[stack.length - 1] : null;
+      if (parent) { parent.deepest = false; }
+      var entry = { row: row, deepest: true, fetched: fetched.has(row.id) || Boolean(parent && parent.fetched) };
+      stack.push(entry);
+      open.push(entry);
+    }
+    if (!missing && !moreRow()) { return "all"; }
+    return open.filter(function (entry) { return entry.deepest && entry.fetched; }).slice(0, MAX_KEPT_OPEN)
+      .map(function (entry) { return entry.row.id.slice(5); }).join(",");
+  }
+
+  function scroller() { return document.querySelector("#schedule-view .gantt-scroll, #schedule-view .table-scroll"); }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "schedule-view") { return; }  // a reload, not a switch of view
+    var kept = keptOpen();
+    if (kept) { event.detail.parameters.expanded = kept; }
+    var body = rowsBody();
+    if (moreRow() && body) { event.detail.parameters.shown = body.querySelectorAll("tr[data-depth='0']").length; }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || config.elt.id !== "schedule-view") { return; }
+    var box = scroller();
+    scrolled = { left: box ? box.scrollLeft : 0, top: box ? box.scrollTop : 0 };
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!scrolled) { return; }
+    applyCollapse();  // the rows someone collapsed take no height before the scroll is set
+    var box = scroller();
+    if (box) { box.scrollLeft = scrolled.left; box.scrollTop = scrolled.top; }
+    scrolled = null;
+  });
+
   // --- The drawer: Escape closes it; focus goes back to the task's row. -------------------
   var returnTo = null;
 
@@ -133,10 +195,32 @@
     if (close) { event.preventDefault(); close.click(); }
   });
 
+  // "Show more tasks": focus goes to the first of the rows that took its place.
+  var moreAfter = null;
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt && elt.classList && elt.classList.contains("drawer-close")) {
       returnTo = drawer() && drawer().getAttribute("data-task");
+    }
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-more")) {
+      moreAfter = { row: elt.closest("tr"), before: elt.closest("tr").previousElementSibling };
+      rowsBody().setAttribute("aria-busy", "true");
+    }
+  });
+
+  function focusFirstMore() {
+    if (!moreAfter || moreAfter.row.isConnected) { return; }  // not swapped yet
+    rowsBody().removeAttribute("aria-busy");
+    var first = moreAfter.before.nextElementSibling;
+    var link = first && first.querySelector(".task-link");
+    moreAfter = null;
+    if (link) { link.focus(); }
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (moreAfter && moreAfter.row.contains(event.detail.elt) && !event.detail.successful) {
+      rowsBody().removeAttribute("aria-busy");
+      moreAfter = null;
     }
   });
 
@@ -179,6 +263,7 @@
         after = parent && lastShownUnder(parent, row);
         if (!after || after === parent) { row.remove(); return; }  // its subtree is not loaded
       }
+      if (!after && moreRow()) { row.remove(); return; }  // past the top-level rows shown
       if (after && after !== row) { after.after(row); }
     });
   }
@@ -198,6 +283,7 @@
       }
     }
     returnTo = null;
+    focusFirstMore();
     var added = document.querySelector("#schedule-rows tr[data-new]");
     if (added) { added.removeAttribute("data-new"); reveal(added); }
   });
