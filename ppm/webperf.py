@@ -59,7 +59,7 @@ class GzipMiddleware:
 
         body = self.app(environ, capture)
         status, headers = captured["status"], list(captured["headers"])
-        if self._streamed(headers):
+        if self._streamed(status, headers):
             headers = [(k, v) for k, v in headers if k.lower() != "vary"] + [("Vary", self._vary(headers))]
             if not _accepts_gzip(environ):
                 start_response(status, headers, captured["exc_info"])
@@ -88,10 +88,12 @@ class GzipMiddleware:
         return [packed]
 
     @staticmethod
-    def _streamed(headers: list[tuple[str, str]]) -> bool:
+    def _streamed(status: str, headers: list[tuple[str, str]]) -> bool:
+        """A page sent in parts; not a 204 or 304, which have no length because no body."""
         kind = (_header(headers, "Content-Type") or "").lower()
         return (
-            kind.startswith("text/html")
+            status[:3] not in ("204", "304")
+            and kind.startswith("text/html")
             and _header(headers, "Content-Length") is None
             and _header(headers, "Content-Encoding") is None
         )

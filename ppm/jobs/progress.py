@@ -37,7 +37,10 @@ LOST_AFTER_SECONDS = 20
 
 # Count one link once: add it to the job's set; only if it was new, bump its counter (and its
 # error code), and when every link is counted mark the job done and free the person's slot.
+# A job no longer live (given up: its worker was taken for lost) counts nothing more: -1.
 _RECORD = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' and state ~= 'running' then return -1 end
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
 if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[3], 1) end
@@ -177,14 +180,35 @@ def mark_running(conn: redis.Redis, job_id: str) -> None:
     conn.eval(_START, 1, job_key(job_id), iso(utcnow()) or "")
 
 
+# Live -> failed, once; the person's slot is freed only while it still names this job (another
+# reader may have failed it already and the person started a new one since).
+_FAIL = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' and state ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'failed', 'finished_at', ARGV[1])
+free_slot(KEYS[2], ARGV[2])
+return 1
+"""
+
+# Delete the slot only if it still names this job.
+_FREE_SLOT = """
+local function free_slot(slot, job_id)
+  if slot ~= '' and redis.call('GET', slot) == job_id then redis.call('DEL', slot) end
+end
+"""
+
+
 def mark_failed(conn: redis.Redis, record: JobRecord) -> None:
     """Its chunks have ended without counting every link (a worker died twice, say)."""
-    with conn.pipeline() as pipe:
-        pipe.hset(job_key(record.id), mapping={"state": "failed", "finished_at": iso(utcnow()) or ""})
-        if record.kind == "refresh_all":
-            pipe.delete(active_key(record.user_id, record.project_id))
-        pipe.execute()
-    record.state = "failed"
+    slot = active_key(record.user_id, record.project_id) if record.kind == "refresh_all" else ""
+    conn.eval(_FREE_SLOT + _FAIL, 2, job_key(record.id), slot, iso(utcnow()) or "", record.id)
+    found = load(conn, record.id)
+    record.state = found.state if found is not None else "failed"
+
+
+def free_slot(conn: redis.Redis, slot: str, job_id: str) -> None:
+    """Free the person's slot if it still names `job_id` (not a job started since)."""
+    conn.eval(_FREE_SLOT + "free_slot(KEYS[1], ARGV[1])\nreturn 1", 1, slot, job_id)
 
 
 def handled(conn: redis.Redis, job_id: str) -> set[str]:
@@ -192,8 +216,9 @@ def handled(conn: redis.Redis, job_id: str) -> set[str]:
     return {member.decode() for member in members}
 
 
-def record(conn: redis.Redis, record: JobRecord, link_id: str, counter: str, code: str | None) -> None:
-    """Count one link as done, failed or skipped (with its error code), exactly once."""
+def record(conn: redis.Redis, record: JobRecord, link_id: str, counter: str, code: str | None) -> bool:
+    """Count one link as done, failed or skipped (with its error code), exactly once. False when
+    the job is no longer live: its chunk should stop."""
     key = job_key(record.id)
     active = active_key(record.user_id, record.project_id) if record.kind == "refresh_all" else ""
     with conn.pipeline() as pipe:
@@ -203,7 +228,8 @@ def record(conn: redis.Redis, record: JobRecord, link_id: str, counter: str, cod
         )  # fmt: skip
         for suffix in (":links", ":errors"):
             pipe.expire(key + suffix, KEEP_SECONDS)
-        pipe.execute()
+        counted = pipe.execute()[0]
+    return int(counted) != -1
 
 
 def beat_key(job_id: str) -> str:

@@ -86,7 +86,7 @@ def _live_job(conn: redis.Redis, slot: str) -> progress.JobRecord | None:
         return None
     found = current_state(conn, raw)
     if found is None or not found.live:
-        conn.delete(slot)
+        progress.free_slot(conn, slot, raw)
         return None
     return found
 
@@ -344,7 +344,9 @@ def _run_links(
             log.exception("refreshing link %s in job %s failed unexpectedly", link_id, job_id)
             db.session.rollback()
             counted = Counted("failed", "internal_error")
-        progress.record(conn, record, link_id, counted.counter, counted.code)
+        if not progress.record(conn, record, link_id, counted.counter, counted.code):
+            log.info("job %s was given up meanwhile; its chunk stops", job_id)
+            return
 
 
 def refresh_one(conn: redis.Redis, link_id: str, requester: User | None, *, asked: bool) -> Counted:

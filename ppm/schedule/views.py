@@ -15,11 +15,21 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, make_response, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from ppm.errors import NotFound, ValidationError
+from ppm.errors import DATABASE_DOWN, NotFound, ValidationError
+from ppm.extensions import db
 from ppm.forms_util import apply_errors
 from ppm.htmx import announce, is_htmx, trigger, wants_fragment
 from ppm.links.icons import LINK_GLYPH_SHAPE, status_icon, status_shape
@@ -596,14 +606,26 @@ def _page(
                     **_view_context(rows, base, state),
                 )
                 tail = render_template("schedule/schedule.html", part="tail", **context)
-        except Exception:
-            # The status line is gone already: end the page with a sentence, not a cut.
-            log.exception("the schedule of project %s failed after its head was sent", project_id)
-            tail = render_template("schedule/_broken_tail.html")
+        except Exception as error:
+            if current_app.testing:
+                raise  # a test sees the bug itself, not a page that merely ends early
+            tail = _broken_tail(project_id, error)
         yield tail
 
     response = Response(stream_with_context(rest()), status, mimetype="text/html")
     return _finish(response)
+
+
+def _broken_tail(project_id: str, error: Exception) -> str:
+    """The status line is gone already: end the page with a sentence, not a cut."""
+    db.session.rollback()
+    database_down = isinstance(error, DATABASE_DOWN)
+    if database_down:
+        cause = getattr(error, "orig", None) or error
+        log.warning("database unavailable while sending the schedule of %s (%s)", project_id, type(cause).__name__)
+    else:
+        log.exception("the schedule of project %s failed after its head was sent", project_id)
+    return render_template("schedule/_broken_tail.html", database_down=database_down)
 
 
 def _add_url(base: str, state: ViewState) -> str:

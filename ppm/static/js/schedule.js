@@ -213,9 +213,11 @@
     if (!moreAfter || moreAfter.row.isConnected) { return; }  // not swapped yet
     rowsBody().removeAttribute("aria-busy");
     var first = moreAfter.before.nextElementSibling;
-    var link = first && first.querySelector(".task-link");
+    var link = first && first.querySelector && first.querySelector(".task-link");
+    // No new rows (removed meanwhile): the last row shown keeps the place, not the page's body.
+    var fallback = moreAfter.before && moreAfter.before.querySelector(".task-link");
     moreAfter = null;
-    if (link) { link.focus(); }
+    if (link || fallback) { (link || fallback).focus(); }
   }
   document.addEventListener("htmx:afterRequest", function (event) {
     if (moreAfter && moreAfter.row.contains(event.detail.elt) && !event.detail.successful) {
