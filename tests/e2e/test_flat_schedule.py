@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ppm.schedule import outline as outline_module
-from tests.e2e.test_foundation import login_with_keyboard, tab_to, wait_for_settled_swap
+from tests.e2e.test_foundation import login_with_keyboard, tab_to, wait_for_settled_swap, without_script
 from tests.schedule.flat import build_flat_project
 
 TOP, BUDGET = 250, 100  # 260 tasks: every fiftieth top-level task is a group of two
@@ -159,13 +159,9 @@ def test_the_list_updates_a_late_row_in_place_and_expand_all_shows_every_row(
 def test_without_javascript_show_more_is_a_link_to_the_page_with_more_rows(
     browser: Any, live_server: str, user: Any, flat: dict[str, Any]
 ) -> None:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        _open(page, live_server, user, flat)
+    with without_script(browser, live_server, user.email, f"/projects/{flat['id']}/schedule") as page:
+        expect(page.locator("#schedule-heading")).to_contain_text("(260)")
         page.get_by_role("link", name="Show more tasks").click()
         expect(page).to_have_url(re.compile(rf"\?top=200#task-{flat['tops'][100]}$"))
         expect(_top_rows(page)).to_have_count(200)
         expect(page.locator("#more-rows")).to_contain_text("200 of 250")
-    finally:
-        context.close()
