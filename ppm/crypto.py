@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+
+log = logging.getLogger(__name__)
+Row = TypeVar("Row")
 
 
 class UnreadableSecret(Exception):
@@ -39,3 +46,17 @@ def reencrypt(ciphertext: str) -> str:
         return _fernet().rotate(ciphertext.encode()).decode()
     except (InvalidToken, ValueError) as error:
         raise UnreadableSecret("no configured key can read this secret") from error
+
+
+def reencrypt_each(rows: Iterable[Row], rewrite: Callable[[Row], None], name: Callable[[Row], str]) -> tuple[int, int]:
+    """Key rotation over stored rows: `rewrite` re-encrypts one (with `reencrypt`); a row no key
+    can read is logged by `name` and left as it is. Returns (re-encrypted, unreadable)."""
+    done = failed = 0
+    for row in rows:
+        try:
+            rewrite(row)
+            done += 1
+        except UnreadableSecret:
+            failed += 1
+            log.warning("%s could not be read with any configured key", name(row))
+    return done, failed

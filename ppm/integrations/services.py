@@ -442,13 +442,11 @@ def set_background_refresh(user: User, provider_id: str, data: Any) -> Account:
 
 def reencrypt_all() -> tuple[int, int]:
     """Re-encrypt every credential under the first key: returns (re-encrypted, unreadable)."""
-    done = failed = 0
-    for credential in db.session.scalars(select(Credential).order_by(Credential.id)):
-        try:
-            _touch(credential, ciphertext=crypto.reencrypt(credential.ciphertext))
-            done += 1
-        except crypto.UnreadableSecret:
-            failed += 1
-            log.warning("credential %s could not be read with any configured key", credential.id)
+
+    def rewrite(credential: Credential) -> None:
+        _touch(credential, ciphertext=crypto.reencrypt(credential.ciphertext))
+
+    credentials = db.session.scalars(select(Credential).order_by(Credential.id))
+    counts = crypto.reencrypt_each(credentials, rewrite, lambda credential: f"credential {credential.id}")
     db.session.commit()
-    return done, failed
+    return counts

@@ -121,16 +121,14 @@ def delete_receiver(actor: User, project_id: str, receiver_id: str) -> None:
 
 def reencrypt_all() -> tuple[int, int]:
     """Every receiver secret under the first key: returns (re-encrypted, unreadable)."""
-    done = failed = 0
-    for receiver in db.session.scalars(select(WebhookReceiver).order_by(WebhookReceiver.id)):
-        try:
-            receiver.secret_ciphertext = crypto.reencrypt(receiver.secret_ciphertext)
-            done += 1
-        except crypto.UnreadableSecret:
-            failed += 1
-            log.warning("webhook receiver %s secret could not be read with any configured key", receiver.id)
+
+    def rewrite(receiver: WebhookReceiver) -> None:
+        receiver.secret_ciphertext = crypto.reencrypt(receiver.secret_ciphertext)
+
+    receivers = db.session.scalars(select(WebhookReceiver).order_by(WebhookReceiver.id))
+    counts = crypto.reencrypt_each(receivers, rewrite, lambda receiver: f"webhook receiver {receiver.id} secret")
     db.session.commit()
-    return done, failed
+    return counts
 
 
 # --- delivery --------------------------------------------------------------------------
