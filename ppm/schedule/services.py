@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, String, and_, literal, select
 
 from ppm.auth.models import User
 from ppm.errors import NotFound
@@ -186,9 +186,10 @@ def task_detail(access: Access, task_id: str) -> Detail:
     """One live task of a project the caller has loaded (`load_project` checked the role),
     with its assignees, its chain of parents and its number of subtasks: three queries."""
     project_id = access.project.id
-    task = db.session.scalar(select(Task).where(_live(project_id), Task.id == project_services.safe_id(task_id)))
+    task_id = project_services.task_id_for(project_id, task_id)  # an id or a key (SPEC §20)
+    task = db.session.scalar(select(Task).where(_live(project_id), Task.id == task_id))
     if task is None:
-        removed = select(Task.id).where(Task.project_id == project_id, Task.id == project_services.safe_id(task_id))
+        removed = select(Task.id).where(Task.project_id == project_id, Task.id == task_id)
         raise TaskRemoved() if db.session.scalar(removed) else NotFound("Task not found.")
     tree = db.session.execute(select(Task.id, Task.parent_id, Task.name).where(_live(project_id))).all()
     parents = {tid: (parent, name) for tid, parent, name in tree}
@@ -221,6 +222,8 @@ def task_list(
             Task.id,
             Task.project_id,
             Task.parent_id,
+            Task.number,
+            literal(access.project.key, String).label("project_key"),
             Task.name,
             Task.description,
             Task.start_date,

@@ -21,16 +21,18 @@ from sqlalchemy.exc import IntegrityError
 
 from ppm import crypto
 from ppm.auth.models import User
-from ppm.errors import NotFound, ValidationCollector
+from ppm.errors import DomainError, NotFound, ValidationCollector
 from ppm.extensions import db
 from ppm.jobs import queue as job_queue
 from ppm.jobs.services import queue_background_refresh
-from ppm.links.pushed import apply_pushed_state
+from ppm.links.pushed import NamedTasks, apply_pull_request, apply_pushed_state
+from ppm.links.services import normalize_url
 from ppm.models_base import utcnow
 from ppm.projects import services as projects
-from ppm.projects.models import Project, Role
+from ppm.projects.models import Project, ProjectKey, Role
+from ppm.webhooks.autolink import find_references
 from ppm.webhooks.events import EVENTS, Apply, BadPayload, Later, Ping
-from ppm.webhooks.matching import link_matcher, object_number
+from ppm.webhooks.matching import link_matcher, object_key, object_number
 from ppm.webhooks.models import PROVIDERS, WebhookDelivery, WebhookReceiver
 from ppm.webhooks.queued import matching_link_ids
 from ppm.webhooks.review_events import Refresh
@@ -274,7 +276,29 @@ def deliver(receiver: WebhookReceiver, delivery: Delivery) -> Answer:
         return _finish(receiver, "ignored", Answer(202, {"ignored": event}))
     if isinstance(outcome, Refresh):
         return _queue_refreshes(receiver, outcome, _delivery_key(delivery.delivery_id))
-    return _apply(receiver, outcome, _delivery_key(delivery.delivery_id))
+    named = _named_tasks(receiver, outcome) if isinstance(outcome, Apply) else None
+    return _apply(receiver, outcome, _delivery_key(delivery.delivery_id), named)
+
+
+def _named_tasks(receiver: WebhookReceiver, outcome: Apply) -> NamedTasks | None:
+    """SPEC §20: the tasks of the receiver's project that a pull or merge request names, read
+    before the project lock is taken (parsing never holds it). None for other events."""
+    named = outcome.named
+    if named is None:
+        return None
+    prefixes = set(db.session.scalars(select(ProjectKey.key).where(ProjectKey.project_id == receiver.project_id)))
+    intents: dict[int, bool] = {}
+    for reference in find_references(named.branch, named.title, named.body, prefixes):
+        # A current and a former key with one number are the same task: closing wins.
+        intents[reference.number] = intents.get(reference.number, False) or reference.closes
+    found = object_key(receiver.provider, outcome.url, named.base_url)
+    try:
+        url, url_key = normalize_url(outcome.url)
+    except DomainError:
+        found = None
+    if found is None:
+        return NamedTasks(outcome.url, "", named.base_url, "", {})
+    return NamedTasks(url, url_key, named.base_url, found.text(), intents)
 
 
 def _queue_refreshes(receiver: WebhookReceiver, outcome: Refresh, key: str) -> Answer:
@@ -302,18 +326,28 @@ def _queue_refreshes(receiver: WebhookReceiver, outcome: Refresh, key: str) -> A
         return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
 
 
-def _apply(receiver: WebhookReceiver, outcome: Apply | Ping | None, key: str) -> Answer:
+def _apply(
+    receiver: WebhookReceiver, outcome: Apply | Ping | None, key: str, named: NamedTasks | None = None
+) -> Answer:
     projects.lock_sequence(receiver.project_id)  # like every writer: the project row first
     if key and _seen(receiver.id, key):
         return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
-    matched = 0
+    matched = linked = 0
     if isinstance(outcome, Apply):
         number = object_number(receiver.provider, outcome.url)
         if number is not None:
             matcher = link_matcher(receiver.provider, outcome.url)
-            matched = apply_pushed_state(receiver.project_id, receiver.provider, number, outcome.state, matcher)
+            if named is not None:
+                matched, linked = apply_pull_request(
+                    receiver.project_id, receiver.provider, number, outcome.state, matcher, named
+                )
+            else:
+                matched = apply_pushed_state(receiver.project_id, receiver.provider, number, outcome.state, matcher)
     _remember(receiver.id, key)
-    answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else {"matched": matched})
+    result: dict[str, Any] = {"matched": matched}
+    if named is not None:
+        result["linked"] = linked
+    answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else result)
     try:
         return _finish(receiver, "ping" if isinstance(outcome, Ping) else "ok", answer)
     except IntegrityError:
