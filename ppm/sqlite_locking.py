@@ -16,7 +16,8 @@ SQLAlchemy, not the driver, starts transactions, and every write transaction sta
 Never a deferred transaction that reads and then writes: such a transaction can only upgrade its
 read lock while no other writer is committing, and otherwise fails at once ("database is
 locked") without waiting. A writer that waits longer than the busy timeout for the lock raises
-OperationalError, which answers 503 `unavailable` with Retry-After (SPEC §27). A transaction holding the lock when its request ends is rolled back
+OperationalError, which answers 503 `unavailable` with Retry-After (SPEC §27). A transaction
+holding the lock when its request ends is rolled back
 then (what a request leaves uncommitted is discarded anyway), so the lock never outlives it."""
 
 from __future__ import annotations
