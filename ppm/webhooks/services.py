@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -170,8 +170,24 @@ def receiver_for_delivery(provider: str, receiver_id: str) -> WebhookReceiver | 
     return receiver
 
 
+UNSIGNED_RECORD_EVERY = timedelta(minutes=1)
+
+
+def _recorded_lately(receiver: WebhookReceiver, result: str) -> bool:
+    """A refusal of an unsigned post already on the receiver within the last minute: a flood of
+    them writes to the database once a minute, not once a post (SPEC §27)."""
+    last = receiver.last_delivery_at
+    if result != "bad_signature" or receiver.last_delivery_result != result or last is None:
+        return False
+    return (last if last.tzinfo else last.replace(tzinfo=UTC)) > utcnow() - UNSIGNED_RECORD_EVERY
+
+
 def _finish(receiver: WebhookReceiver, result: str, answer: Answer) -> Answer:
     """Every outcome is remembered on the receiver (never the body); 2xx ones are counted."""
+    if _recorded_lately(receiver, result):
+        db.session.rollback()
+        log.info("webhook delivery to %s: %s (%s), recorded less than a minute ago", receiver.id, result, answer.status)
+        return answer
     accepted = 200 <= answer.status < 300
     db.session.execute(
         update(WebhookReceiver)
@@ -191,7 +207,7 @@ def refuse_too_large(receiver: WebhookReceiver, limit: int) -> Answer:
     return _finish(receiver, "too_large", _refusal(413, "too_large", f"The body is larger than {limit // 2**20} MiB."))
 
 
-def _authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
+def authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
     try:
         secret = crypto.decrypt(receiver.secret_ciphertext)
     except crypto.UnreadableSecret:
@@ -268,7 +284,7 @@ def deliver(receiver: WebhookReceiver, delivery: Delivery) -> Answer:
     """Authenticate, read and apply one delivery. Refusals change nothing but the receiver's
     last outcome; nothing here calls out. Everything that depends on the body's size (parsing
     it, reading and matching its addresses) happens before the project lock (SPEC §27)."""
-    if not _authentic(receiver, delivery):
+    if not authentic(receiver, delivery):
         return _finish(
             receiver, "bad_signature", _refusal(401, "bad_signature", "The signature does not match this webhook.")
         )

@@ -286,3 +286,30 @@ def test_archiving_while_a_delivery_is_matched_freezes_the_link(hooks: Hooks, mo
     assert statuses == [200]
     assert response.status_code == 202 and response.get_json() == {"ignored": "archived"}
     assert hooks.get_link(link)["status"] == "unknown"
+
+
+# --- receivers can't be starved: a delivery racing the deletion of its receiver ---------------
+
+
+@pytest.mark.parametrize("event", ["pull_request", "ping"])
+def test_a_delivery_racing_its_receivers_deletion_is_404_or_normal(
+    hooks: Hooks, monkeypatch: pytest.MonkeyPatch, event: str
+) -> None:
+    hook = hooks.create()
+    hooks.link(EXAMPLE_PR)
+    real = webhook_services.projects.lock_sequence
+    deleted: list[int] = []
+
+    def delete_meanwhile(project_id: str) -> None:
+        if not deleted:
+            gone = in_thread(lambda: hooks.admin.api("DELETE", f"{hooks.api}{hook.id}/"))
+            deleted.append(gone.status_code if gone is not None else 0)
+        real(project_id)
+
+    monkeypatch.setattr(webhook_services.projects, "lock_sequence", delete_meanwhile)
+    payload = _pull(merged=True) if event == "pull_request" else github_example("ping")
+    response = hooks.sender.github(hook, event, payload)
+    assert deleted == [204]
+    assert response.status_code in (200, 404), response.get_json()
+    if response.status_code == 404:
+        assert response.get_json()["code"] == "not_found"
