@@ -530,6 +530,7 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
             # A webhook applied a newer version while this call was in flight: it wins; the
             # answer only says the link was looked at (SPEC §27).
             link.fetched_at = utcnow()
+            link.refresh_error = None  # the answer itself was good (docs/decisions.md)
             _stamp(link)
             db.session.commit()
             return link
