@@ -24,7 +24,7 @@ from ppm.links import attention, review_status
 from ppm.links import services as link_services
 from ppm.links.status import status_for_rank
 from ppm.projects import services as project_services
-from ppm.projects.models import Task, task_assignees
+from ppm.projects.models import Project, Task, task_assignees
 from ppm.projects.services import Access
 
 TONES = 6  # avatar colour classes (tone-0 … tone-5); the initials and name carry the meaning
@@ -57,6 +57,7 @@ class Row:
     checks: str | None = None  # the worst checks and review of its links (SPEC §15)
     review: str | None = None
     muted: bool = False  # shown only as the parent of rows a filter picked
+    key: str = ""  # SPEC §20: `WEB-12`
 
     @property
     def kind(self) -> str:
@@ -137,11 +138,14 @@ def schedule_rows(project_id: str) -> list[Row]:
             attention=r.attention,
             checks=review_status.checks_for_rank(r.worst_checks),
             review=review_status.review_for_rank(r.worst_review),
+            key=f"{r.project_key}-{r.number}",
         )
         for r in db.session.execute(
             select(
                 Task.id,
                 Task.parent_id,
+                Task.number,
+                Project.key.label("project_key"),
                 Task.name,
                 Task.start_date,
                 Task.finish_date,
@@ -153,6 +157,7 @@ def schedule_rows(project_id: str) -> list[Row]:
                 links.c.worst_checks,
                 links.c.worst_review,
             )
+            .join(Project, Project.id == Task.project_id)
             .outerjoin(links, links.c.task_id == Task.id)
             .where(_live(project_id))
             .order_by(Task.position, Task.created_at, Task.id)

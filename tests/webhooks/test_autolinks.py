@@ -233,3 +233,49 @@ def test_queries_do_not_grow_with_the_keys_named(hooks: Hooks, make: Factory, co
         answer = _send(hooks, hook, _pull("closed", body=f"Fixes {keys}"))
     assert answer == {"matched": 1, "linked": 49}
     assert len(fifty.statements) <= len(one.statements) + 3, (one.statements, fifty.statements)
+
+
+def test_the_list_and_drawer_show_keys_copy_fields_and_the_closing_checkbox(app: Any, hooks: Hooks) -> None:
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+    from tests.conftest import SessionClient
+
+    hook = hooks.create()
+    _send(hooks, hook, _pull(branch="apo-1-ship-it", body="see APO-1"))
+    member = SessionClient(app.test_client(), hooks.member.user).login()
+    page = member.get(f"/projects/{hooks.project_id}/schedule?task=apo-1")
+    assert page.status_code == 200
+    tree = HTMLParser(page.get_data(as_text=True))
+    assert tree.css_first("a.task-link .task-key").text() == "APO-1"
+    drawer = tree.css_first("section#drawer")
+    assert drawer.attributes["data-task"] == hooks.task_id
+    assert drawer.css_first("#task-key-value").attributes["value"] == "APO-1"
+    assert drawer.css_first("#task-branch-value").attributes["value"] == "apo-1-ship-it"
+    buttons = {b.text(): b.attributes.get("data-copy") for b in drawer.css("button[data-copy]")}
+    assert buttons == {"Copy key": "task-key-value", "Copy branch name": "task-branch-value"}
+    (link,) = _links(hooks)
+    row = member.get(
+        f"/projects/{hooks.project_id}/tasks/{hooks.task_id}/links/{link['id']}", headers={"HX-Request": "true"}
+    )
+    html = HTMLParser(row.get_data(as_text=True))
+    assert html.css_first(".link-auto").text() == "Added automatically from GitHub"
+    box = html.css_first(f"#link-{link['id']}-closes")
+    assert box.attributes.get("type") == "checkbox" and "checked" in box.attributes  # the branch closes
+    assert html.css_first(f"label[for=link-{link['id']}-closes]").text() == "Completes this task when merged"
+    # Unticked (no `closes` field), with htmx: the row comes back unticked, focused and announced.
+    answer = member.form(
+        f"/projects/{hooks.project_id}/tasks/{hooks.task_id}/links/{link['id']}/closes", headers={"HX-Request": "true"}
+    )
+    assert answer.status_code == 200
+    again = HTMLParser(answer.get_data(as_text=True)).css_first(f"#link-{link['id']}-closes")
+    assert "checked" not in again.attributes and "autofocus" in again.attributes
+    assert "no longer completes" in answer.headers.get("HX-Trigger", "") + answer.get_data(as_text=True)
+    assert _links(hooks)[0]["closes"] is False
+    # Without JavaScript the form posts and the browser goes back to the drawer.
+    plain = member.form(
+        f"/projects/{hooks.project_id}/tasks/{hooks.task_id}/links/{link['id']}/closes", {"closes": "1"}
+    )
+    assert plain.status_code == 303 and _links(hooks)[0]["closes"] is True
+    # A delivery no longer changes what the person chose.
+    _send(hooks, hook, _pull("closed", body="see APO-1"))
+    assert _links(hooks)[0]["closes"] is True
