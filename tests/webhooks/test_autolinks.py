@@ -246,7 +246,7 @@ def test_the_list_and_drawer_show_keys_copy_fields_and_the_closing_checkbox(app:
     page = member.get(f"/projects/{hooks.project_id}/schedule?task=apo-1")
     assert page.status_code == 200
     tree = HTMLParser(page.get_data(as_text=True))
-    assert tree.css_first("a.task-link .task-key").text() == "APO-1"
+    assert tree.css_first(f"#task-{hooks.task_id} .task-key").text() == "APO-1"
     drawer = tree.css_first("section#drawer")
     assert drawer.attributes["data-task"] == hooks.task_id
     assert drawer.css_first("#task-key-value").attributes["value"] == "APO-1"
