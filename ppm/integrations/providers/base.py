@@ -298,6 +298,7 @@ class Extras:
     review: str | None = None
     head_sha: str | None = None
     memory: dict[str, Any] = field(default_factory=dict)
+    source_branch: str | None = None  # a merge request's (SPEC §26: branch pipelines find it)
 
 
 class NotModified(Exception):
@@ -579,10 +580,13 @@ def stored_head_sha() -> str | None:
     return exchange.head_sha if exchange is not None else None
 
 
-def record_extras(checks: str | None, review: str | None, head_sha: str | None, **facts: Any) -> Extras:
+def record_extras(
+    checks: str | None, review: str | None, head_sha: str | None, *, source_branch: str | None = None, **facts: Any
+) -> Extras:
     """Hand the extra calls' findings to the refresh service (it stores them with the status)."""
     extras = _extras()
     extras.checks, extras.review, extras.head_sha = checks, review, head_sha
+    extras.source_branch = source_branch
     extras.memory.update(facts)
     return extras
 
