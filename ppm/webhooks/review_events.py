@@ -81,4 +81,5 @@ def gitlab_pipeline(payload: Mapping[str, Any]) -> Refresh:
     if url:
         return Refresh((url,), sha_of(attrs.get("sha")))
     ref = _text(attrs.get("ref"))[:255] if attrs.get("tag") is not True else ""
-    return Refresh((), sha_of(attrs.get("sha")), ref, _text(_dict(payload.get("project")).get("web_url")))
+    project_url = _text(_dict(payload.get("project")).get("web_url"))
+    return Refresh((), sha_of(attrs.get("sha")), ref, project_url if len(project_url) <= 2048 else "")
