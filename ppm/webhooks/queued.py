@@ -1,7 +1,9 @@
 """Which links a review or CI event is about (SPEC §15): the live pull and merge request links of
 the receiver's project that point at the addresses the event names, or, when it names none, the
-ones whose head commit is the event's SHA. One query per address (an event names one or a few)
-or one for all SHAs; never a query per link."""
+ones whose head commit is the event's SHA (kept from refreshes and from pull and merge request
+deliveries, SPEC §26); a GitLab branch pipeline whose SHA no link has yet, the merge requests of
+its repository whose source branch is its `ref`. One query per address (an event names one or a
+few), one for all SHAs and one for the branch; never a query per link."""
 
 from __future__ import annotations
 

@@ -2,8 +2,10 @@
 pull or merge requests it is about, and those links are refreshed through the job queue.
 
 A reader returns `Refresh`: the pull or merge request addresses the event lists, and the head
-commit SHAs it is about (used only when it lists no address: a `status` event, or a check suite
-of a fork). Odd shapes never raise: a field that is missing or of the wrong type counts as absent.
+commit SHAs it is about (used only when it lists no address: a `status` event, a check suite
+of a fork, a GitLab branch pipeline, which also names its branch). GitLab approval actions of a
+Merge Request Hook are read in `events` (SPEC §26). Odd shapes never raise: a field that is
+missing or of the wrong type counts as absent.
 """
 
 from __future__ import annotations
