@@ -130,7 +130,9 @@ def receive(provider: str, receiver_id: str) -> Any:
         delivery_id=(
             headers.get("X-GitHub-Delivery", "")
             if github
-            else headers.get("X-Gitlab-Event-UUID") or headers.get("Idempotency-Key", "")
+            # SPEC §26: Idempotency-Key is the same across GitLab's retries and resends; the
+            # event UUID is shared by a recursive chain of different events.
+            else headers.get("Idempotency-Key") or headers.get("X-Gitlab-Event-UUID", "")
         ),
     )
     if not services.authentic(receiver, delivery) and not _unsigned_budget_left(receiver.id):
