@@ -92,8 +92,21 @@ def _updated_at(obj: Mapping[str, Any]) -> Any:
         raise BadPayload("The payload's “updated_at” is a time that cannot be represented.") from None
 
 
-def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
-    return Apply(_url(obj, url_key), PushedState(status, plain_title(obj.get("title")), _updated_at(obj)))
+def _pushed(
+    obj: Mapping[str, Any], url_key: str, status: str, head_sha: str | None = None, source_branch: str | None = None
+) -> Apply:
+    state = PushedState(status, plain_title(obj.get("title")), _updated_at(obj), head_sha, source_branch)
+    return Apply(_url(obj, url_key), state)
+
+
+def _sha(value: Any) -> str | None:
+    found = review_events.sha_of(value)
+    return found[0] if found else None
+
+
+def _branch(value: Any) -> str | None:
+    """A branch name as GitLab sends it (`source_branch`); at most 255 characters are kept."""
+    return value.strip()[:255] if isinstance(value, str) and value.strip() else None
 
 
 # --- GitHub ---------------------------------------------------------------------------
@@ -122,8 +135,12 @@ def _root(url: str, web_url: Any, path: Any) -> str:
 
 def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
     pull = _object(payload, "pull_request", "pull_request")
-    applied = _pushed(pull, "html_url", _status(github.pull_request_status, pull))
     head, repository = _dict(pull.get("head")), _dict(payload.get("repository"))
+    # SPEC §26: every action (`synchronize` included) says the head commit CI events name.
+    sha = _sha(head.get("sha"))
+    applied = _pushed(pull, "html_url", _status(github.pull_request_status, pull), sha)
+    if not isinstance(applied, Apply):
+        return applied
     named = Named(
         _text(head.get("ref")),
         _text(pull.get("title")),
@@ -159,9 +176,20 @@ GITHUB_EVENTS: dict[str, Reader] = {
 # --- GitLab ---------------------------------------------------------------------------
 
 
+# SPEC §26: approval actions change no state a delivery carries; the review is read again.
+APPROVAL_ACTIONS = frozenset({"approved", "approval", "unapproved", "unapproval"})
+
+
 def gitlab_merge_request(payload: Mapping[str, Any]) -> Outcome:
     attrs = _object(payload, "object_attributes", "Merge Request Hook")
-    applied = _pushed(attrs, "url", _status(gitlab.merge_request_status, attrs))
+    if attrs.get("action") in APPROVAL_ACTIONS:
+        return Refresh((_url(attrs, "url"),))
+    last_commit = attrs.get("last_commit")
+    sha = _sha(last_commit.get("id") if isinstance(last_commit, dict) else None)
+    status = _status(gitlab.merge_request_status, attrs)
+    applied = _pushed(attrs, "url", status, sha, _branch(attrs.get("source_branch")))
+    if not isinstance(applied, Apply):
+        return applied
     project = _dict(payload.get("project"))
     named = Named(
         _text(attrs.get("source_branch")),
@@ -172,6 +200,14 @@ def gitlab_merge_request(payload: Mapping[str, Any]) -> Outcome:
     return replace(applied, named=named)
 
 
+def gitlab_system_hook(payload: Mapping[str, Any]) -> Outcome:
+    """SPEC §26: a System Hook's merge request events carry the Merge Request Hook's payload
+    (`object_kind: merge_request`); its other events are not ppm's business."""
+    if payload.get("object_kind") == "merge_request" or payload.get("event_type") == "merge_request":
+        return gitlab_merge_request(payload)
+    return Later()
+
+
 def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
     attrs = _object(payload, "object_attributes", "Issue Hook")
     return _pushed(attrs, "url", _status(gitlab.issue_status, attrs))
@@ -179,6 +215,7 @@ def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
 
 GITLAB_EVENTS: dict[str, Reader] = {
     "Merge Request Hook": gitlab_merge_request,
+    "System Hook": gitlab_system_hook,
     "Issue Hook": gitlab_issue,
     "Confidential Issue Hook": gitlab_issue,
     # §15: queue a refresh of the pipeline's merge request links.
