@@ -8,9 +8,11 @@ its issue shapes (§18), `_gitlab_ref` becomes a call to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ppm.integrations.providers import gitea
 from ppm.links.pushed import LinkMatcher
 
 # The SaaS hosts each provider answers on, folded to one name.
@@ -84,6 +86,24 @@ def _gitlab_kind(project: list[str], rest: list[str]) -> tuple[str, str, str] | 
     return None
 
 
+def _gitea_ref(segments: list[str]) -> tuple[str, str, str] | None:
+    """Gitea and Forgejo: `owner/repo/pulls/N` and `owner/repo/issues/N` (SPEC §24)."""
+    ref = gitea.object_ref("/".join(segments))
+    return None if ref is None else (f"{ref[0]}/{ref[1]}", gitea.KINDS[ref[2]], ref[3])
+
+
+_REFS: dict[str, Callable[[list[str]], tuple[str, str, str] | None]] = {
+    "github": _github_ref,
+    "gitlab": _gitlab_ref,
+    "gitea": _gitea_ref,
+}
+
+
+def _ref(provider: str, segments: list[str]) -> tuple[str, str, str] | None:
+    reader = _REFS.get(provider)
+    return reader(segments) if reader else None
+
+
 def object_key(provider: str, url: str, base_url: str = "") -> ObjectKey | None:
     """The object a URL names, read relative to `base_url` (a self-hosted root) when given."""
     located = _host(url)
@@ -99,7 +119,7 @@ def object_key(provider: str, url: str, base_url: str = "") -> ObjectKey | None:
             return None
         path = path[len(root_path) :]
     segments = [segment for segment in path.split("/") if segment]
-    ref = _github_ref(segments) if provider == "github" else _gitlab_ref(segments) if provider == "gitlab" else None
+    ref = _ref(provider, segments)
     if ref is None:
         return None
     repository, kind, number = ref
@@ -113,7 +133,7 @@ def object_number(provider: str, url: str) -> str | None:
         return None
     segments = [segment for segment in located[1].split("/") if segment]
     for start in range(len(segments)):
-        ref = _github_ref(segments[start:]) if provider == "github" else _gitlab_ref(segments[start:])
+        ref = _ref(provider, segments[start:])
         if ref is not None:
             return ref[2]
     return None

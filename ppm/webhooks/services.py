@@ -39,7 +39,7 @@ log = logging.getLogger("ppm.webhooks")
 
 SECRET_BYTES = 32  # 256 bits of entropy, URL-safe text (GitLab's token field takes it as is)
 DELIVERY_RETENTION = timedelta(days=7)
-PROVIDER_LABELS = {"github": "GitHub", "gitlab": "GitLab"}
+PROVIDER_LABELS = {"github": "GitHub", "gitlab": "GitLab", "gitea": "Gitea / Forgejo"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def create_receiver(actor: User, project_id: str, data: Any) -> Revealed:
     provider = data.get("provider")
     if provider not in PROVIDERS:
         errors = ValidationCollector()
-        errors.add("provider", "Choose GitHub or GitLab.")
+        errors.add("provider", "Choose GitHub, GitLab or Gitea / Forgejo.")
         errors.raise_if_any()
     secret, ciphertext = _new_secret()
     receiver = WebhookReceiver(
@@ -140,9 +140,11 @@ class Delivery:
 
     body: bytes = field(repr=False)
     content_type: str
-    signature: str = field(repr=False)  # X-Hub-Signature-256, or GitLab's X-Gitlab-Token
+    signature: str = field(repr=False)  # X-Hub-Signature-256, GitLab's X-Gitlab-Token, X-Gitea-Signature
     event: str
     delivery_id: str
+    # Gitea/Forgejo: the other signature header (X-Forgejo-Signature); either may carry it.
+    other_signature: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -194,10 +196,16 @@ def _authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
         return False
     if receiver.provider == "github":
         expected = "sha256=" + hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
+    elif receiver.provider == "gitea":
+        # Gitea and Forgejo: the bare hex HMAC-SHA256 of the raw body, in either header.
+        expected = hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
+        given = [s.strip().lower() for s in (delivery.signature, delivery.other_signature) if s]
+        matches = [hmac.compare_digest(expected.encode(), s.encode("utf-8", "surrogateescape")) for s in given]
+        return any(matches)
     else:
         expected = secret
-    given = delivery.signature.encode("utf-8", "surrogateescape")
-    return hmac.compare_digest(expected.encode(), given)
+    given_bytes = delivery.signature.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected.encode(), given_bytes)
 
 
 def _payload(receiver: WebhookReceiver, delivery: Delivery) -> dict[str, Any]:
