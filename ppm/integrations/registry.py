@@ -91,8 +91,7 @@ TASK_LINK_PROVIDERS: dict[str, Provider] = {
             fetch_status=gitea.fetch_status,
             has_live_status=gitea.has_live_status,
             link_kind=gitea.link_kind,
-            why_connect="See the status of linked pull requests and issues on Codeberg or your own Gitea or "
-            "Forgejo.",
+            why_connect="See the status of linked pull requests and issues on Codeberg or your own Gitea or Forgejo.",
             token_help="An access token (Settings → Applications) with read access to repositories and issues "
             "(the read:repository, read:issue and read:user scopes).",
             extra={"saas_host": "codeberg.org", "self_hosted_example": "https://git.example.org"},

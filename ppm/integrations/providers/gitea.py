@@ -100,7 +100,7 @@ def has_live_status(path: str) -> bool:
 
 
 def link_kind(path: str) -> str:
-    """"pull", "issue", or "" for a page with no live status."""
+    """The kind of the object at a path: "pull", "issue", or "" for a page with no live status."""
     ref = object_ref(path)
     return KINDS[ref[2]] if ref else ""
 
@@ -171,9 +171,7 @@ def review_requested(pull: Mapping[str, Any]) -> bool:
     return bool(_dicts(pull.get("requested_reviewers")))
 
 
-def _checks_and_review(
-    headers: dict[str, str], root: str, number: str, pull: Mapping[str, Any] | None
-) -> Extras:
+def _checks_and_review(headers: dict[str, str], root: str, number: str, pull: Mapping[str, Any] | None) -> Extras:
     head = _head_sha(pull) if pull is not None else stored_head_sha()
     requested = review_requested(pull) if pull is not None else recalled("requested") is True
     checks = _checks(headers, root, head) if head else ("none" if pull is not None else None)
