@@ -97,7 +97,11 @@ def test_401_and_403_are_token_rejected(
      (429, {"Retry-After": "120"}, "provider_rate_limited")],
 )  # fmt: skip
 def test_other_answers_as_section_5(
-    session_client: SessionClient, provider_mock: responses.RequestsMock, status: int, headers: dict[str, str], code: str
+    session_client: SessionClient,
+    provider_mock: responses.RequestsMock,
+    status: int,
+    headers: dict[str, str],
+    code: str,
 ) -> None:
     provider_mock.get(f"{CODEBERG_API}/user", json=API_ERROR, status=status, headers=headers)
     response = connect(session_client)
