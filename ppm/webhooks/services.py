@@ -198,9 +198,12 @@ def _authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
         expected = "sha256=" + hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
     elif receiver.provider == "gitea":
         # Gitea and Forgejo: the bare hex HMAC-SHA256 of the raw body, in either header.
-        expected = hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
         given = [s.strip().lower() for s in (delivery.signature, delivery.other_signature) if s]
-        matches = [hmac.compare_digest(expected.encode(), s.encode("utf-8", "surrogateescape")) for s in given]
+        matches = [
+            hmac.compare_digest(hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode(), sent)
+            for signed in _gitea_signed_bytes(delivery)
+            for sent in (s.encode("utf-8", "surrogateescape") for s in given)
+        ]
         return any(matches)
     else:
         expected = secret
@@ -208,17 +211,37 @@ def _authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
     return hmac.compare_digest(expected.encode(), given_bytes)
 
 
+def _is_form(delivery: Delivery) -> bool:
+    return delivery.content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
+def _form_payload(body: bytes) -> str:
+    """The one `payload` field of a form-encoded delivery (GitHub's default, Gitea's other type)."""
+    fields = parse_qs(body.decode("utf-8"), strict_parsing=True, max_num_fields=20)
+    values = fields.get("payload") or []
+    if len(values) != 1:
+        raise BadPayload("A form-encoded delivery needs exactly one “payload” field.")
+    return values[0]
+
+
+def _gitea_signed_bytes(delivery: Delivery) -> list[bytes]:
+    """What Gitea signs: the raw body; with the form content type it signs the JSON inside the
+    `payload` field rather than the form (services/webhook/deliver.go), so that counts too."""
+    signed = [delivery.body]
+    if _is_form(delivery):
+        try:
+            signed.append(_form_payload(delivery.body).encode("utf-8", "surrogateescape"))
+        except (BadPayload, ValueError):
+            pass
+    return signed
+
+
 def _payload(receiver: WebhookReceiver, delivery: Delivery) -> dict[str, Any]:
     """The JSON object of the body: raw JSON, or GitHub's form with one `payload` field."""
     raw: str | bytes = delivery.body
-    media = delivery.content_type.split(";", 1)[0].strip().lower()
     try:
-        if receiver.provider == "github" and media == "application/x-www-form-urlencoded":
-            fields = parse_qs(delivery.body.decode("utf-8"), strict_parsing=True, max_num_fields=20)
-            values = fields.get("payload") or []
-            if len(values) != 1:
-                raise BadPayload("A form-encoded delivery needs exactly one “payload” field.")
-            raw = values[0]
+        if receiver.provider in ("github", "gitea") and _is_form(delivery):
+            raw = _form_payload(delivery.body)
         data = json.loads(raw)
     except (ValueError, RecursionError):
         raise BadPayload("The body is not valid JSON.") from None

@@ -404,3 +404,22 @@ def test_a_duplicate_review_event_queues_once(hooks: Hooks, redis_conn: Any) -> 
     first = send(hooks.sender.client, hook, "pull_request_approved", payload, delivery="dup-1")
     again = send(hooks.sender.client, hook, "pull_request_approved", payload, delivery="dup-1", family="forgejo-only")
     assert first.get_json() == {"queued": 1} and again.get_json() == {"duplicate": True}
+
+
+def test_the_form_content_type_signs_the_json_inside_payload(hooks: Hooks) -> None:
+    """Gitea's other POST content type sends `payload=<json>` and signs the JSON itself
+    (services/webhook/deliver.go signs `t.PayloadContent`, not the form)."""
+    from urllib.parse import urlencode
+
+    hook = hooks.create("gitea")
+    link = hooks.link(PR)
+    content = json.dumps(g.pull_request_payload("closed", state="closed"), indent=2)
+    form = urlencode({"payload": content}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Gitea-Event": "pull_request"}
+    right = hmac.new(hook.secret.encode(), content.encode(), hashlib.sha256).hexdigest()
+    wrong = hmac.new(b"another secret", content.encode(), hashlib.sha256).hexdigest()
+    refused = hooks.sender.client.post(hook.path, data=form, headers={**headers, "X-Gitea-Signature": wrong})
+    assert refused.status_code == 401 and hooks.get_link(link)["status"] == "unknown"
+    response = hooks.sender.client.post(hook.path, data=form, headers={**headers, "X-Gitea-Signature": right})
+    assert response.status_code == 200 and response.get_json() == {"matched": 1}
+    assert hooks.get_link(link)["status"] == "closed"
