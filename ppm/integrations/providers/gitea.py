@@ -90,7 +90,7 @@ def object_ref(path: str) -> tuple[str, str, str, str] | None:
     owner, repo, kind, ident = parts[0], parts[1], parts[2], parts[3]
     if not (_NAME.fullmatch(owner) and _NAME.fullmatch(repo)) or owner in (".", "..") or repo in (".", ".."):
         return None  # not a repository path: never let it steer the API URL
-    if kind in KINDS and ident.isdigit() and len(ident) <= 18:
+    if kind in KINDS and ident.isascii() and ident.isdigit() and len(ident) <= 18:  # `²` is a digit to isdigit
         return owner, repo, kind, ident
     return None
 
