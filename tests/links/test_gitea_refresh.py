@@ -339,3 +339,25 @@ def test_refresh_error_codes(world: World, provider: responses.RequestsMock, sta
     link_id = _link(world, ISSUE_URL)
     provider.get(f"{API}/issues/3", status=status, json={"message": "no", "url": "https://codeberg.org/api/swagger"})
     assert _refresh(world, link_id)["refresh_error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/forgejo/website/pulls/7", ("forgejo", "website", "pulls", "7")),
+        ("/forgejo/website/pulls/7/files", ("forgejo", "website", "pulls", "7")),
+        ("/forgejo/website/issues/3x", None),  # not a number
+        ("/forgejo/website/issues/3", ("forgejo", "website", "issues", "3")),
+        ("/forgejo/website/pull/7", None),  # GitHub's shape, not Gitea's
+        ("/forgejo/website/pulls/²", None),
+        ("/forgejo/website/pulls/７", None),
+        ("/forgejo/website/pulls/" + "9" * 19, None),
+        ("/../website/pulls/7", None),
+        ("/forgejo/website/commit/" + g.HEAD_SHA, None),
+        ("/forgejo/website", None),
+    ],
+)
+def test_object_addresses(path: str, expected: tuple[str, ...] | None) -> None:
+    from ppm.integrations.providers import gitea
+
+    assert gitea.object_ref(path) == expected
