@@ -173,7 +173,10 @@ GITLAB_EVENTS: dict[str, Reader] = {
 
 def gitea_pull_request(payload: Mapping[str, Any]) -> Outcome:
     pull = _object(payload, "pull_request", "pull_request")
-    return _pushed(pull, "html_url", _status(gitea.pull_request_status, pull))
+    head = pull.get("head")
+    # As §26 for GitHub: every action (`synchronized` included) says the head commit `status` names.
+    sha = _sha(head.get("sha") if isinstance(head, dict) else None)
+    return _pushed(pull, "html_url", _status(gitea.pull_request_status, pull), sha)
 
 
 def gitea_issue(payload: Mapping[str, Any]) -> Outcome:

@@ -423,3 +423,17 @@ def test_the_form_content_type_signs_the_json_inside_payload(hooks: Hooks) -> No
     response = hooks.sender.client.post(hook.path, data=form, headers={**headers, "X-Gitea-Signature": right})
     assert response.status_code == 200 and response.get_json() == {"matched": 1}
     assert hooks.get_link(link)["status"] == "closed"
+
+
+@needs_redis[0]
+@needs_redis[1]
+def test_a_pull_request_delivery_tells_the_head_a_later_status_names(hooks: Hooks, redis_conn: Any) -> None:  # noqa: F811 - the fixture
+    hook = hooks.create("gitea")
+    link = hooks.link(PR)
+    synced = g.pull_request_payload("synchronized", updated_at="2026-12-02T12:00:00+01:00")
+    assert send(hooks.sender.client, hook, "pull_request", synced).get_json() == {"matched": 1}
+    db.session.expire_all()
+    row = db.session.get(TaskLink, link["id"])
+    assert row is not None and row.head_sha == g.HEAD_SHA
+    response = send(hooks.sender.client, hook, "status", g.status_payload("failure"))
+    assert response.status_code == 200 and response.get_json() == {"queued": 1}
