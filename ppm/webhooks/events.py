@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from ppm.integrations.providers import github, gitlab
+from ppm.integrations.providers import gitea, github, gitlab
 from ppm.integrations.providers.base import RefreshFailed, UnrepresentableTime, plain_title, provider_time
 from ppm.integrations.registry import provider_for_host
 from ppm.links.pushed import PushedState
@@ -222,4 +222,36 @@ GITLAB_EVENTS: dict[str, Reader] = {
     "Pipeline Hook": review_events.gitlab_pipeline,
 }
 
-EVENTS: dict[str, dict[str, Reader]] = {"github": GITHUB_EVENTS, "gitlab": GITLAB_EVENTS}
+
+# --- Gitea and Forgejo (SPEC §24) -----------------------------------------------------
+
+
+def gitea_pull_request(payload: Mapping[str, Any]) -> Outcome:
+    pull = _object(payload, "pull_request", "pull_request")
+    head = pull.get("head")
+    # As §26 for GitHub: every action (`synchronized` included) says the head commit `status` names.
+    sha = _sha(head.get("sha") if isinstance(head, dict) else None)
+    return _pushed(pull, "html_url", _status(gitea.pull_request_status, pull), sha)
+
+
+def gitea_issue(payload: Mapping[str, Any]) -> Outcome:
+    issue = _object(payload, "issue", "issues")
+    if isinstance(issue.get("pull_request"), dict):
+        return None  # a pull request seen as an issue: its own pull_request events say more
+    return _pushed(issue, "html_url", _status(gitea.issue_status, issue))
+
+
+# The `X-Gitea-Event` / `X-Forgejo-Event` names: Gitea folds assign, label, milestone, sync and
+# review-request changes into `pull_request` and `issues`; reviews arrive as their own events
+# carrying the pull request, and a commit status as `status` (its `sha`).
+GITEA_EVENTS: dict[str, Reader] = {
+    "pull_request": gitea_pull_request,
+    "issues": gitea_issue,
+    # §15: queue a refresh of the matching links.
+    "pull_request_approved": review_events.github_pull_request_review,
+    "pull_request_rejected": review_events.github_pull_request_review,
+    "pull_request_review": review_events.github_pull_request_review,
+    "status": review_events.github_status,
+}
+
+EVENTS: dict[str, dict[str, Reader]] = {"github": GITHUB_EVENTS, "gitlab": GITLAB_EVENTS, "gitea": GITEA_EVENTS}

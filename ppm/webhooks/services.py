@@ -42,7 +42,7 @@ log = logging.getLogger("ppm.webhooks")
 
 SECRET_BYTES = 32  # 256 bits of entropy, URL-safe text (GitLab's token field takes it as is)
 DELIVERY_RETENTION = timedelta(days=7)
-PROVIDER_LABELS = {"github": "GitHub", "gitlab": "GitLab"}
+PROVIDER_LABELS = {"github": "GitHub", "gitlab": "GitLab", "gitea": "Gitea / Forgejo"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def create_receiver(actor: User, project_id: str, data: Any) -> Revealed:
     provider = data.get("provider")
     if provider not in PROVIDERS:
         errors = ValidationCollector()
-        errors.add("provider", "Choose GitHub or GitLab.")
+        errors.add("provider", "Choose GitHub, GitLab or Gitea / Forgejo.")
         errors.raise_if_any()
     secret, ciphertext = _new_secret()
     receiver = WebhookReceiver(
@@ -143,9 +143,11 @@ class Delivery:
 
     body: bytes = field(repr=False)
     content_type: str
-    signature: str = field(repr=False)  # X-Hub-Signature-256, or GitLab's X-Gitlab-Token
+    signature: str = field(repr=False)  # X-Hub-Signature-256, GitLab's X-Gitlab-Token, X-Gitea-Signature
     event: str
     delivery_id: str
+    # Gitea/Forgejo: the other signature header (X-Forgejo-Signature); either may carry it.
+    other_signature: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -217,23 +219,52 @@ def authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
         return False
     if receiver.provider == "github":
         expected = "sha256=" + hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
+    elif receiver.provider == "gitea":
+        # Gitea and Forgejo: the bare hex HMAC-SHA256 of the raw body, in either header.
+        given = [s.strip().lower() for s in (delivery.signature, delivery.other_signature) if s]
+        matches = [
+            hmac.compare_digest(hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode(), sent)
+            for signed in _gitea_signed_bytes(delivery)
+            for sent in (s.encode("utf-8", "surrogateescape") for s in given)
+        ]
+        return any(matches)
     else:
         expected = secret
-    given = delivery.signature.encode("utf-8", "surrogateescape")
-    return hmac.compare_digest(expected.encode(), given)
+    given_bytes = delivery.signature.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected.encode(), given_bytes)
+
+
+def _is_form(delivery: Delivery) -> bool:
+    return delivery.content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
+def _form_payload(body: bytes) -> str:
+    """The one `payload` field of a form-encoded delivery (GitHub's default, Gitea's other type)."""
+    fields = parse_qs(body.decode("utf-8"), strict_parsing=True, max_num_fields=20)
+    values = fields.get("payload") or []
+    if len(values) != 1:
+        raise BadPayload("A form-encoded delivery needs exactly one “payload” field.")
+    return values[0]
+
+
+def _gitea_signed_bytes(delivery: Delivery) -> list[bytes]:
+    """What Gitea signs: the raw body; with the form content type it signs the JSON inside the
+    `payload` field rather than the form (services/webhook/deliver.go), so that counts too."""
+    signed = [delivery.body]
+    if _is_form(delivery):
+        try:
+            signed.append(_form_payload(delivery.body).encode("utf-8", "surrogateescape"))
+        except (BadPayload, ValueError):
+            pass
+    return signed
 
 
 def _payload(receiver: WebhookReceiver, delivery: Delivery) -> dict[str, Any]:
     """The JSON object of the body: raw JSON, or GitHub's form with one `payload` field."""
     raw: str | bytes = delivery.body
-    media = delivery.content_type.split(";", 1)[0].strip().lower()
     try:
-        if receiver.provider == "github" and media == "application/x-www-form-urlencoded":
-            fields = parse_qs(delivery.body.decode("utf-8"), strict_parsing=True, max_num_fields=20)
-            values = fields.get("payload") or []
-            if len(values) != 1:
-                raise BadPayload("A form-encoded delivery needs exactly one “payload” field.")
-            raw = values[0]
+        if receiver.provider in ("github", "gitea") and _is_form(delivery):
+            raw = _form_payload(delivery.body)
         data = json.loads(raw)
     except (ValueError, RecursionError):
         raise BadPayload("The body is not valid JSON.") from None
