@@ -496,9 +496,11 @@ class LiveRows:
     scale: str
 
 
-def live_rows(rows: list[Row], changed: frozenset[str], base: str, state: ViewState) -> LiveRows:
+def live_rows(
+    rows: list[Row], changed: frozenset[str], base: str, state: ViewState, every: Sequence[Row] = ()
+) -> LiveRows:
     """The view's `rows` (its filter applied) that `changed`, in order, each with its
-    predecessor and parent so the page can put a new one in place (schedule.js); under a filter
+    previous sibling and parent so the page can put a new one in place (schedule.js); under a filter
     their parents too (a match's parents are shown, muted). Changed ids not among the rows are
     gone. Counted as changed only rows whose task or links were written (`data-changed`)."""
     index = {row.id: i for i, row in enumerate(rows)}
@@ -511,21 +513,41 @@ def live_rows(rows: list[Row], changed: frozenset[str], base: str, state: ViewSt
                 parent = rows[index[parent]].parent_id
     order = sorted(picked)
     sent = [rows[i] for i in order]
+    sibling = previous_siblings(rows) if sent else {}
     views = row_views(sent, state)
-    for i, row, view in zip(order, sent, views, strict=True):
-        after = escape(rows[i - 1].id) if i else EMPTY_MARKUP
+    for row, view in zip(sent, views, strict=True):
         mark = " data-changed" if row.id in changed else ""
         view.extra = Markup(  # noqa: S704 - escaped ids, hex digits and constants
-            f' data-oob data-live{mark} data-v="{view.digest()}" data-after="{after}"'
+            f' data-oob data-live{mark} data-v="{view.digest()}" data-sibling="{escape(sibling.get(row.id, ""))}"'
             f' data-parent="{escape(row.parent_id or "")}"'
         )
-    gone = sorted(task for task in changed if task not in index)
+    gone = {task for task in changed if task not in index}
+    if state.attention:
+        parents = {row.id: row.parent_id for row in every}
+        for task in list(gone):
+            parent = parents.get(task)
+            while parent is not None and parent not in index and parent not in gone:
+                gone.add(parent)
+                parent = parents.get(parent)
     context = {"rows": views, "state": state, "base": base}
     if state.view != "gantt":
-        return LiveRows(render_template("schedule/_rows.html", **context), gone, "")
+        return LiveRows(render_template("schedule/_rows.html", **context), sorted(gone), "")
     chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date, sent)
     html = render_template("schedule/_gantt_rows.html", chart=chart, **context)
-    return LiveRows(html, gone, chart_scale(chart))
+    return LiveRows(html, sorted(gone), chart_scale(chart))
+
+
+def previous_siblings(rows: Sequence[Row]) -> dict[str, str]:
+    """Each row's previous sibling among `rows` (WBS order), where a new row goes after that
+    sibling's subtree, or first under its parent when it has none."""
+    last: dict[str | None, str] = {}
+    found: dict[str, str] = {}
+    for row in rows:
+        before = last.get(row.parent_id)
+        if before is not None:
+            found[row.id] = before
+        last[row.parent_id] = row.id
+    return found
 
 
 def chart_scale(chart: gantt.Chart) -> str:

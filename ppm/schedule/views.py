@@ -563,12 +563,13 @@ def changes(project_id: str) -> Any:
             "reload": changed.too_many,
         }
         if not changed.too_many:
-            found = live_rows(rows, changed.task_ids, base, state)
+            found = live_rows(rows, changed.task_ids, base, state, schedule.rows)
             drawer_task = read_task_id(request.args.get("task"))
             drawer_changed = drawer_task in changed.task_ids and any(row.id == drawer_task for row in schedule.rows)
             context.update(
                 rows_html=Markup(found.html),  # noqa: S704 - a template autoescaped it
                 gone=found.gone,
+                changed=changed.task_ids,
                 scale=found.scale,
                 links_section=section_context(project_id, drawer_task, access=schedule.access)
                 if drawer_changed and drawer_task
