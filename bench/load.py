@@ -251,6 +251,15 @@ def service_times(base: str, plan: dict[str, Any], runs: int = 5) -> None:
         "drawer fragment": ("GET", f"/projects/{project}/schedule?task={task}", fragment, None),
         "task edit fragment": ("POST", f"/projects/{project}/schedule/tasks/{task}", fragment, edit),
     }
+    if "quiet_project_id" in plan:  # SPEC §23: an open page asking for changes when there are none
+        quiet = plan["quiet_project_id"]
+        live = {"HX-Request": "true", "HX-Target": "schedule-live"}
+        kinds["idle poll (204)"] = (
+            "GET",
+            f"/projects/{quiet}/schedule/changes?since={plan['since'][quiet]}",
+            live,
+            None,
+        )
     print(f"Service times, one request at a time (median of {runs}, after warming every worker):")
     for kind, (method, path, headers, data) in kinds.items():
         for _ in range(8):  # each worker compiles its templates and fills its pool once

@@ -499,10 +499,11 @@ class LiveRows:
 def live_rows(
     rows: list[Row], changed: frozenset[str], base: str, state: ViewState, every: Sequence[Row] = ()
 ) -> LiveRows:
-    """The view's `rows` (its filter applied) that `changed`, in order, each with its
-    previous sibling and parent so the page can put a new one in place (schedule.js); under a filter
-    their parents too (a match's parents are shown, muted). Changed ids not among the rows are
-    gone. Counted as changed only rows whose task or links were written (`data-changed`)."""
+    """The view's `rows` (its filter applied) that `changed`, in order, each with its previous
+    sibling and parent so the page can put a new one in place (schedule.js); under a filter their
+    parents too (a match's parents are shown, muted). Changed ids not among the rows are gone,
+    and under a filter the parents (of `every` row) that were shown only for them. Counted as
+    changed only rows whose task or links were written (`data-changed`)."""
     index = {row.id: i for i, row in enumerate(rows)}
     picked = {index[task] for task in changed if task in index}
     if state.attention:
