@@ -330,3 +330,17 @@ def test_interval_is_configurable(app: Flask, login: Callable[[str], SessionClie
     assert app.config["LIVE_INTERVAL"] == 3
     tree = parse(login("viewer").get(f"/projects/{project['id']}/schedule?view=gantt"))
     assert tree.css_first("#schedule-live").attributes["data-interval"] == "3"
+
+
+def test_a_reloaded_view_brings_its_own_since(
+    login: Callable[[str], SessionClient], project: dict[str, Any], user: Any
+) -> None:
+    """After a write the Gantt (or a filtered list) reloads #schedule-view: the reload is up to
+    date, so it carries the sync number it was built at and the next poll is idle."""
+    client = login("member")
+    before = page_since(client, project, "?view=gantt")
+    project_services.update_task(user, project["id"], project["review"], {"name": "Peer review"})
+    view = parse(client.get(f"/projects/{project['id']}/schedule?view=gantt&zoom=week", headers=htmx("schedule-view")))
+    since = int(view.css_first("#schedule-live").attributes["data-since"] or "")
+    assert since == counter(project) > before
+    assert client.get(changes(project, f"?since={since}&view=gantt&zoom=week"), headers=LIVE).status_code == 204
