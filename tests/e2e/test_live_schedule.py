@@ -39,11 +39,21 @@ def _project(make: Any, owner: Any) -> dict[str, Any]:
     code = make.task(owner, pid, name="Code", parent_id=build.id, start_date=_day(1), finish_date=_day(9))
     launch = make.task(owner, pid, name="Launch", start_date=_day(12), finish_date=_day(12), is_milestone=True)
     link = link_services.add_link(owner, pid, code.id, {"url": EXAMPLE_PR})
-    return {"id": pid, "build": build.id, "design": design.id, "code": code.id, "launch": launch.id, "mate": mate, "link": link.id}
+    return {
+        "id": pid,
+        "build": build.id,
+        "design": design.id,
+        "code": code.id,
+        "launch": launch.id,
+        "mate": mate,
+        "link": link.id,
+    }
 
 
 def _receiver(app: Flask, owner: Any, project_id: str) -> Hook:
-    response = client_for(app, owner).api("POST", f"/api/v1/projects/{project_id}/webhooks/", json={"provider": "github"})
+    response = client_for(app, owner).api(
+        "POST", f"/api/v1/projects/{project_id}/webhooks/", json={"provider": "github"}
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     return Hook(body["id"], body["provider"], body["secret"], body["url"])
@@ -145,7 +155,9 @@ def test_a_collapsed_branch_stays_collapsed_and_a_new_task_lands_in_place(
     page.goto(f"{live_server}/projects/{project['id']}/schedule")
     page.get_by_role("button", name="Subtasks of Build").click()
     expect(page.locator(f"#task-{project['design']}")).to_be_hidden()
-    added = make.task(user, project["id"], name="Test", parent_id=project["build"], start_date=_day(2), finish_date=_day(3))
+    added = make.task(
+        user, project["id"], name="Test", parent_id=project["build"], start_date=_day(2), finish_date=_day(3)
+    )
     last = make.task(user, project["id"], name="Wrap-up", start_date=_day(-9), finish_date=_day(-9))
     expect(page.locator(f"#task-{added.id}")).to_have_count(1, timeout=WITHIN)
     # In its place (after Code, the last of Build's subtasks) and hidden with its branch.
