@@ -32,6 +32,8 @@ from typing import Any
 
 import gevent
 from locust import HttpUser, between, constant_pacing, constant_throughput, events, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["PPM_BENCH_PLAN"]).read_text())
 PROJECT = PLAN["project_id"]
@@ -217,6 +219,10 @@ class OpenPage(Person):
         self.project = PROJECT if busy else PLAN["quiet_project_id"]
         self.since = PLAN["since"][self.project]
         self.headers = {"HX-Request": "true", "HX-Target": "schedule-live", "HX-Current-URL": "http://bench/"}
+        # gunicorn closes a connection idle for its keepalive (5 s) and a page asks every 10 s:
+        # a browser that finds its reused connection closed sends the GET again on a new one.
+        again = Retry(total=1, connect=1, read=1, status=0, allowed_methods={"GET"}, raise_on_status=False)
+        self.client.mount("http://", HTTPAdapter(max_retries=again))
         gevent.sleep(random.Random(n).uniform(0, self.POLL_SECONDS))
 
     @task
