@@ -571,7 +571,7 @@ def changes(project_id: str) -> Any:
                 gone=found.gone,
                 changed=changed.task_ids,
                 scale=found.scale,
-                links_section=section_context(project_id, drawer_task, access=schedule.access)
+                links_section=section_context(schedule.access.project.id, drawer_task, access=schedule.access)
                 if drawer_changed and drawer_task
                 else None,
             )
