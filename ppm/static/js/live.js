@@ -63,7 +63,7 @@
       ours = true;
       setTimeout(function () { ours = false; }, 0);  // htmx swaps the answer in this same task
     } else {
-      forget(event.detail.target);
+      forget(event.detail.target, event.detail.requestConfig && event.detail.requestConfig.verb);
     }
   });
 
@@ -80,18 +80,19 @@
     });
   }
 
-  // A swap of the person's own replaces what a held copy would have: the held copy is older.
-  function forget(target) {
+  // A swap of the person's own that replaces a held region, or writes inside it, makes the held
+  // copy the older one: it is dropped. A read inside it (the link form's hint) keeps it.
+  function forget(target, verb) {
     if (!target) { return; }
     held.forEach(function (copy, id) {
       var region = document.getElementById(id);
-      if (!region || target.contains(region) || region.contains(target)) { held.delete(id); }
+      if (!region || target.contains(region) || (verb !== "get" && region.contains(target))) { held.delete(id); }
     });
   }
 
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
-    if (!ours) { forget(target); return; }
+    if (!ours) { forget(target, "oob"); return; }
     if (target.id === "schedule-live") {
       var next = event.detail.fragment.firstElementChild;
       if (next.hasAttribute("data-reload") || next.dataset.scale !== target.dataset.scale) { reload = true; }
