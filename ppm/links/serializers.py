@@ -28,6 +28,8 @@ def link_json(link: TaskLink) -> dict[str, Any]:
         "checks": link.checks,  # SPEC §15: null unless a pull or merge request
         "review": link.review,
         "position": link.position,
+        "source": link.source,  # SPEC §20: person | auto
+        "closes": link.closes,
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),
     }

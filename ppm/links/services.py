@@ -28,7 +28,7 @@ from ppm.integrations.models import Credential
 from ppm.integrations.providers.base import Extras, NotModified, RefreshFailed, StatusResult, conditional
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
 from ppm.links import attention, review_status
-from ppm.links.models import TaskLink
+from ppm.links.models import LinkRemoval, TaskLink
 from ppm.links.pushed import older_version
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
@@ -311,11 +311,18 @@ def edit_link(actor: User, project_id: str, task_id: str, link_id: str, data: An
     errors = ValidationCollector()
     title = _clean_title(data.get("custom_title"), errors) if "custom_title" in data else None
     labels = _clean_labels(data.get("labels"), errors) if "labels" in data else None
+    closes = data.get("closes") if "closes" in data else None
+    if "closes" in data and not isinstance(closes, bool):
+        errors.add("closes", "Send closes as true or false.")
     errors.raise_if_any()
     if title is not None:
         link.custom_title = title
     if labels is not None:
         link.labels = labels
+    if isinstance(closes, bool):
+        # SPEC §20: once a person set it, deliveries no longer change it.
+        link.closes = closes
+        link.closes_set_by_person = True
     _stamp(link)
     db.session.commit()
     return link
@@ -325,8 +332,21 @@ def remove_link(actor: User, project_id: str, task_id: str, link_id: str) -> Non
     task = _task(actor, project_id, task_id, Role.member, write=True, lock=True)
     link = _link(task, link_id)
     link.deleted_at = utcnow()
+    _remember_removal(link)
     _stamp(link)
     db.session.commit()
+
+
+def _remember_removal(link: TaskLink) -> None:
+    """SPEC §20: a link a person removed is never re-created automatically on that task."""
+    from ppm.webhooks.matching import object_key  # the object rules live with webhooks
+
+    found = object_key(link.provider, link.url, link.base_url)
+    if found is None:
+        return
+    known = db.session.get(LinkRemoval, (link.task_id, found.text()))
+    if known is None:
+        db.session.add(LinkRemoval(task_id=link.task_id, object=found.text()))
 
 
 def _remove_links_of_tasks(project_id: str, task_ids: list[str]) -> None:
@@ -564,6 +584,7 @@ def _apply_extras(link: TaskLink, extras: Extras) -> None:
     link.checks = extras.checks if extras.checks is not None else link.checks
     link.review = extras.review if extras.review is not None else link.review
     link.head_sha = extras.head_sha or link.head_sha
+    link.source_branch = extras.source_branch or link.source_branch
     link.review_memory = extras.memory
 
 

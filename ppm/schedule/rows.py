@@ -18,6 +18,7 @@ from ppm.links.icons import status_icon, status_shape
 from ppm.links.review_status import label_suffix
 from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
+from ppm.projects.keys import branch_name
 from ppm.schedule import attention as needs_attention
 from ppm.schedule import gantt
 from ppm.schedule.outline import Outline, outline
@@ -120,6 +121,7 @@ class RowView:
         "finish_iso",
         "finish_label",
         "id",
+        "key",
         "kind",
         "links",
         "links_text",
@@ -137,6 +139,7 @@ class RowView:
     def __init__(self, row: Row, prefix: str, labels: DateLabels, people: PeopleViews) -> None:
         self.id = escape(row.id)
         self.name = escape(row.name)
+        self.key = escape(row.key)
         self.kind = KIND_MARKUP[row.kind]
         self.depth = DEPTH_MARKUP[min(row.depth, MAX_INDENT)]
         self.start_iso, self.start_label, self.short_start = labels(row.start_date)
@@ -305,6 +308,8 @@ class DrawerView:
     people: list[Person]
     ancestors: list[tuple[str, str]]  # (url, name)
     child_count: int
+    key: str = ""  # SPEC §20: `WEB-12`, and the branch name to copy
+    branch: str = ""
 
 
 def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
@@ -325,6 +330,8 @@ def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
         people=[person(u.id, u.name) for u in task.assignees],
         ancestors=[(base + state.query(task=tid), name) for tid, name in detail.ancestors],
         child_count=detail.child_count,
+        key=task.key,
+        branch=branch_name(task.key, task.name),
     )
 
 

@@ -8,11 +8,13 @@ the delivery queues those refreshes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from ppm.integrations.providers import github, gitlab
 from ppm.integrations.providers.base import RefreshFailed, UnrepresentableTime, plain_title, provider_time
+from ppm.integrations.registry import provider_for_host
 from ppm.links.pushed import PushedState
 from ppm.webhooks import review_events
 from ppm.webhooks.review_events import Refresh
@@ -27,11 +29,24 @@ class BadPayload(Exception):
 
 
 @dataclass(frozen=True)
+class Named:
+    """Where a pull or merge request may name task keys (SPEC §20), and the root of the host it
+    lives on ("" on github.com and gitlab.com), for the links made from it."""
+
+    branch: str
+    title: str
+    body: str
+    base_url: str
+
+
+@dataclass(frozen=True)
 class Apply:
-    """Apply `state` to the links that point at the object at `url`."""
+    """Apply `state` to the links that point at the object at `url`; a pull or merge request
+    also says where it names task keys (`named`)."""
 
     url: str
     state: PushedState
+    named: Named | None = None
 
 
 @dataclass(frozen=True)
@@ -77,16 +92,62 @@ def _updated_at(obj: Mapping[str, Any]) -> Any:
         raise BadPayload("The payload's “updated_at” is a time that cannot be represented.") from None
 
 
-def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
-    return Apply(_url(obj, url_key), PushedState(status, plain_title(obj.get("title")), _updated_at(obj)))
+def _pushed(
+    obj: Mapping[str, Any], url_key: str, status: str, head_sha: str | None = None, source_branch: str | None = None
+) -> Apply:
+    state = PushedState(status, plain_title(obj.get("title")), _updated_at(obj), head_sha, source_branch)
+    return Apply(_url(obj, url_key), state)
+
+
+def _sha(value: Any) -> str | None:
+    found = review_events.sha_of(value)
+    return found[0] if found else None
+
+
+def _branch(value: Any) -> str | None:
+    """A branch name as GitLab sends it (`source_branch`); at most 255 characters are kept."""
+    return value.strip()[:255] if isinstance(value, str) and value.strip() else None
 
 
 # --- GitHub ---------------------------------------------------------------------------
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _root(url: str, web_url: Any, path: Any) -> str:
+    """The self-hosted root an object's address lives under: the repository's address without
+    its path (`https://git.example.com/gitlab` for `…/gitlab/group/app`); "" on a SaaS host or
+    when the payload does not say."""
+    if provider_for_host((urlsplit(url).hostname or "").lower()).id != "generic":
+        return ""
+    web, repository = _text(web_url).rstrip("/"), _text(path).strip("/")
+    if not web or not repository or not web.lower().endswith("/" + repository.lower()):
+        return ""
+    root = web[: len(web) - len(repository) - 1]
+    return root if url.lower().startswith(root.lower() + "/") else ""
+
+
 def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
     pull = _object(payload, "pull_request", "pull_request")
-    return _pushed(pull, "html_url", _status(github.pull_request_status, pull))
+    head, repository = _dict(pull.get("head")), _dict(payload.get("repository"))
+    # SPEC §26: every action (`synchronize` included) says the head commit CI events name.
+    sha = _sha(head.get("sha"))
+    applied = _pushed(pull, "html_url", _status(github.pull_request_status, pull), sha)
+    if not isinstance(applied, Apply):
+        return applied
+    named = Named(
+        _text(head.get("ref")),
+        _text(pull.get("title")),
+        _text(pull.get("body")),
+        _root(applied.url, repository.get("html_url"), repository.get("full_name")),
+    )
+    return replace(applied, named=named)
 
 
 def github_issue(payload: Mapping[str, Any]) -> Outcome:
@@ -115,9 +176,36 @@ GITHUB_EVENTS: dict[str, Reader] = {
 # --- GitLab ---------------------------------------------------------------------------
 
 
+# SPEC §26: approval actions change no state a delivery carries; the review is read again.
+APPROVAL_ACTIONS = frozenset({"approved", "approval", "unapproved", "unapproval"})
+
+
 def gitlab_merge_request(payload: Mapping[str, Any]) -> Outcome:
     attrs = _object(payload, "object_attributes", "Merge Request Hook")
-    return _pushed(attrs, "url", _status(gitlab.merge_request_status, attrs))
+    if attrs.get("action") in APPROVAL_ACTIONS:
+        return Refresh((_url(attrs, "url"),))
+    last_commit = attrs.get("last_commit")
+    sha = _sha(last_commit.get("id") if isinstance(last_commit, dict) else None)
+    status = _status(gitlab.merge_request_status, attrs)
+    applied = _pushed(attrs, "url", status, sha, _branch(attrs.get("source_branch")))
+    if not isinstance(applied, Apply):
+        return applied
+    project = _dict(payload.get("project"))
+    named = Named(
+        _text(attrs.get("source_branch")),
+        _text(attrs.get("title")),
+        _text(attrs.get("description")),
+        _root(applied.url, project.get("web_url"), project.get("path_with_namespace")),
+    )
+    return replace(applied, named=named)
+
+
+def gitlab_system_hook(payload: Mapping[str, Any]) -> Outcome:
+    """SPEC §26: a System Hook's merge request events carry the Merge Request Hook's payload
+    (`object_kind: merge_request`); its other events are not ppm's business."""
+    if payload.get("object_kind") == "merge_request" or payload.get("event_type") == "merge_request":
+        return gitlab_merge_request(payload)
+    return Later()
 
 
 def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
@@ -127,6 +215,7 @@ def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
 
 GITLAB_EVENTS: dict[str, Reader] = {
     "Merge Request Hook": gitlab_merge_request,
+    "System Hook": gitlab_system_hook,
     "Issue Hook": gitlab_issue,
     "Confidential Issue Hook": gitlab_issue,
     # §15: queue a refresh of the pipeline's merge request links.

@@ -31,6 +31,10 @@ class ObjectKey:
     kind: str  # "pull" | "merge_request" | "issue"
     number: str
 
+    def text(self) -> str:
+        """One string for the object (`github.com/acme/api/pull/7`): how removals remember it."""
+        return f"{self.host}/{self.repository}/{self.kind}/{self.number}"
+
 
 def _host(url: str) -> tuple[str, str] | None:
     """(host for comparing, path) of an absolute http(s) URL, or None."""

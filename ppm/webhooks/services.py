@@ -21,17 +21,19 @@ from sqlalchemy.exc import IntegrityError
 
 from ppm import crypto
 from ppm.auth.models import User
-from ppm.errors import NotFound, ValidationCollector
+from ppm.errors import DomainError, NotFound, ValidationCollector
 from ppm.extensions import db
 from ppm.jobs import queue as job_queue
 from ppm.jobs.services import queue_background_refresh
-from ppm.links.pushed import apply_pushed_state
+from ppm.links.pushed import NamedTasks, apply_pull_request, apply_pushed_state
 from ppm.links.pushed import matching_link_ids as pushed_targets
+from ppm.links.services import normalize_url
 from ppm.models_base import utcnow
 from ppm.projects import services as projects
-from ppm.projects.models import Role
+from ppm.projects.models import ProjectKey, Role
+from ppm.webhooks.autolink import find_references
 from ppm.webhooks.events import EVENTS, Apply, BadPayload, Later, Ping
-from ppm.webhooks.matching import ADDRESS_MAX, address_too_long, link_matcher, object_number
+from ppm.webhooks.matching import ADDRESS_MAX, address_too_long, link_matcher, object_key, object_number
 from ppm.webhooks.models import PROVIDERS, WebhookDelivery, WebhookReceiver
 from ppm.webhooks.queued import matching_link_ids
 from ppm.webhooks.review_events import Refresh
@@ -240,8 +242,13 @@ def _payload(receiver: WebhookReceiver, delivery: Delivery) -> dict[str, Any]:
     return data
 
 
-def _delivery_key(delivery_id: str) -> str:
-    return hashlib.sha256(delivery_id.encode("utf-8", "surrogateescape")).hexdigest() if delivery_id else ""
+def _delivery_key(provider: str, event: str, delivery_id: str) -> str:
+    """The stored form of a delivery id. GitLab's is scoped by its event (SPEC §26): a recursive
+    webhook chain sends different events under one UUID, and none of them is a duplicate."""
+    if not delivery_id:
+        return ""
+    scoped = f"{event}\n{delivery_id}" if provider == "gitlab" else delivery_id
+    return hashlib.sha256(scoped.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _seen(receiver_id: str, key: str) -> bool:
@@ -302,8 +309,8 @@ def deliver(receiver: WebhookReceiver, delivery: Delivery) -> Answer:
     if isinstance(outcome, Later):
         return _finish(receiver, "ignored", Answer(202, {"ignored": event}))
     if isinstance(outcome, Refresh):
-        return _queue_refreshes(receiver, outcome, _delivery_key(delivery.delivery_id))
-    return _apply(receiver, outcome, _delivery_key(delivery.delivery_id))
+        return _queue_refreshes(receiver, outcome, _delivery_key(receiver.provider, event, delivery.delivery_id))
+    return _apply(receiver, outcome, _delivery_key(receiver.provider, event, delivery.delivery_id))
 
 
 def _queue_refreshes(receiver: WebhookReceiver, outcome: Refresh, key: str) -> Answer:
@@ -342,21 +349,51 @@ def _receiver_exists(receiver_id: str) -> bool:
     return db.session.scalar(select(WebhookReceiver.id).where(WebhookReceiver.id == receiver_id)) is not None
 
 
+def _named_tasks(receiver: WebhookReceiver, outcome: Apply) -> NamedTasks | None:
+    """SPEC §20: the tasks of the receiver's project that a pull or merge request names (its
+    current and former keys), read before the project lock is taken. None for other events."""
+    named = outcome.named
+    if named is None:
+        return None
+    prefixes = set(db.session.scalars(select(ProjectKey.key).where(ProjectKey.project_id == receiver.project_id)))
+    intents: dict[int, bool] = {}
+    for reference in find_references(named.branch, named.title, named.body, prefixes):
+        # A current and a former key with one number are the same task: closing wins.
+        intents[reference.number] = intents.get(reference.number, False) or reference.closes
+    found = object_key(receiver.provider, outcome.url, named.base_url)
+    try:
+        url, url_key = normalize_url(outcome.url)
+    except DomainError:
+        found = None
+    if found is None:
+        return NamedTasks(outcome.url, "", named.base_url, "", {})
+    return NamedTasks(url, url_key, named.base_url, found.text(), intents)
+
+
 def _apply(receiver: WebhookReceiver, outcome: Apply | Ping | None, key: str) -> Answer:
     link_ids: list[str] = []
+    named: NamedTasks | None = None
     if isinstance(outcome, Apply):
         number = object_number(receiver.provider, outcome.url)
         if number is not None:
             link_ids = pushed_targets(
                 receiver.project_id, receiver.provider, number, link_matcher(receiver.provider, outcome.url)
             )
+        named = _named_tasks(receiver, outcome)  # parsing the texts: before the lock too
     db.session.commit()  # the reads end here; what follows is a few writes under the lock
     projects.lock_sequence(receiver.project_id)  # like every writer: the project row first
     if projects.is_archived(receiver.project_id):
         return _finish(receiver, "archived", Answer(202, {"ignored": "archived"}))
     if key and _seen(receiver.id, key):
         return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
-    matched = apply_pushed_state(receiver.project_id, link_ids, outcome.state) if isinstance(outcome, Apply) else 0
+    matched = linked = 0
+    if isinstance(outcome, Apply) and named is not None:
+        matched, linked = apply_pull_request(receiver.project_id, receiver.provider, link_ids, outcome.state, named)
+    elif isinstance(outcome, Apply):
+        matched = apply_pushed_state(receiver.project_id, link_ids, outcome.state)
     _remember(receiver.id, key)
-    answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else {"matched": matched})
+    result: dict[str, Any] = {"matched": matched}
+    if named is not None:
+        result["linked"] = linked  # SPEC §20: links created
+    answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else result)
     return _accept(receiver, "ping" if isinstance(outcome, Ping) else "ok", answer)
