@@ -40,6 +40,8 @@ class Config:
     # The job queue (SPEC §14): unset means no background refresh; the rest of ppm works as before.
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
     LINK_REFRESH_INTERVAL = int(os.environ.get("LINK_REFRESH_INTERVAL", "900") or 0)  # seconds; 0: off
+    # An open schedule page asks for changes this often (SPEC §23); seconds, 0: never.
+    LIVE_INTERVAL = int(os.environ.get("LIVE_INTERVAL", "10") or 0)
     WTF_CSRF_ENABLED = True
     # CSRF is checked by our own before_request so that authentication is judged first.
     WTF_CSRF_CHECK_DEFAULT = False
