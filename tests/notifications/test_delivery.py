@@ -189,9 +189,7 @@ def test_slack_format(world: World, receiver: Receiver) -> None:
     assert created["id"]
 
 
-def test_retries_wait_longer_each_time_then_fail_with_the_same_webhook_id(
-    world: World, receiver: Receiver
-) -> None:
+def test_retries_wait_longer_each_time_then_fail_with_the_same_webhook_id(world: World, receiver: Receiver) -> None:
     receiver.answer = lambda _r: 500
     created = world.subscribe(url_of(receiver))
     change_state(world, "todo", "done")
@@ -201,7 +199,8 @@ def test_retries_wait_longer_each_time_then_fail_with_the_same_webhook_id(
         drain()
         (event,) = events_of(created["id"])
         if event.status == "pending":
-            due = event.next_attempt_at if event.next_attempt_at.tzinfo else event.next_attempt_at.replace(tzinfo=started.tzinfo)
+            due = event.next_attempt_at
+            due = due if due.tzinfo else due.replace(tzinfo=started.tzinfo)
             waits.append(round((due - started).total_seconds() / 10) * 10)
             assert drain() == 0  # not due yet: nothing is sent early
         make_due()
@@ -330,9 +329,7 @@ def test_redirects_are_not_followed(world: World, receiver: Receiver) -> None:
     assert events_of(created["id"])[0].status == "pending"
 
 
-def test_the_secret_never_reaches_the_log(
-    world: World, receiver: Receiver, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_the_secret_never_reaches_the_log(world: World, receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     receiver.answer = lambda _r: 500
     created = world.subscribe(url_of(receiver))
