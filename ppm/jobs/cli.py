@@ -44,6 +44,10 @@ def worker(burst: bool) -> None:
         SimpleWorker([queue(conn)], connection=conn).work(burst=True, logging_level="WARNING")
         _drain_outbox(conn)  # and the notifications due now (SPEC §25)
         return
+    # The work horses RQ forks must not share this process's database connections, which the
+    # notification ticker uses: the job module's at-fork hook has to be in place before a fork.
+    import ppm.jobs.tasks  # noqa: F401
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     threading.Thread(target=_notify_ticker, args=(app,), name="ppm-notify-ticker", daemon=True).start()
     interval = int(current_app.config.get("LINK_REFRESH_INTERVAL") or 0)

@@ -512,6 +512,7 @@ def claim(subscription_id: str, owner: str) -> bool:
 
 
 def release(subscription_id: str, owner: str) -> None:
+    db.session.rollback()  # whatever a failed step left open must not keep the lease
     db.session.execute(
         update(NotificationSubscription)
         .where(NotificationSubscription.id == subscription_id, NotificationSubscription.lease_owner == owner)
