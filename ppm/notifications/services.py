@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ppm import crypto, egress
@@ -354,32 +354,55 @@ def _write(subscription: NotificationSubscription, kind: str, payload: dict[str,
     return event
 
 
-def listening(project_id: str, kind: str) -> list[NotificationSubscription]:
-    """The project's enabled subscriptions to `kind` (one query; events filtered here, since a
-    JSON containment test is not portable)."""
-    rows = db.session.scalars(
-        select(NotificationSubscription).where(
+@dataclass(frozen=True)
+class Listener:
+    id: str
+    format: str
+
+
+def listening(project_id: str, kind: str) -> list[Listener]:
+    """The project's enabled subscriptions to `kind` (one small query; events filtered here,
+    since a JSON containment test is not portable)."""
+    rows = db.session.execute(
+        select(NotificationSubscription.id, NotificationSubscription.format, NotificationSubscription.events).where(
             NotificationSubscription.project_id == project_id, NotificationSubscription.enabled.is_(True)
         )
     )
-    return [row for row in rows if kind in (row.events or [])]
+    return [Listener(row.id, row.format) for row in rows if kind in (row.events or [])]
 
 
-def enqueue(project_id: str, task_id: str, kind: str, data: dict[str, Any], to: list[NotificationSubscription]) -> None:
-    """One outbox row per subscription for an event about a task."""
+def enqueue(project_id: str, task_id: str, kind: str, data: dict[str, Any], to: list[Listener]) -> None:
+    """One outbox row per subscription for an event about a task (one INSERT for all)."""
     if not to:
         return
     project = db.session.get(Project, project_id)
     task = db.session.get(Task, task_id)
     if project is None or task is None:
         return
+    now = utcnow()
     payload = {
         "type": kind,
-        "timestamp": _timestamp(),
+        "timestamp": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "data": {"project": _project_json(project), "task": _task_json(task), **data},
     }
-    for subscription in to:
-        _write(subscription, kind, payload)
+    bodies = {
+        fmt: formats.encode(formats.slack(payload) if fmt == "slack" else payload) for fmt in {s.format for s in to}
+    }
+    rows = [
+        {
+            "id": formats.new_event_id(),
+            "subscription_id": listener.id,
+            "type": kind,
+            "body": bodies[listener.format],
+            "status": PENDING,
+            "tries": 0,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for listener in to
+    ]
+    db.session.execute(insert(NotificationEvent), rows)
 
 
 def _remember_attention(project_id: str) -> None:
@@ -402,15 +425,33 @@ def _remember_attention(project_id: str) -> None:
             db.session.add(NotificationAttention(task_id=task_id, bits=bits))
 
 
+_BITS_STATEMENT: dict[str, Any] = {}
+
+
+def _bits_statement() -> Any:
+    """One task's attention bits (links' own listing query, filtered by bound ids), built once a
+    minute: building that query costs more than running it, and a task edit must stay cheap.
+    (Its "stale" cut-off thus moves by at most a minute.)"""
+    from ppm.links.attention import bits_query
+
+    key = utcnow().strftime("%Y-%m-%dT%H:%M")
+    statement = _BITS_STATEMENT.get(key)
+    if statement is None:
+        statement = bits_query(bindparam("pid")).where(Task.id == bindparam("tid"))
+        _BITS_STATEMENT.clear()
+        _BITS_STATEMENT[key] = statement
+    return statement
+
+
 def attention_check(project_id: str, task_id: str) -> None:
     """After a write that may move a task's attention codes: compare them with the last codes
     seen and, if they differ, write `task.attention_changed` for the listening subscriptions."""
     to = listening(project_id, "task.attention_changed")
     if not to:
         return
-    from ppm.links.attention import bits_query, codes_of
+    from ppm.links.attention import codes_of
 
-    row = db.session.execute(bits_query(project_id).where(Task.id == task_id)).first()
+    row = db.session.execute(_bits_statement(), {"pid": project_id, "tid": task_id}).first()
     now_bits = int(row.bits or 0) if row else 0
     seen = db.session.get(NotificationAttention, task_id)
     before = seen.bits if seen is not None else 0
