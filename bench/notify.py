@@ -195,6 +195,12 @@ def throughput(args: argparse.Namespace) -> None:
         db.engine.dispose()
     receiver.server.shutdown()
     shutil.rmtree(folder, ignore_errors=True)
+    if env["DATABASE_URL"].startswith("postgresql"):
+        import psycopg
+
+        admin, name = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)
+        with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def task_edits(args: argparse.Namespace) -> None:
