@@ -13,6 +13,9 @@ import redis
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker, Worker
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from ppm.errors import DomainError
 from ppm.extensions import db
@@ -44,10 +47,6 @@ def worker(burst: bool) -> None:
         SimpleWorker([queue(conn)], connection=conn).work(burst=True, logging_level="WARNING")
         _drain_outbox(conn)  # and the notifications due now (SPEC §25)
         return
-    # The work horses RQ forks must not share this process's database connections, which the
-    # notification ticker uses: the job module's at-fork hook has to be in place before a fork.
-    import ppm.jobs.tasks  # noqa: F401
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     threading.Thread(target=_notify_ticker, args=(app,), name="ppm-notify-ticker", daemon=True).start()
     interval = int(current_app.config.get("LINK_REFRESH_INTERVAL") or 0)
@@ -114,13 +113,17 @@ def _notify_ticker(app: object) -> None:
     A lost Redis or database only skips ticks: the outbox keeps the events until one passes."""
     with app.app_context():  # type: ignore[attr-defined]
         pause = float(current_app.config.get("NOTIFY_TICK_SECONDS") or NOTIFY_TICK_SECONDS)
+        # Its own unpooled connections: the work horses RQ forks from this process inherit the
+        # app's pool, which must stay unused here (a connection used on both sides of a fork
+        # breaks both).
+        engine = create_engine(db.engine.url, poolclass=NullPool)
         while True:
             try:
                 conn = connection()
-                notify.offer(conn, queue(conn))
+                with Session(engine) as session:
+                    notify.offer(conn, queue(conn), session)
             except Exception as error:
                 log.warning("notification tick skipped: %s", error)
-                db.session.rollback()
             time.sleep(pause)
 
 

@@ -109,10 +109,10 @@ def drain(conn: redis.Redis | None = None) -> int:
             return total  # what is due is held by other deliverers
 
 
-def offer(conn: redis.Redis, queue: Any) -> int:
+def offer(conn: redis.Redis, queue: Any, session: Any = None) -> int:
     """The worker's tick: queue one delivery job per due subscription not already queued."""
     queued = 0
-    for subscription_id in notifications.due_subscriptions():
+    for subscription_id in notifications.due_subscriptions(session=session):
         if conn.set(QUEUED_KEY + subscription_id, "1", nx=True, ex=QUEUED_TTL):
             queue.enqueue(
                 "ppm.jobs.tasks.deliver_notifications",

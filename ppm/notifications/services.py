@@ -437,7 +437,7 @@ def _bits_statement() -> Any:
     key = utcnow().strftime("%Y-%m-%dT%H:%M")
     statement = _BITS_STATEMENT.get(key)
     if statement is None:
-        statement = bits_query(bindparam("pid")).where(Task.id == bindparam("tid"))
+        statement = bits_query(bindparam("pid")).where(Task.id == bindparam("tid"))  # type: ignore[arg-type]
         _BITS_STATEMENT.clear()
         _BITS_STATEMENT[key] = statement
     return statement
@@ -506,8 +506,10 @@ class Outcome:
         return self.http_status is not None and 200 <= self.http_status < 300
 
 
-def due_subscriptions(limit: int = 100) -> list[str]:
-    """Enabled, unleased subscriptions whose oldest pending event is due now."""
+def due_subscriptions(limit: int = 100, session: Any = None) -> list[str]:
+    """Enabled, unleased subscriptions whose oldest pending event is due now (in `session`, by
+    default the app's)."""
+    session = session if session is not None else db.session
     now = utcnow()
     head = (
         select(NotificationEvent.subscription_id.label("sid"), func.min(NotificationEvent.seq).label("seq"))
@@ -515,7 +517,7 @@ def due_subscriptions(limit: int = 100) -> list[str]:
         .group_by(NotificationEvent.subscription_id)
         .subquery()
     )
-    rows = db.session.scalars(
+    rows = session.scalars(
         select(NotificationEvent.subscription_id)
         .join(head, NotificationEvent.seq == head.c.seq)
         .join(NotificationSubscription, NotificationSubscription.id == NotificationEvent.subscription_id)
@@ -527,7 +529,7 @@ def due_subscriptions(limit: int = 100) -> list[str]:
         .order_by(NotificationEvent.seq)
         .limit(limit)
     ).all()
-    db.session.commit()
+    session.commit()
     return list(rows)
 
 
