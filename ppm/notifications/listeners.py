@@ -44,6 +44,7 @@ def on_task_state_changed(event: events.TaskStateChanged) -> None:
         {"previous": {"state": event.before}, "current": {"state": event.after}, "source": event.source},
         to,
     )
+    services.attention_check(event.project_id, event.task_id)  # a done task is not overdue
 
 
 def on_task_changed(event: events.TaskChanged) -> None:
