@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import subqueryload
 
-from ppm import sqlite_locking
+from ppm import events, sqlite_locking
 from ppm.auth.models import User
 from ppm.auth.services import find_user_by_email
 from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector
@@ -743,6 +743,7 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
     _roll_up(task.parent_id)
     if moved:
         _roll_up(old_parent_id)
+    events.emit(events.TaskChanged(pid, task.id))
     db.session.commit()
     return task
 
