@@ -159,7 +159,7 @@ class RowView:
         """What the row shows, in 16 hex digits: the page skips a polled row equal to its own
         (a person's own write already put it there: SPEC §23 announces it once)."""
         people = "\x1e".join(f"{p.name}\x1d{p.initials}\x1d{p.tone}" for p in self.people)
-        shown = (self.name, self.kind, self.depth, self.start_iso, self.finish_iso, self.duration, self.url)
+        shown = (self.name, self.key, self.kind, self.depth, self.start_iso, self.finish_iso, self.duration, self.url)
         parts = [*shown, self.links, self.links_text, self.attention, self.muted, people]
         return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).hexdigest()
 
