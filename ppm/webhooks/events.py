@@ -133,12 +133,13 @@ def _root(url: str, web_url: Any, path: Any) -> str:
     return root if url.lower().startswith(root.lower() + "/") else ""
 
 
-def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
+def _named_pull(payload: Mapping[str, Any], status: Callable[[Mapping[str, Any]], str]) -> Outcome:
+    """A GitHub or Gitea `pull_request` delivery (the same keys): its state, its head commit (SPEC
+    §26: every action, `synchronize` included, names the commit CI events name) and the task keys
+    its branch, title and body name (§20)."""
     pull = _object(payload, "pull_request", "pull_request")
     head, repository = _dict(pull.get("head")), _dict(payload.get("repository"))
-    # SPEC §26: every action (`synchronize` included) says the head commit CI events name.
-    sha = _sha(head.get("sha"))
-    applied = _pushed(pull, "html_url", _status(github.pull_request_status, pull), sha)
+    applied = _pushed(pull, "html_url", _status(status, pull), _sha(head.get("sha")))
     if not isinstance(applied, Apply):
         return applied
     named = Named(
@@ -148,6 +149,10 @@ def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
         _root(applied.url, repository.get("html_url"), repository.get("full_name")),
     )
     return replace(applied, named=named)
+
+
+def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
+    return _named_pull(payload, github.pull_request_status)
 
 
 def github_issue(payload: Mapping[str, Any]) -> Outcome:
@@ -227,11 +232,7 @@ GITLAB_EVENTS: dict[str, Reader] = {
 
 
 def gitea_pull_request(payload: Mapping[str, Any]) -> Outcome:
-    pull = _object(payload, "pull_request", "pull_request")
-    head = pull.get("head")
-    # As §26 for GitHub: every action (`synchronized` included) says the head commit `status` names.
-    sha = _sha(head.get("sha") if isinstance(head, dict) else None)
-    return _pushed(pull, "html_url", _status(gitea.pull_request_status, pull), sha)
+    return _named_pull(payload, gitea.pull_request_status)
 
 
 def gitea_issue(payload: Mapping[str, Any]) -> Outcome:

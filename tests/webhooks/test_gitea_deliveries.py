@@ -173,7 +173,7 @@ def test_only_this_projects_links_and_only_the_same_repository(hooks: Hooks) -> 
     issue_seven = hooks.link("https://codeberg.org/forgejo/website/issues/7")
     elsewhere = hooks.link(PR, task_id=hooks.other_task_id, project_id=hooks.other_project_id)
     payload = g.pull_request_payload("closed", state="closed")
-    assert send(hooks.sender.client, hook, "pull_request", payload).get_json() == {"matched": 1}
+    assert send(hooks.sender.client, hook, "pull_request", payload).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(mine)["status"] == "closed"
     assert hooks.get_link(other_repo)["status"] == "unknown"
     assert hooks.get_link(issue_seven)["status"] == "unknown"  # a pull is not the issue of the same number
@@ -183,7 +183,10 @@ def test_only_this_projects_links_and_only_the_same_repository(hooks: Hooks) -> 
 def test_repository_path_matches_case_insensitively(hooks: Hooks) -> None:
     hook = hooks.create("gitea")
     link = hooks.link("https://codeberg.org/Forgejo/Website/pulls/7")
-    assert send(hooks.sender.client, hook, "pull_request", g.pull_request_payload()).get_json() == {"matched": 1}
+    assert send(hooks.sender.client, hook, "pull_request", g.pull_request_payload()).get_json() == {
+        "matched": 1,
+        "linked": 0,
+    }
     assert hooks.get_link(link)["status"] == "open"
 
 
@@ -194,23 +197,23 @@ def test_a_self_hosted_instance_under_a_sub_path(hooks: Hooks) -> None:
     assert link["provider"] == "gitea"
     hook = hooks.create("gitea")
     payload = g.pull_request_payload("closed", html=html, state="closed", merged=True)
-    assert send(hooks.sender.client, hook, "pull_request", payload).get_json() == {"matched": 1}
+    assert send(hooks.sender.client, hook, "pull_request", payload).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
     codeberg = g.pull_request_payload("closed", state="closed")  # the same path on another host
-    assert send(hooks.sender.client, hook, "pull_request", codeberg).get_json() == {"matched": 0}
+    assert send(hooks.sender.client, hook, "pull_request", codeberg).get_json() == {"matched": 0, "linked": 0}
 
 
 def test_never_backwards_with_offsets(hooks: Hooks) -> None:
     hook = hooks.create("gitea")
     link = hooks.link(PR)
     merged = g.pull_request_payload("closed", state="closed", merged=True, updated_at="2026-12-02T12:00:00+01:00")
-    assert send(hooks.sender.client, hook, "pull_request", merged).get_json() == {"matched": 1}
+    assert send(hooks.sender.client, hook, "pull_request", merged).get_json() == {"matched": 1, "linked": 0}
     late = g.pull_request_payload("edited", updated_at="2026-12-02T11:59:59Z".replace("Z", "+01:00"))
-    assert send(hooks.sender.client, hook, "pull_request", late).get_json() == {"matched": 0}
+    assert send(hooks.sender.client, hook, "pull_request", late).get_json() == {"matched": 0, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
     # The same instant written in UTC is not older: 11:00Z == 12:00+01:00 (same second applies, §26).
     later = g.pull_request_payload("reopened", updated_at="2026-12-02T11:00:01Z")
-    assert send(hooks.sender.client, hook, "pull_request", later).get_json() == {"matched": 1}
+    assert send(hooks.sender.client, hook, "pull_request", later).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "open"
 
 
@@ -303,7 +306,8 @@ def test_a_duplicate_delivery_changes_nothing(hooks: Hooks, first: str, again: s
     delivery = "0b2c9e8e-1d3f-4e5a-9b7c-6d5e4f3a2b1c"
     closed = g.pull_request_payload("closed", state="closed", updated_at="2026-12-02T12:00:00+01:00")
     assert send(hooks.sender.client, hook, "pull_request", closed, family=first, delivery=delivery).get_json() == {
-        "matched": 1
+        "matched": 1,
+        "linked": 0,
     }
     # A redelivery of the same id (Gitea's "Redeliver" keeps it) changes nothing, even with a newer body.
     reopened = g.pull_request_payload("reopened", updated_at="2026-12-02T13:00:00+01:00")
@@ -421,7 +425,7 @@ def test_the_form_content_type_signs_the_json_inside_payload(hooks: Hooks) -> No
     refused = hooks.sender.client.post(hook.path, data=form, headers={**headers, "X-Gitea-Signature": wrong})
     assert refused.status_code == 401 and hooks.get_link(link)["status"] == "unknown"
     response = hooks.sender.client.post(hook.path, data=form, headers={**headers, "X-Gitea-Signature": right})
-    assert response.status_code == 200 and response.get_json() == {"matched": 1}
+    assert response.status_code == 200 and response.get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "closed"
 
 
@@ -431,9 +435,43 @@ def test_a_pull_request_delivery_tells_the_head_a_later_status_names(hooks: Hook
     hook = hooks.create("gitea")
     link = hooks.link(PR)
     synced = g.pull_request_payload("synchronized", updated_at="2026-12-02T12:00:00+01:00")
-    assert send(hooks.sender.client, hook, "pull_request", synced).get_json() == {"matched": 1}
+    assert send(hooks.sender.client, hook, "pull_request", synced).get_json() == {"matched": 1, "linked": 0}
     db.session.expire_all()
     row = db.session.get(TaskLink, link["id"])
     assert row is not None and row.head_sha == g.HEAD_SHA
     response = send(hooks.sender.client, hook, "status", g.status_payload("failure"))
     assert response.status_code == 200 and response.get_json() == {"queued": 1}
+
+
+# --- task keys (SPEC §20 read from Gitea's PullRequestPayload) -------------------------------
+
+
+@pytest.mark.parametrize("family", ["gitea", "forgejo-only"])
+def test_a_pull_request_naming_a_task_key_links_itself(hooks: Hooks, family: str) -> None:
+    hook = hooks.create("gitea")
+    named = g.pull_request_payload(
+        "opened", head=g._branch("apo-1-contrib-guide", g.HEAD_SHA), body="Also see APO-99 and `APO-1`."
+    )
+    answer = send(hooks.sender.client, hook, "pull_request", named, family=family)
+    assert answer.status_code == 200 and answer.get_json() == {"matched": 0, "linked": 1}
+    links = hooks.viewer.api("GET", f"/api/v1/projects/{hooks.project_id}/tasks/{hooks.task_id}/links/").get_json()
+    (link,) = links
+    assert (link["url"], link["provider"], link["source"]) == (PR, "gitea", "auto")
+    assert link["closes"] is True and link["status"] == "open"
+    # The same pull request delivered again updates that link instead of adding another.
+    merged = g.pull_request_payload(
+        "closed",
+        head=g._branch("apo-1-contrib-guide", g.HEAD_SHA),
+        state="closed",
+        merged=True,
+        updated_at="2026-12-02T12:00:00+01:00",
+    )
+    again = send(hooks.sender.client, hook, "pull_request", merged, family=family)
+    assert again.get_json() == {"matched": 1, "linked": 0}
+    assert hooks.get_link(link)["status"] == "merged"
+
+
+def test_a_key_only_in_a_mention_of_another_project_links_nothing(hooks: Hooks) -> None:
+    hook = hooks.create("gitea")
+    other = g.pull_request_payload("opened", body="Follows up ZZZ-1 in https://codeberg.org/x/APO-1/pulls/2")
+    assert send(hooks.sender.client, hook, "pull_request", other).get_json() == {"matched": 0, "linked": 0}
