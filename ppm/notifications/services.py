@@ -326,13 +326,13 @@ def _timestamp() -> str:
 
 
 def _project_json(project: Project) -> dict[str, Any]:
-    return {"id": project.id, "key": getattr(project, "key", None), "name": project.name}
+    return {"id": project.id, "key": project.key, "name": project.name}
 
 
 def _task_json(task: Task) -> dict[str, Any]:
     return {
         "id": task.id,
-        "key": getattr(task, "key", None),
+        "key": task.key,
         "name": task.name,
         "url": f"{base_url()}/projects/{task.project_id}/schedule?task={task.id}",
     }

@@ -185,7 +185,7 @@ def test_test_queues_a_ping_to_that_subscription_alone(world: World, receiver: R
     assert ping.path == "/one"
     payload = Webhook(first["secret"]).verify(ping.body, ping.headers)
     assert payload["type"] == "ping" and payload["timestamp"].endswith("Z")
-    assert payload["data"] == {"project": {"id": world.project_id, "key": None, "name": "Apollo"}}
+    assert payload["data"] == {"project": {"id": world.project_id, "key": "APO", "name": "Apollo"}}
     assert ping.webhook_id == answer.get_json()["event_id"]
 
 

@@ -87,10 +87,10 @@ def test_a_link_change_is_delivered_signed_with_absolute_urls(world: World, rece
     assert abs(int(got.headers["webhook-timestamp"]) - int(utcnow().timestamp())) < 60
     assert payload["type"] == "link.status_changed" and payload["timestamp"].endswith("Z")
     data = payload["data"]
-    assert data["project"] == {"id": world.project_id, "key": None, "name": "Apollo"}
+    assert data["project"] == {"id": world.project_id, "key": "APO", "name": "Apollo"}
     assert data["task"] == {
         "id": world.task_id,
-        "key": None,
+        "key": "APO-1",
         "name": "Ship it",
         "url": f"https://ppm.example.org/projects/{world.project_id}/schedule?task={world.task_id}",
     }
