@@ -12,21 +12,30 @@ webhook address (its secret path) into the server log.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
 from tests.notifications.conftest import (  # noqa: F401 - fixtures reused here
     HOOKS,
+    PRIVATE_NAME,
     World,
-    app_config,
     drain,
     net,
     receiver,
     url_of,
     world,
 )
+from tests.notifications.conftest import app_config as notifications_config  # noqa: F401
 from tests.support.netguard import NetGuard
 from tests.support.receiver import Receiver
+
+
+@pytest.fixture
+def app_config(notifications_config: dict[str, Any]) -> dict[str, Any]:
+    """The instance trusts one internal host (a self-hosted GitLab or Gitea, SPEC §4/§24): the
+    egress allow-list lets that host resolve to a private address for provider calls."""
+    return {**notifications_config, "EGRESS_ALLOWLISTED_HOSTS": [PRIVATE_NAME]}
 
 
 def _egress_log_text(caplog: pytest.LogCaptureFixture) -> str:
@@ -61,3 +70,15 @@ def test_a_blocked_slack_delivery_does_not_log_the_slack_address(
     rows = world.admin.api("GET", f"{world.base}{sid}/deliveries/").get_json()
     assert rows and rows[0]["error"] == "blocked_address"
     assert "XXXXSECRETXXXX" not in _egress_log_text(caplog)
+
+
+@pytest.mark.parametrize("port", ["", ":6379", ":22"])
+def test_a_project_admin_cannot_aim_notifications_at_an_allowlisted_private_host(world: World, port: str) -> None:
+    """SPEC §25: a `url` that is "a private or loopback address" → 400 validation_error on url.
+    The instance's egress allow-list exists for provider calls to self-hosted forges; a project
+    admin must not inherit it to POST to any port of an internal host (10.1.2.3 here)."""
+    response = world.admin.api(
+        "POST", world.base, json={"url": f"http://{PRIVATE_NAME}{port}/x", "events": ["task.state_changed"]}
+    )
+    assert response.status_code == 400, response.get_json()
+    assert "url" in response.get_json()["fields"]

@@ -268,3 +268,92 @@ def test_creating_a_slack_subscription_to_a_private_address_does_not_log_it(
     )
     assert response.status_code == 400
     assert "XXXXSECRETXXXX" not in _egress_log_text(caplog)
+
+
+PRIVATE_ANSWERS = [
+    ["127.0.0.1"],
+    ["::ffff:127.0.0.1"],
+    ["::1"],
+    ["10.0.0.5"],
+    ["169.254.169.254"],
+    ["0.0.0.0"],
+    ["64:ff9b::7f00:1"],
+    ["fd00:ec2::254"],
+    ["100.64.0.1"],
+    ["140.82.112.5", "127.0.0.1"],  # one public, one loopback answer
+]
+
+
+@pytest.mark.parametrize("answers", PRIVATE_ANSWERS)
+def test_a_name_resolving_to_a_private_address_is_refused_at_create(
+    world: World, net: NetGuard, answers: list[str]
+) -> None:
+    net.resolver.add("rebind.example.com", *answers)
+    response = world.admin.api("POST", world.base, json={"url": "http://rebind.example.com/x", "events": EVENTS})
+    assert response.status_code == 400, (answers, response.status_code)
+    assert "url" in response.get_json()["fields"]
+
+
+@pytest.mark.parametrize("answers", PRIVATE_ANSWERS)
+def test_a_name_that_turns_private_is_refused_at_delivery(
+    world: World, receiver: Receiver, net: NetGuard, answers: list[str]
+) -> None:
+    sid = world.subscribe(url_of(receiver))["id"]
+    net.resolver.add(HOOKS, *answers)
+    assert world.admin.api("POST", f"{world.base}{sid}/test/").status_code == 202
+    drain()
+    assert receiver.received == []
+    rows = world.admin.api("GET", f"{world.base}{sid}/deliveries/").get_json()
+    assert rows and rows[0]["error"] == "blocked_address" and rows[0]["http_status"] is None
+
+
+def test_subscription_ids_of_another_project_are_404(world: World, receiver: Receiver, make: Any) -> None:
+    from ppm.auth.models import User
+    from ppm.extensions import db
+
+    owner = db.session.scalars(db.select(User).where(User.email == "owner@example.com")).one()
+    other = make.project(owner, "Zephyr")
+    make.member(owner, other, "admin", user=world.admin.user)
+    theirs = world.admin.api(
+        "POST",
+        f"/api/v1/projects/{other}/notifications/",
+        json={"url": url_of(receiver, "/theirs"), "events": EVENTS},
+    ).get_json()["id"]
+    for method, suffix in [
+        ("GET", f"{theirs}/"),
+        ("PATCH", f"{theirs}/"),
+        ("DELETE", f"{theirs}/"),
+        ("POST", f"{theirs}/rotate-secret/"),
+        ("POST", f"{theirs}/test/"),
+        ("GET", f"{theirs}/deliveries/"),
+    ]:
+        response = world.admin.api(method, world.base + suffix, json={"enabled": False} if method == "PATCH" else None)
+        assert response.status_code == 404, (method, suffix, response.status_code)
+
+
+@pytest.mark.parametrize("who", ["member", "viewer"])
+def test_non_admins_get_403_on_every_html_route(world: World, receiver: Receiver, who: str) -> None:
+    from tests.conftest import SessionClient
+
+    sid = world.subscribe(url_of(receiver, "/services/T000/B000/XXXXSECRETXXXX"), "slack")["id"]
+    session = SessionClient(world.app.test_client(), getattr(world, who).user).login()
+    base = f"/projects/{world.project_id}/integrations/notifications"
+    for method, path in [
+        ("GET", base),
+        ("GET", f"{base}/{sid}/deliveries"),
+        ("GET", f"{base}/{sid}/disable"),
+        ("GET", f"{base}/{sid}/enable"),
+        ("GET", f"{base}/{sid}/delete"),
+        ("POST", base),
+        ("POST", f"{base}/{sid}/test"),
+        ("POST", f"{base}/{sid}/disable"),
+        ("POST", f"{base}/{sid}/delete"),
+    ]:
+        for headers in ({}, {"HX-Request": "true"}):
+            if method == "GET":
+                response = session.get(path, headers=headers)
+            else:
+                response = session.form(path, {"url": "http://hooks.example.com/", "events": EVENTS}, headers=headers)
+            assert response.status_code == 403, (method, path, headers, response.status_code)
+            assert "XXXXSECRETXXXX" not in response.get_data(as_text=True)
+    assert world.admin.api("GET", f"{world.base}{sid}/").get_json()["enabled"] is True
