@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ppm.webhooks.autolink import find_references
+from tests.conftest import Factory
 from tests.webhooks.conftest import (  # noqa: F401 - fixtures reused here
     Hook,
     Hooks,
@@ -190,3 +191,22 @@ def test_non_string_title_body_branch_never_500(hooks: Hooks) -> None:
     payload["pull_request"]["head"] = "apo-1"
     response = hooks.sender.github(hook, "pull_request", payload)
     assert response.status_code < 500
+
+
+def test_a_task_key_of_another_project_never_resolves_under_this_one(hooks: Hooks, make: Factory) -> None:
+    from ppm.auth.models import User
+    from ppm.extensions import db
+    from tests.conftest import client_for
+
+    owner = db.session.scalars(db.select(User).where(User.email == "owner@example.com")).one()
+    only_a = client_for(hooks.sender.client.application, make.member(owner, hooks.project_id, "viewer"))
+    other_key = hooks.viewer.api("GET", f"/api/v1/projects/{hooks.other_project_id}/tasks/{hooks.other_task_id}/")
+    key = other_key.get_json()["key"]
+    for variant in (key, key.lower(), f" {key}", f"{key}\x00", key + "0" * 30):
+        for client in (only_a, hooks.viewer):
+            response = client.api("GET", f"/api/v1/projects/{hooks.project_id}/tasks/{variant}/")
+            assert response.status_code == 404, (variant, response.status_code)
+            assert "Elsewhere" not in response.get_data(as_text=True)
+    # The schedule's ?task= does not open it either.
+    page = hooks.viewer.api("GET", f"/projects/{hooks.project_id}/schedule?task={key}")
+    assert "Elsewhere" not in page.get_data(as_text=True)
