@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -357,3 +358,28 @@ def test_non_admins_get_403_on_every_html_route(world: World, receiver: Receiver
             assert response.status_code == 403, (method, path, headers, response.status_code)
             assert "XXXXSECRETXXXX" not in response.get_data(as_text=True)
     assert world.admin.api("GET", f"{world.base}{sid}/").get_json()["enabled"] is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example.com:0/x",
+        "http://[::]/x",
+        "http://0/x",
+        "http://hooks.example.com:/x",
+        "http://[::ffff:a9fe:a9fe]/x",
+        "http://hooks.example.com./x",
+        "HTTP://HOOKS.EXAMPLE.COM/x",
+        "http://hooks.example.com:080/x",
+        "http://xn--/x",
+        "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/x",
+        "http://hooks。example。com/x",
+        "http://" + "a." * 200 + "com/x",
+        "http://[" + "1" * 5000 + "]/x",
+    ],
+)
+def test_odd_urls_never_500(world: World, url: str) -> None:
+    response = world.admin.api("POST", world.base, json={"url": url, "events": EVENTS})
+    assert response.status_code in (201, 400), (url[:60], response.status_code)
+    if response.status_code == 201:
+        assert urlsplit(url).hostname in (HOOKS, HOOKS + "."), url
