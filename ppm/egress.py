@@ -265,8 +265,20 @@ class _Target:
 
 
 def _blocked(detail: str, *args: object, message: str = MSG_URL) -> NoReturn:
-    log.warning("egress refused: " + detail, *args)
+    log.warning("egress refused: " + detail, *(for_log(a) if isinstance(a, str) and "://" in a else a for a in args))
     raise EgressBlocked(message)
+
+
+def for_log(url: str) -> str:
+    """A URL as log lines may show it: scheme and authority only. Paths and queries can be
+    secrets (a Slack incoming-webhook address is one), so no log line carries them."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "<not a URL>"
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    authority = authority.rpartition("@")[2]  # userinfo is a credential too
+    shown = f"{scheme}://{authority}"[:300]
+    return shown + ("/…" if len(rest) > len(authority) else "")
 
 
 def _check_raw_url(url: str) -> None:
@@ -374,13 +386,15 @@ _POLICY: contextvars.ContextVar[_Policy | None] = contextvars.ContextVar("ppm_eg
 _PIN: contextvars.ContextVar[_Pin | None] = contextvars.ContextVar("ppm_egress_pin", default=None)
 
 
-def _current_policy(timeout: float) -> _Policy:
-    """Allow-list and CA bundle from config (app context only), else empty / default."""
+def _current_policy(timeout: float, use_allowlist: bool = True) -> _Policy:
+    """Allow-list and CA bundle from config (app context only), else empty / default. Without
+    `use_allowlist` the allow-list is empty: addresses people type for their own ends (a
+    notification's destination) never inherit the trust an operator gave provider hosts."""
     allow: Iterable[str] = ()
     bundle: str | None = None
     if flask.has_app_context():
         config = flask.current_app.config
-        raw = config.get("EGRESS_ALLOWLISTED_HOSTS") or ()
+        raw = (config.get("EGRESS_ALLOWLISTED_HOSTS") or ()) if use_allowlist else ()
         allow = raw.split(",") if isinstance(raw, str) else raw
         bundle = config.get("EGRESS_CA_BUNDLE")
     bundle = bundle or os.environ.get("EGRESS_CA_BUNDLE") or requests.utils.DEFAULT_CA_BUNDLE_PATH
@@ -808,12 +822,14 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     data: bytes | str | Mapping[str, Any] | None = None,
     json: Any = None,
+    use_allowlist: bool = True,
 ) -> EgressResponse:
     """Make one guarded HTTP request and read at most ``max_bytes`` of decoded body.
 
     Non-2xx responses are returned. Raises ``EgressBlocked`` (URL, name or address refused),
     ``EgressTimeout`` (the whole call, DNS included, passed ``timeout`` seconds),
     ``EgressTooLarge`` (body over ``max_bytes``) or ``EgressError`` (anything else).
+    ``use_allowlist=False`` ignores ``EGRESS_ALLOWLISTED_HOSTS`` (for addresses people choose).
     """
     method = method.upper()
     if method not in _METHODS:
@@ -826,7 +842,7 @@ def fetch(
         # Refused before anything is encoded: an encoding error's message would carry the value,
         # and header values are often secrets.
         raise EgressError("a request header contains characters that cannot be sent")
-    policy = _current_policy(float(timeout))
+    policy = _current_policy(float(timeout), use_allowlist)
     _check_raw_url(url)
     token = _POLICY.set(policy)
     started = time.monotonic()
@@ -867,7 +883,7 @@ def _log_end(method: str, url: str, policy: _Policy, started: float, outcome: st
     dialled = ",".join(policy.dialled) or "-"
     # Only the types of the cause chain: an exception's text can quote request headers (tokens).
     causes = " <- ".join(type(c).__name__ for c in _chain(cause)) if isinstance(cause, BaseException) else "-"
-    log.log(level, "egress %s %r -> %s in %.3fs via %s; cause %s", method, url, outcome, took, dialled, causes)
+    log.log(level, "egress %s %r -> %s in %.3fs via %s; cause %s", method, for_log(url), outcome, took, dialled, causes)
 
 
 def _read(resp: requests.Response, max_bytes: int) -> EgressResponse:
@@ -878,22 +894,22 @@ def _read(resp: requests.Response, max_bytes: int) -> EgressResponse:
     declared = resp.headers.get("Content-Length", "")
     head = resp.request is not None and resp.request.method == "HEAD"
     if not head and declared.strip().isdigit() and int(declared) > max_bytes:
-        log.warning("egress: %s declares %s bytes (cap %s)", resp.url, declared, max_bytes)
+        log.warning("egress: %s declares %s bytes (cap %s)", for_log(resp.url or ""), declared, max_bytes)
         raise EgressTooLarge(MSG_TOO_LARGE)
     body = bytearray()
     for chunk in resp.iter_content(chunk_size=_CHUNK):
         body += chunk
         if len(body) > max_bytes:
-            log.warning("egress: %s body passed the cap of %s bytes", resp.url, max_bytes)
+            log.warning("egress: %s body passed the cap of %s bytes", for_log(resp.url or ""), max_bytes)
             raise EgressTooLarge(MSG_TOO_LARGE)
     return EgressResponse(resp.status_code, CaseInsensitiveDict(resp.headers), bytes(body), resp.url or "")
 
 
-def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT, use_allowlist: bool = True) -> None:
     """The guard's rules on a URL without sending anything: pre-flight (A), then resolve the host
     once and refuse a private, loopback or metadata answer (B, C). For checking an address a
     person gives before it is stored; :func:`fetch` checks again at every call. Raises
     ``EgressBlocked``, ``EgressTimeout`` or ``EgressError`` (the name does not resolve)."""
-    policy = _current_policy(float(timeout))
+    policy = _current_policy(float(timeout), use_allowlist)
     _check_raw_url(url)
     _checked_addresses(_parse_target(url), policy)

@@ -50,7 +50,13 @@ def send(item: notifications.Outgoing) -> notifications.Outcome:
     started = time.monotonic()
     try:
         response = egress.fetch(
-            "POST", item.url, headers=headers, data=item.body, timeout=TIMEOUT_SECONDS, max_bytes=65536
+            "POST",
+            item.url,
+            headers=headers,
+            data=item.body,
+            timeout=TIMEOUT_SECONDS,
+            max_bytes=65536,
+            use_allowlist=False,  # a destination a project admin chose never inherits the allow-list
         )
         status: int | None = response.status
         error = None

@@ -116,3 +116,11 @@ def test_allowlisted_host_still_needs_a_clean_url(allow_app: flask.Flask, net: N
             with pytest.raises(egress.EgressBlocked):
                 egress.fetch("GET", url)
     assert net.connects == []
+
+
+def test_for_log_keeps_only_scheme_and_authority() -> None:
+    from ppm.egress import for_log
+
+    assert for_log("https://hooks.slack.com/services/T0/B0/secret?x=1") == "https://hooks.slack.com/…"
+    assert for_log("https://user:pw@git.example.org:8443") == "https://git.example.org:8443"
+    assert for_log("no scheme at all") == "<not a URL>"

@@ -1,10 +1,9 @@
-"""Attack tests that FAIL on main: real defects, left failing on purpose (see the report).
+"""Regressions of two defects an attack review found in notifications (SPEC §25):
 
-SPEC §25: "a Slack address is itself a secret" and each attempt "is logged ... never with the
-secret"; COMMON rules: secrets never in logs. ppm/egress.py logs the full request URL at INFO
-(`_log_end`, on any non-HTTP outcome) and at WARNING (`_blocked`, `_read`), and the app logs
-`ppm.*` at INFO in production (ppm/__init__.py), so a failed Slack delivery writes the Slack
-webhook address (its secret path) into the server log.
+- a destination on a host the operator allow-listed for providers (`EGRESS_ALLOWLISTED_HOSTS`)
+  was accepted, so a project admin could aim events at an internal address and port;
+- egress log lines carried whole URLs, so a failed Slack delivery wrote the Slack address (a
+  secret) into the server log. Log lines now show scheme and host only (`egress.for_log`).
 """
 
 # ruff: noqa: F811 - pytest fixtures imported from the suites' conftests are parameters here
