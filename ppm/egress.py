@@ -276,9 +276,9 @@ def for_log(url: str) -> str:
     if not sep:
         return "<not a URL>"
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    authority = authority.rpartition("@")[2]  # userinfo is a credential too
-    shown = f"{scheme}://{authority}"[:300]
-    return shown + ("/…" if len(rest) > len(authority) else "")
+    more = "/…" if len(rest) > len(authority) else ""
+    host = authority.rpartition("@")[2]  # userinfo is a credential too
+    return f"{scheme}://{host}"[:300] + more
 
 
 def _check_raw_url(url: str) -> None:
