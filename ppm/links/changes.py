@@ -9,8 +9,8 @@ from typing import Any
 
 from ppm import events
 from ppm.links.models import TaskLink
-from ppm.projects import services as projects
 from ppm.models_base import utcnow
+from ppm.projects import services as projects
 
 
 def state_of(link: Any) -> events.LinkState:
@@ -26,7 +26,9 @@ def state_of(link: Any) -> events.LinkState:
     )
 
 
-def announce(project_id: str, task_id: str, link_id: str, before: events.LinkState | None, after: events.LinkState | None) -> None:
+def announce(
+    project_id: str, task_id: str, link_id: str, before: events.LinkState | None, after: events.LinkState | None
+) -> None:
     """Emits LinkChanged when something events care about moved (or the link came or went)."""
     if before is not None and after is not None and before == after:
         return

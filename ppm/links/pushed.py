@@ -116,9 +116,7 @@ def apply_pushed_state(project_id: str, provider: str, number: str, state: Pushe
     # The one link-write path's announcement, per changed link, from the rows already read:
     # no query per link (listeners run after the whole batch is written).
     for row in rows:
-        after = changes.state_of(
-            _Written(row, state.status, state.title or row.title)
-        )
+        after = changes.state_of(_Written(row, state.status, state.title or row.title))
         changes.announce(project_id, row.task_id, row.id, changes.state_of(row), after)
     return len(rows)
 

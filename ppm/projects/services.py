@@ -741,6 +741,23 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
     return task
 
 
+def change_task_state(actor: User, project_id: str, task_id: str, data: Any) -> Task:
+    """A person sets a task's state (the drawer's control): `{"state": …}`, member and above."""
+    access = load_project(actor, project_id, Role.member, write=True)
+    lock_sequence(access.project.id)
+    task = _live_task(access.project.id, task_id)
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    if "state" not in data:
+        errors.add("state", "Choose a state: " + ", ".join(TASK_STATES) + ".")
+    state = _state_from(data, task, errors)
+    errors.raise_if_any()
+    assert state is not None
+    set_task_state(task, state, "person")
+    db.session.commit()
+    return task
+
+
 def _renumber_after_leaving(project_id: str, parent_id: str | None) -> None:
     siblings = list(
         db.session.scalars(
