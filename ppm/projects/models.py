@@ -91,8 +91,6 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "tasks"
     __table_args__ = (
         CheckConstraint("finish_date >= start_date", name="finish_after_start"),
-        CheckConstraint("state IN ('todo', 'in_progress', 'done')", name="state_known"),
-        CheckConstraint("state_source IN ('person', 'automation')", name="state_source_known"),
         Index("ix_tasks_project_sync", "project_id", "sync_number"),
         Index("ix_tasks_project_parent", "project_id", "parent_id", "position"),
     )
