@@ -83,6 +83,7 @@ def test_the_bar_counts_each_code_in_spec_order(owner: SessionClient, plan: dict
         "Failing checks": "0",
         "Changes requested": "0",
         "Overdue with open work": "1",
+        "Overdue": "2",  # SPEC §21: Design, and Launch (a missed milestone)
         "Stale": "1",
     }
     # A code nobody has is not offered as a filter; the others are plain links (no script needed).
@@ -90,6 +91,7 @@ def test_the_bar_counts_each_code_in_spec_order(owner: SessionClient, plan: dict
     assert [o.attributes["id"] for o in options] == [
         "attention-closed_unmerged",
         "attention-overdue_open",
+        "attention-overdue",
         "attention-stale",
     ]
     for option in options:
@@ -134,9 +136,10 @@ def test_unfiltered_rows_say_their_reasons_in_words(owner: SessionClient, plan: 
     assert row_ids(tree, plan) == ["build", "design", "code", "review", "tests", "docs", "launch"]
     assert tree.css("tr.is-muted") == []
     design = texts(tree, f"#task-{plan['design']} .task-link")[0]
-    assert design.endswith("needs attention: overdue with open work")
+    assert design.endswith("needs attention: overdue with open work, overdue")
     assert texts(tree, f"#task-{plan['tests']} .task-link")[0].endswith("needs attention: stale")
-    for calm in ("docs", "launch", "build"):
+    assert texts(tree, f"#task-{plan['launch']} .task-link")[0].endswith("needs attention: overdue")
+    for calm in ("docs", "build"):
         assert "needs attention" not in texts(tree, f"#task-{plan[calm]} .task-link")[0]
 
 
