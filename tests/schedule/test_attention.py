@@ -236,7 +236,7 @@ def test_after_a_link_change_the_bar_follows_and_a_filtered_view_reloads(
 def test_forms_keep_the_filter_without_javascript(owner: SessionClient, plan: dict[str, str]) -> None:
     tree = parse(owner.get(page(plan, f"?attention=stale&task={plan['tests']}")))
     forms = [form for form in tree.css("#add-task form, #drawer form") if form.css_first("input[name=zoom]")]
-    assert len(forms) == 3  # add a task, edit this one, add a subtask
+    assert len(forms) == 4  # add a task, set its state, edit this one, add a subtask
     for form in forms:
         assert form.css_first("input[name=attention]").attributes["value"] == "stale"
     saved = owner.form(
