@@ -67,9 +67,10 @@ def test_a_merged_delivery_finishes_the_task_in_the_list_and_the_drawer_says_why
     # A person sets another task's state with the keyboard: announced, the row follows.
     page.goto(f"{live_server}/projects/{pid}/schedule?task={other.id}")
     in_progress = page.get_by_role("radio", name="In progress")
-    tab_to(page, in_progress)
-    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("radio", name="To do"))  # Tab reaches the group's checked radio
+    page.keyboard.press("ArrowRight")
     expect(in_progress).to_be_checked()
+    expect(in_progress).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Set state")).to_be_focused()
     page.keyboard.press("Enter")
