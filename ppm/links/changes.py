@@ -20,7 +20,7 @@ def state_of(link: Any) -> events.LinkState:
         status=link.status,
         checks=link.checks,
         review=link.review,
-        closes=bool(getattr(link, "closes", False)),
+        closes=bool(link.closes),
         kind=link.kind or "",
         url=link.url,
         display_title=link.custom_title or link.title or link.url,
