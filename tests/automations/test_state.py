@@ -200,3 +200,44 @@ def test_a_missed_milestone_is_overdue_and_a_summary_never(hooks: Hooks) -> None
     assert set(listed(hooks, "?attention=overdue")) == {gate, child, hooks.task_id}  # its task ended in March
     patch(hooks, gate, state="done")
     assert codes(hooks, gate) == []
+
+
+# --- the drawer's control ------------------------------------------------------------------
+
+
+def test_the_drawer_control_sets_state_with_htmx_and_refuses_nonsense(app: Any, hooks: Hooks) -> None:
+    from tests.conftest import SessionClient
+    from tests.schedule.conftest import parse, texts
+
+    member = SessionClient(app.test_client(), hooks.member.user).login()
+    url = f"/projects/{hooks.project_id}/schedule/tasks/{hooks.task_id}/state"
+    swapped = member.form(url, {"state": "in_progress", "view": "list"}, headers={"HX-Request": "true"})
+    assert swapped.status_code == 200
+    tree = parse(swapped)
+    assert texts(tree, "#drawer-state") == ["◐ In progress"]
+    checked = tree.css_first("input[name=state][checked]")
+    assert checked.attributes["value"] == "in_progress" and "autofocus" in checked.attributes
+    assert "“Ship it” is now in progress." in swapped.get_data(as_text=True)  # announced
+    assert get(hooks, hooks.task_id)["state"] == "in_progress"
+    refused = member.form(url, {"state": "finished"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422
+    assert "Choose a state" in texts(parse(refused), "#state-error")[0]
+    assert get(hooks, hooks.task_id)["state"] == "in_progress"
+    plain = member.form(url, {"state": "done"})
+    assert plain.status_code == 303 and plain.headers["Location"].endswith(f"task={hooks.task_id}")
+    assert get(hooks, hooks.task_id)["state"] == "done"
+
+
+def test_summaries_and_viewers_get_no_state_control(app: Any, hooks: Hooks) -> None:
+    from tests.conftest import SessionClient
+    from tests.schedule.conftest import parse, texts
+
+    new_task(hooks, name="Child", parent_id=hooks.task_id)
+    member = SessionClient(app.test_client(), hooks.member.user).login()
+    tree = parse(member.get(f"/projects/{hooks.project_id}/schedule?task={hooks.task_id}"))
+    assert tree.css("form.state-form") == []
+    assert texts(tree, "#drawer-state") == ["○ To do — from its subtasks: 0 of 1 leaf tasks done"]
+    assert texts(tree, f"#task-{hooks.task_id} .c-state") == ["○ To do 0/1 leaf tasks done"]
+    viewer = SessionClient(app.test_client(), hooks.viewer.user).login()
+    response = viewer.form(f"/projects/{hooks.project_id}/schedule/tasks/{hooks.task_id}/state", {"state": "done"})
+    assert response.status_code == 403
