@@ -70,6 +70,9 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     # it) and, per extra call URL, its ETag and the value it gave (for conditional requests).
     head_sha: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     review_memory: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # SPEC §26, internal: a merge request's source branch, so a GitLab branch pipeline finds its
+    # links by `ref` before any link knows the pipeline's commit.
+    source_branch: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # Whose credential last refreshed it successfully: the scheduled sweep uses theirs (SPEC §14).
     last_refreshed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     # The provider's `updated_at` of the object version last applied (refresh or webhook), so a

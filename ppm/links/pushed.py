@@ -27,6 +27,10 @@ class PushedState:
     status: str  # open | draft | merged | closed
     title: str  # "" keeps the cached title
     updated_at: datetime | None  # the provider's version of the object
+    # SPEC §26, internal: the head commit (GitHub `head.sha`, GitLab `last_commit.id`) and a merge
+    # request's source branch; None leaves what the link knows.
+    head_sha: str | None = None
+    source_branch: str | None = None
 
 
 # (link url, link base_url) -> whether the link points at the pushed object
@@ -89,16 +93,34 @@ def _current(project_id: str, link_ids: list[str]) -> list[Any]:
                 TaskLink.fetched_at,
                 TaskLink.refresh_error,
                 TaskLink.provider_updated_at,
+                TaskLink.head_sha,
+                TaskLink.source_branch,
             ).where(TaskLink.project_id == project_id, TaskLink.id.in_(link_ids), TaskLink.deleted_at.is_(None))
         )
+    )
+
+
+def _is_older(row: Any, state: PushedState) -> bool:
+    """A version older to the second, or one without a time once a time was applied."""
+    known = row.provider_updated_at
+    return known is not None and (state.updated_at is None or older_version(state.updated_at, known))
+
+
+def _needs_internal_write(row: Any, state: PushedState) -> bool:
+    """A newer head commit or source branch (a push: `synchronize`) is kept even when nothing a
+    person sees changes, so CI events for that commit find the link (SPEC §26)."""
+    if _is_older(row, state):
+        return False
+    return bool(
+        (state.head_sha and state.head_sha != row.head_sha)
+        or (state.source_branch and state.source_branch != row.source_branch)
     )
 
 
 def _needs_write(row: Any, state: PushedState) -> bool:
     """Never backwards (a version older to the second, or one without a time once a time was
     applied); and a delivery that changes nothing a person sees moves nothing."""
-    known = row.provider_updated_at
-    if known is not None and (state.updated_at is None or older_version(state.updated_at, known)):
+    if _is_older(row, state):
         return False
     title = state.title or row.title
     return bool(
@@ -111,7 +133,9 @@ def apply_pushed_state(project_id: str, link_ids: list[str], state: PushedState)
     the project lock); returns how many links changed."""
     if state.status not in RANK or not link_ids:
         return 0
-    rows = [row for row in _current(project_id, link_ids) if _needs_write(row, state)]
+    current = _current(project_id, link_ids)
+    rows = [row for row in current if _needs_write(row, state)]
+    _write_head([row for row in current if row not in rows and _needs_internal_write(row, state)], state)
     if not rows:
         return 0
     now = utcnow()
@@ -126,6 +150,8 @@ def apply_pushed_state(project_id: str, link_ids: list[str], state: PushedState)
                 "fetched_at": now,
                 "refresh_error": None,
                 "provider_updated_at": state.updated_at or row.provider_updated_at,
+                "head_sha": state.head_sha or row.head_sha,
+                "source_branch": state.source_branch or row.source_branch,
                 "sync_number": number,
                 "updated_at": now,
             }
@@ -148,3 +174,20 @@ class _Written:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._row, name)
+
+
+def _write_head(rows: list[Any], state: PushedState) -> None:
+    """Internal fields only: no sync number, no `fetched_at` (nothing a person sees changed)."""
+    if not rows:
+        return
+    db.session.execute(
+        update(TaskLink),
+        [
+            {
+                "id": row.id,
+                "head_sha": state.head_sha or row.head_sha,
+                "source_branch": state.source_branch or row.source_branch,
+            }
+            for row in rows
+        ],
+    )

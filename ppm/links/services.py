@@ -574,6 +574,7 @@ def _apply_extras(link: TaskLink, extras: Extras) -> None:
     link.checks = extras.checks if extras.checks is not None else link.checks
     link.review = extras.review if extras.review is not None else link.review
     link.head_sha = extras.head_sha or link.head_sha
+    link.source_branch = extras.source_branch or link.source_branch
     link.review_memory = extras.memory
 
 

@@ -77,8 +77,21 @@ def _updated_at(obj: Mapping[str, Any]) -> Any:
         raise BadPayload("The payload's “updated_at” is a time that cannot be represented.") from None
 
 
-def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
-    return Apply(_url(obj, url_key), PushedState(status, plain_title(obj.get("title")), _updated_at(obj)))
+def _pushed(
+    obj: Mapping[str, Any], url_key: str, status: str, head_sha: str | None = None, source_branch: str | None = None
+) -> Apply:
+    state = PushedState(status, plain_title(obj.get("title")), _updated_at(obj), head_sha, source_branch)
+    return Apply(_url(obj, url_key), state)
+
+
+def _sha(value: Any) -> str | None:
+    found = review_events.sha_of(value)
+    return found[0] if found else None
+
+
+def _branch(value: Any) -> str | None:
+    """A branch name as GitLab sends it (`source_branch`); at most 255 characters are kept."""
+    return value.strip()[:255] if isinstance(value, str) and value.strip() else None
 
 
 # --- GitHub ---------------------------------------------------------------------------
@@ -86,7 +99,10 @@ def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
 
 def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
     pull = _object(payload, "pull_request", "pull_request")
-    return _pushed(pull, "html_url", _status(github.pull_request_status, pull))
+    head = pull.get("head")
+    # SPEC §26: every action (`synchronize` included) says the head commit CI events name.
+    sha = _sha(head.get("sha") if isinstance(head, dict) else None)
+    return _pushed(pull, "html_url", _status(github.pull_request_status, pull), sha)
 
 
 def github_issue(payload: Mapping[str, Any]) -> Outcome:
@@ -115,9 +131,26 @@ GITHUB_EVENTS: dict[str, Reader] = {
 # --- GitLab ---------------------------------------------------------------------------
 
 
+# SPEC §26: approval actions change no state a delivery carries; the review is read again.
+APPROVAL_ACTIONS = frozenset({"approved", "approval", "unapproved", "unapproval"})
+
+
 def gitlab_merge_request(payload: Mapping[str, Any]) -> Outcome:
     attrs = _object(payload, "object_attributes", "Merge Request Hook")
-    return _pushed(attrs, "url", _status(gitlab.merge_request_status, attrs))
+    if attrs.get("action") in APPROVAL_ACTIONS:
+        return Refresh((_url(attrs, "url"),))
+    last_commit = attrs.get("last_commit")
+    sha = _sha(last_commit.get("id") if isinstance(last_commit, dict) else None)
+    status = _status(gitlab.merge_request_status, attrs)
+    return _pushed(attrs, "url", status, sha, _branch(attrs.get("source_branch")))
+
+
+def gitlab_system_hook(payload: Mapping[str, Any]) -> Outcome:
+    """SPEC §26: a System Hook's merge request events carry the Merge Request Hook's payload
+    (`object_kind: merge_request`); its other events are not ppm's business."""
+    if payload.get("object_kind") == "merge_request" or payload.get("event_type") == "merge_request":
+        return gitlab_merge_request(payload)
+    return Later()
 
 
 def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
@@ -127,6 +160,7 @@ def gitlab_issue(payload: Mapping[str, Any]) -> Outcome:
 
 GITLAB_EVENTS: dict[str, Reader] = {
     "Merge Request Hook": gitlab_merge_request,
+    "System Hook": gitlab_system_hook,
     "Issue Hook": gitlab_issue,
     "Confidential Issue Hook": gitlab_issue,
     # §15: queue a refresh of the pipeline's merge request links.

@@ -2,8 +2,10 @@
 pull or merge requests it is about, and those links are refreshed through the job queue.
 
 A reader returns `Refresh`: the pull or merge request addresses the event lists, and the head
-commit SHAs it is about (used only when it lists no address: a `status` event, or a check suite
-of a fork). Odd shapes never raise: a field that is missing or of the wrong type counts as absent.
+commit SHAs it is about (used only when it lists no address: a `status` event, a check suite
+of a fork, a GitLab branch pipeline, which also names its branch). GitLab approval actions of a
+Merge Request Hook are read in `events` (SPEC §26). Odd shapes never raise: a field that is
+missing or of the wrong type counts as absent.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ class Refresh:
 
     urls: tuple[str, ...] = ()
     shas: tuple[str, ...] = ()
+    # SPEC §26, a GitLab branch pipeline: its branch and its project's address, for links whose
+    # source branch it is when no link knows the commit yet.
+    ref: str = ""
+    project_url: str = ""
 
 
 def _dict(value: Any) -> Mapping[str, Any]:
@@ -31,7 +37,7 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _sha(value: Any) -> tuple[str, ...]:
+def sha_of(value: Any) -> tuple[str, ...]:
     sha = _text(value).lower()
     return (sha,) if COMMIT_SHA.fullmatch(sha) else ()
 
@@ -53,23 +59,29 @@ def github_check(key: str) -> Any:
 
     def read(payload: Mapping[str, Any]) -> Refresh:
         check = _dict(payload.get(key))
-        return Refresh(_github_pull_urls(payload, check.get("pull_requests")), _sha(check.get("head_sha")))
+        return Refresh(_github_pull_urls(payload, check.get("pull_requests")), sha_of(check.get("head_sha")))
 
     return read
 
 
 def github_status(payload: Mapping[str, Any]) -> Refresh:
     """A commit status names only its commit."""
-    return Refresh((), _sha(payload.get("sha")))
+    return Refresh((), sha_of(payload.get("sha")))
 
 
 def github_pull_request_review(payload: Mapping[str, Any]) -> Refresh:
     pull = _dict(payload.get("pull_request"))
     url = _text(pull.get("html_url"))
-    return Refresh((url,) if url else (), _sha(_dict(pull.get("head")).get("sha")))
+    return Refresh((url,) if url else (), sha_of(_dict(pull.get("head")).get("sha")))
 
 
 def gitlab_pipeline(payload: Mapping[str, Any]) -> Refresh:
-    """A Pipeline Hook names its merge request (when it ran for one) and its commit."""
+    """A Pipeline Hook names its merge request (when it ran for one) and its commit; a branch
+    pipeline (no merge request) also its branch (`ref`, unless it ran for a tag)."""
+    attrs = _dict(payload.get("object_attributes"))
     url = _text(_dict(payload.get("merge_request")).get("url"))
-    return Refresh((url,) if url else (), _sha(_dict(payload.get("object_attributes")).get("sha")))
+    if url:
+        return Refresh((url,), sha_of(attrs.get("sha")))
+    ref = _text(attrs.get("ref"))[:255] if attrs.get("tag") is not True else ""
+    project_url = _text(_dict(payload.get("project")).get("web_url"))
+    return Refresh((), sha_of(attrs.get("sha")), ref, project_url if len(project_url) <= 2048 else "")

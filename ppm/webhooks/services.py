@@ -240,8 +240,13 @@ def _payload(receiver: WebhookReceiver, delivery: Delivery) -> dict[str, Any]:
     return data
 
 
-def _delivery_key(delivery_id: str) -> str:
-    return hashlib.sha256(delivery_id.encode("utf-8", "surrogateescape")).hexdigest() if delivery_id else ""
+def _delivery_key(provider: str, event: str, delivery_id: str) -> str:
+    """The stored form of a delivery id. GitLab's is scoped by its event (SPEC §26): a recursive
+    webhook chain sends different events under one UUID, and none of them is a duplicate."""
+    if not delivery_id:
+        return ""
+    scoped = f"{event}\n{delivery_id}" if provider == "gitlab" else delivery_id
+    return hashlib.sha256(scoped.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _seen(receiver_id: str, key: str) -> bool:
@@ -302,8 +307,8 @@ def deliver(receiver: WebhookReceiver, delivery: Delivery) -> Answer:
     if isinstance(outcome, Later):
         return _finish(receiver, "ignored", Answer(202, {"ignored": event}))
     if isinstance(outcome, Refresh):
-        return _queue_refreshes(receiver, outcome, _delivery_key(delivery.delivery_id))
-    return _apply(receiver, outcome, _delivery_key(delivery.delivery_id))
+        return _queue_refreshes(receiver, outcome, _delivery_key(receiver.provider, event, delivery.delivery_id))
+    return _apply(receiver, outcome, _delivery_key(receiver.provider, event, delivery.delivery_id))
 
 
 def _queue_refreshes(receiver: WebhookReceiver, outcome: Refresh, key: str) -> Answer:

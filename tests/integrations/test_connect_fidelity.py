@@ -266,3 +266,26 @@ def test_page_says_when_to_try_again(session_client: SessionClient, provider_moc
     provider_mock.get(f"{GITLAB_API}/user", body="Retry later\n", status=429, headers=headers)
     html = session_client.form(f"{PAGE}/gitlab", {"token": GL_TOKEN, "base_url": ""}, headers=HX).get_data(as_text=True)
     assert "GitLab&#39;s rate limit resets at 11:00 UTC on 2021-01-05" in html
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_github_secondary_rate_limit_at_connect_is_a_rate_limit_not_a_refusal(
+    session_client: SessionClient, provider_mock: responses.RequestsMock, status: int
+) -> None:
+    # SPEC §26: GitHub's secondary limits answer 403 or 429 with this message and often no
+    # Retry-After; "wait for at least one minute" (docs.github.com, "Rate limits for the REST API").
+    provider_mock.get(
+        f"{GITHUB_API}/user",
+        json={
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+        },
+        status=status,
+        headers={"X-RateLimit-Remaining": "4990"},
+    )
+    before = datetime.now(UTC).replace(microsecond=0)
+    body = refused(session_client.api("POST", f"{URL}github/", json={"token": GH_TOKEN}), "provider_rate_limited")
+    after = datetime.now(UTC)
+    retry_at = datetime.fromisoformat(body["retry_at"].replace("Z", "+00:00"))
+    assert before + timedelta(seconds=60) <= retry_at <= after + timedelta(seconds=60)
+    assert stored() == []

@@ -48,9 +48,15 @@ def test_a_run_not_completed_is_pending(status: str) -> None:
     assert review.github_check_runs(runs(("completed", "success"), (status, None))) == "pending"
 
 
-@pytest.mark.parametrize("conclusion", ["success", "neutral", "skipped", "stale"])
+@pytest.mark.parametrize("conclusion", ["success", "neutral", "skipped"])
 def test_completed_runs_without_failures_pass(conclusion: str) -> None:
     assert review.github_check_runs(runs(("completed", "success"), ("completed", conclusion))) == "passing"
+
+
+def test_a_stale_run_is_pending_because_github_runs_it_again() -> None:
+    # SPEC §26: `stale` (completed, but GitHub will run it again) is not a pass.
+    assert review.github_check_runs(runs(("completed", "success"), ("completed", "stale"))) == "pending"
+    assert review.github_check_runs(runs(("completed", "stale"), ("completed", "failure"))) == "failing"
 
 
 @pytest.mark.parametrize("body", [{"total_count": 0, "check_runs": []}, {}, [], None, {"check_runs": "x"}])

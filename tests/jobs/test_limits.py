@@ -153,3 +153,25 @@ def test_a_dead_worker_s_slot_frees_itself(redis_conn: redis.Redis, monkeypatch:
             pass
     with limits.host_slot(redis_conn, "h.example", wait=5):
         pass  # their leases ran out
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_secondary_rate_limit_pauses_that_host_and_token_for_a_minute(
+    app: Flask, world: World, provider: responses.RequestsMock, redis_conn: redis.Redis, status: int
+) -> None:
+    # SPEC §26: GitHub's secondary limit (403 or 429, its message, no Retry-After) is
+    # provider_rate_limited and pauses background work for one minute, not "token refused".
+    give_credential(world.member.user, "github")
+    links = [add_link(world.member, world, f"https://github.com/acme/api/issues/{n}") for n in (1, 2)]
+    secondary = {"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}
+    provider.get(f"{GH}/issues/1", status=status, json=secondary, headers={"X-RateLimit-Remaining": "4990"})
+    provider.get(f"{GH}/issues/2", json={"state": "closed", "title": "Two"})
+    job_id = refresh_all(world.member, world).get_json()["job_id"]
+    run_worker(app)
+    status_body = job(world.member, job_id).get_json()
+    assert status_body["errors"] == {"provider_rate_limited": 1}
+    assert (status_body["failed"], status_body["skipped"]) == (1, 1)
+    assert len(provider.calls) == 1
+    assert _link(links[0]["id"]).refresh_error["code"] == "provider_rate_limited"  # type: ignore[index]
+    key = next(iter(redis_conn.scan_iter("ppm:paused:github.com:*")))
+    assert 55 <= int(redis_conn.ttl(key)) <= 60  # type: ignore[arg-type]

@@ -78,7 +78,11 @@ def test_github_published_examples_give_passing_and_approved_in_that_order(
     provider.get(f"{GH}/pulls/7/reviews", json=example("pull-request-review-items"))
     body = _refresh(world, link_id)
     assert (body["status"], body["checks"], body["review"]) == ("open", "passing", "approved")
-    assert _called(provider) == [f"{GH}/pulls/7", f"{COMMIT}/check-runs", f"{GH}/pulls/7/reviews"]
+    assert _called(provider) == [
+        f"{GH}/pulls/7",
+        f"{COMMIT}/check-runs?per_page=100",
+        f"{GH}/pulls/7/reviews?per_page=100",
+    ]
     assert "head_sha" not in body and "review_memory" not in body  # internal (SPEC §17)
     assert _link(link_id).head_sha == SHA
 
@@ -97,6 +101,8 @@ def test_github_without_check_runs_asks_the_combined_status(
     provider.get(f"{GH}/pulls/7", json=pull())
     provider.get(f"{COMMIT}/check-runs", json={"total_count": 0, "check_runs": []})
     provider.get(f"{COMMIT}/status", json=status)
+    # No statuses either: the check suites say whether a workflow failed to start (SPEC §26).
+    provider.get(f"{COMMIT}/check-suites", json={"total_count": 0, "check_suites": []})
     provider.get(f"{GH}/pulls/7/reviews", json=[])
     body = _refresh(world, link_id)
     assert body["checks"] == expected
@@ -250,7 +256,11 @@ def test_extra_calls_are_conditional_and_a_304_keeps_their_value(
     provider.replace(responses.GET, f"{GH}/pulls/7/reviews", status=304, body=b"")
     body = _refresh(world, link_id)
     sent = {call.request.url: call.request.headers.get("If-None-Match") for call in provider.calls[3:]}
-    assert sent == {f"{GH}/pulls/7": '"pull-1"', f"{COMMIT}/check-runs": ETAG, f"{GH}/pulls/7/reviews": '"reviews-1"'}
+    assert sent == {
+        f"{GH}/pulls/7": '"pull-1"',
+        f"{COMMIT}/check-runs?per_page=100": ETAG,
+        f"{GH}/pulls/7/reviews?per_page=100": '"reviews-1"',
+    }
     # The review call's 304 keeps "review_required" (requested reviewers remembered from the pull).
     assert (body["status"], body["checks"], body["review"]) == ("open", "passing", "review_required")
 

@@ -285,12 +285,14 @@ def test_delivery_ids_are_kept_a_week_then_pruned(hooks: Hooks, setup: Any) -> N
     for delivery, age in (("six-days", 6), ("eight-days", 8)):
         db.session.add(
             WebhookDelivery(
-                receiver_id=hook.id, delivery_key=_delivery_key(delivery), received_at=utcnow() - timedelta(days=age)
+                receiver_id=hook.id,
+                delivery_key=_delivery_key("github", "ping", delivery),
+                received_at=utcnow() - timedelta(days=age),
             )
         )
     db.session.commit()
     assert hooks.sender.github(hook, "ping", {}, delivery="fresh").get_json() == {"ping": True}
     kept = set(db.session.scalars(select(WebhookDelivery.delivery_key).where(WebhookDelivery.receiver_id == hook.id)))
-    assert kept == {_delivery_key("six-days"), _delivery_key("fresh")}
+    assert kept == {_delivery_key("github", "ping", "six-days"), _delivery_key("github", "ping", "fresh")}
     assert hooks.sender.github(hook, "ping", {}, delivery="six-days").get_json() == {"duplicate": True}
     assert hooks.sender.github(hook, "ping", {}, delivery="eight-days").get_json() == {"ping": True}

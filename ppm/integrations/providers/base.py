@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from ppm import egress
 from ppm.models_base import utcnow
@@ -73,7 +74,7 @@ def check_status(label: str, response: egress.EgressResponse, scope_help: str = 
     if status == 401:
         raise CredentialCheckFailed(*_unauthorized(label, response))
     if is_rate_limited(response):
-        at = retry_at(response.headers)
+        at = limited_until(response)
         raise CredentialCheckFailed(
             "provider_rate_limited",
             f"{label} is rate-limiting requests, so ppm could not check this token; nothing was saved. "
@@ -147,13 +148,28 @@ def says_insufficient_scope(response: egress.EgressResponse) -> bool:
     )
 
 
+def says_secondary_rate_limit(response: egress.EgressResponse) -> bool:
+    """GitHub's secondary rate limits (SPEC §26): a 403 or 429 whose `message` says so, e.g.
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."."""
+    if response.status not in (403, 429):
+        return False
+    try:
+        data = response.json()
+    except ValueError:
+        return False
+    message = data.get("message") if isinstance(data, dict) else None
+    return isinstance(message, str) and "secondary rate limit" in message.lower()
+
+
 def is_rate_limited(response: egress.EgressResponse) -> bool:
     """429; or a 403 that says the quota is used up (GitHub `X-RateLimit-Remaining: 0`, GitLab
-    `RateLimit-Remaining: 0`) or asks to wait (`Retry-After`: GitHub's secondary limits)."""
+    `RateLimit-Remaining: 0`), asks to wait (`Retry-After`) or names GitHub's secondary limits."""
     if response.status == 429:
         return True
     if response.status != 403 or says_insufficient_scope(response):
         return False
+    if says_secondary_rate_limit(response):
+        return True
     headers = response.headers
     return (
         headers.get("X-RateLimit-Remaining", "").strip() == "0"
@@ -181,6 +197,21 @@ def retry_at(headers: Mapping[str, str], now: datetime | None = None) -> datetim
         if reset is not None:
             return reset
     return None
+
+
+# GitHub: after a secondary rate limit without `Retry-After`, "wait for at least one minute".
+SECONDARY_WAIT = timedelta(minutes=1)
+
+
+def limited_until(response: egress.EgressResponse, now: datetime | None = None) -> datetime | None:
+    """When a rate-limited answer says to try again. GitHub's secondary limits (SPEC §26): its
+    `Retry-After`, else one minute later (the primary limit's reset time does not apply)."""
+    now = now or utcnow()
+    if says_secondary_rate_limit(response):
+        lowered = {name.lower(): value for name, value in response.headers.items()}
+        after = _retry_after(lowered.get("retry-after", ""), now)
+        return after or (now + SECONDARY_WAIT).replace(microsecond=0)
+    return retry_at(response.headers, now)
 
 
 def _retry_after(value: str, now: datetime) -> datetime | None:
@@ -267,6 +298,7 @@ class Extras:
     review: str | None = None
     head_sha: str | None = None
     memory: dict[str, Any] = field(default_factory=dict)
+    source_branch: str | None = None  # a merge request's (SPEC §26: branch pipelines find it)
 
 
 class NotModified(Exception):
@@ -415,6 +447,106 @@ def remembered_call(
     return value
 
 
+# --- lists, read page by page (SPEC §26) ---------------------------------------------------
+
+PER_PAGE = 100
+MOST_PAGES = 10
+# A page of 100 check runs is about 300 KiB with GitHub's example run (its app and output
+# included), past the egress default of 256 KiB; a page may be up to this many bytes.
+PAGE_MAX_BYTES = 4 * 1024 * 1024
+
+# (this page's URL, its answer's headers) → the next page's URL, or None after the last page.
+Pager = Callable[[str, Mapping[str, str]], str | None]
+
+_LINK = re.compile(r"<([^>]*)>([^,<]*)")
+_REL = re.compile(r"""(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.IGNORECASE)
+
+
+def first_page(url: str) -> str:
+    """`url` asking for PER_PAGE items a page (the most GitHub and GitLab give)."""
+    return f"{url}{'&' if '?' in url else '?'}per_page={PER_PAGE}"
+
+
+def _same_origin(url: str, other: str) -> bool:
+    try:
+        a, b = urlsplit(url), urlsplit(other)
+        return (a.scheme.lower(), a.hostname, a.port) == (b.scheme.lower(), b.hostname, b.port) and bool(a.hostname)
+    except ValueError:
+        return False
+
+
+def github_next_page(url: str, headers: Mapping[str, str]) -> str | None:
+    """The `rel="next"` address of GitHub's `Link` header (`<https://api.github.com/repositories/
+    1300192/issues?page=2>; rel="next", <…?page=4>; rel="last"`), on the same host only (the
+    token goes with it)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    for target, params in _LINK.findall(lowered.get("link", "")[:8192]):
+        rels = [(quoted or bare).lower().split() for quoted, bare in _REL.findall(params)]
+        if any("next" in rel for rel in rels):
+            following = urljoin(url, target.strip())
+            return following if _same_origin(url, following) and following != url else None
+    return None
+
+
+def gitlab_next_page(url: str, headers: Mapping[str, str]) -> str | None:
+    """GitLab's `X-Next-Page` (the next page's number; empty on the last page), as `page=` of
+    the same request."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    number = lowered.get("x-next-page", "").strip()
+    if not number.isdigit() or len(number) > 6 or int(number) < 2:
+        return None
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "page"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("page", number)])))
+
+
+def remembered_list(
+    label: str,
+    url: str,
+    headers: dict[str, str],
+    items: Callable[[Any], list[Any]],
+    reduce: Callable[[list[Any]], Any],
+    pager: Pager,
+    scope: str = "",
+) -> Any:
+    """A list call of a refresh (SPEC §15, §26): `per_page=100` and every page `pager` names (at
+    most MOST_PAGES), the items of all pages reduced together. Conditional on its own ETag only
+    while the whole list fits on one page (a later page can change while the first does not).
+    Failures as `remembered_call`."""
+    first = first_page(url)
+    last = remembered(first)
+    etag = last.get("etag") if last else None
+    sent = {**headers, "If-None-Match": etag} if isinstance(etag, str) else headers
+    try:
+        response = refresh_fetch(label, first, sent, max_bytes=PAGE_MAX_BYTES)
+        if response.status == 304 and last is not None and isinstance(etag, str):
+            _remember(first, last)
+            return last.get("value")
+        collected: list[Any] = []
+        page, pages = first, 0
+        while True:
+            _raise_for_refresh_status(label, response, scope)
+            try:
+                collected.extend(items(response.json()))
+            except ValueError:
+                raise RefreshFailed("provider_bad_response", f"{label} gave an answer ppm could not read.") from None
+            pages += 1
+            following = pager(page, response.headers)
+            if following is None or pages >= MOST_PAGES:
+                break
+            page = following
+            response = refresh_fetch(label, page, headers, max_bytes=PAGE_MAX_BYTES)
+        value = reduce(collected)
+        new_etag = (response.headers.get("ETag") or "").strip()[:512] if pages == 1 else ""
+    except RefreshFailed:
+        if last is not None:
+            _remember(first, last)
+        raise
+    if new_etag:
+        _remember(first, {"etag": new_etag, "value": value})
+    return value
+
+
 def _extras() -> Extras:
     """The current refresh's findings (a throwaway one outside a refresh)."""
     exchange = _exchange.get()
@@ -448,10 +580,13 @@ def stored_head_sha() -> str | None:
     return exchange.head_sha if exchange is not None else None
 
 
-def record_extras(checks: str | None, review: str | None, head_sha: str | None, **facts: Any) -> Extras:
+def record_extras(
+    checks: str | None, review: str | None, head_sha: str | None, *, source_branch: str | None = None, **facts: Any
+) -> Extras:
     """Hand the extra calls' findings to the refresh service (it stores them with the status)."""
     extras = _extras()
     extras.checks, extras.review, extras.head_sha = checks, review, head_sha
+    extras.source_branch = source_branch
     extras.memory.update(facts)
     return extras
 
@@ -474,7 +609,7 @@ def _raise_for_refresh_status(label: str, response: egress.EgressResponse, scope
             "in Connected accounts.",
         )
     if is_rate_limited(response):
-        raise rate_limited(label, response.headers)
+        raise rate_limited(label, response.headers, limited_until(response))
     if status == 403:
         raise RefreshFailed("provider_forbidden", f"{label} refused access with your token.")
     if status == 404:
@@ -484,9 +619,10 @@ def _raise_for_refresh_status(label: str, response: egress.EgressResponse, scope
     raise RefreshFailed("provider_bad_response", f"{label} gave an unexpected answer ({status}).")
 
 
-def rate_limited(label: str, headers: Mapping[str, str]) -> RefreshFailed:
-    """The refresh error for a rate-limited answer, saying in words when to try again."""
-    at = retry_at(headers)
+def rate_limited(label: str, headers: Mapping[str, str], at: datetime | None = None) -> RefreshFailed:
+    """The refresh error for a rate-limited answer, saying in words when to try again (`at`, else
+    what the headers say)."""
+    at = at or retry_at(headers)
     when = f"{rate_limit_words(label, at)}." if at else "Try again later."
     return RefreshFailed("provider_rate_limited", f"{label} is rate-limiting requests. {when}", retry_at=at)
 

@@ -22,6 +22,7 @@ from ppm.integrations.providers.base import (
     clean_text,
     fetch_json,
     first_line,
+    github_next_page,
     json_object,
     log,
     plain_title,
@@ -29,6 +30,7 @@ from ppm.integrations.providers.base import (
     recalled,
     record_extras,
     remembered_call,
+    remembered_list,
     required_state,
     stored_head_sha,
 )
@@ -172,8 +174,14 @@ def _checks_and_review(headers: dict[str, str], root: str, number: str, pull: di
     requested = _review_requested(pull) if pull is not None else recalled("requested") is True
     checks = _checks(headers, root, head) if head else ("none" if pull is not None else None)
     try:
-        verdict = remembered_call(
-            "GitHub", f"{root}/pulls/{number}/reviews", headers, lambda body: review.github_review(body, {}), "repo"
+        verdict = remembered_list(
+            "GitHub",
+            f"{root}/pulls/{number}/reviews",
+            headers,
+            review.list_of,
+            lambda reviews: review.github_review(reviews, {}),
+            github_next_page,
+            "repo",
         )
     except RefreshFailed as failure:
         log.info("reviews of %s/pulls/%s kept: %s", root, number, failure.code)
@@ -199,13 +207,25 @@ def _review(verdict: str | None, requested: bool) -> str | None:
 
 
 def _checks(headers: dict[str, str], root: str, sha: str) -> str | None:
-    """Check runs first; the combined status only when there are none. None keeps the cache."""
+    """Check runs first (every page); the combined status only when there are none; and when
+    there are no statuses either, the check suites (a workflow that never started, SPEC §26).
+    None keeps the cache."""
     commit = f"{root}/commits/{quote(sha, safe='')}"
     try:
-        runs = remembered_call("GitHub", f"{commit}/check-runs", headers, review.github_check_runs, "repo")
+        runs = remembered_list(
+            "GitHub", f"{commit}/check-runs", headers, review.check_runs_of, review.github_check_run_list,
+            github_next_page, "repo",
+        )  # fmt: skip
         if runs is not None:
             return str(runs)
-        return str(remembered_call("GitHub", f"{commit}/status", headers, review.github_combined_status, "repo"))
+        status = str(remembered_call("GitHub", f"{commit}/status", headers, review.github_combined_status, "repo"))
+        if status != "none":
+            return status
+        suites = remembered_list(
+            "GitHub", f"{commit}/check-suites", headers, review.check_suites_of, review.github_check_suite_list,
+            github_next_page, "repo",
+        )  # fmt: skip
+        return str(suites)
     except RefreshFailed as failure:
         log.info("checks of %s kept: %s", commit, failure.code)
         return None

@@ -223,4 +223,6 @@ def _pipeline_and_approvals(headers: dict[str, str], merge_request_url: str, dat
         except RefreshFailed as failure:
             log.info("approvals of %s kept: %s", merge_request_url, failure.code)
             verdict = None
-    return record_extras(checks, verdict, head, changes_requested=changes)
+    branch = data.get("source_branch") if data is not None else None
+    source_branch = branch.strip()[:255] if isinstance(branch, str) and branch.strip() else None
+    return record_extras(checks, verdict, head, source_branch=source_branch, changes_requested=changes)

@@ -32,16 +32,47 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def github_check_runs(body: Any) -> str | None:
-    """`GET …/commits/{sha}/check-runs`: None when there are no runs (ask the status API next)."""
-    runs = _dicts(body.get("check_runs")) if isinstance(body, dict) else []
+def check_runs_of(body: Any) -> list[Any]:
+    """The runs on one page of `GET …/commits/{sha}/check-runs` (`{"total_count", "check_runs"}`)."""
+    runs = body.get("check_runs") if isinstance(body, dict) else None
+    return runs if isinstance(runs, list) else []
+
+
+def check_suites_of(body: Any) -> list[Any]:
+    """The suites on one page of `GET …/commits/{sha}/check-suites` (`{"total_count", "check_suites"}`)."""
+    suites = body.get("check_suites") if isinstance(body, dict) else None
+    return suites if isinstance(suites, list) else []
+
+
+def list_of(body: Any) -> list[Any]:
+    """One page of a plain list answer (GitHub's reviews)."""
+    return body if isinstance(body, list) else []
+
+
+def github_check_run_list(items: Any) -> str | None:
+    """Every run of every page: None when there are none (ask the status API next). A run
+    concluded `stale` will run again (SPEC §26): pending, not passing."""
+    runs = _dicts(items)
     if not runs:
         return None
     if any(run.get("conclusion") in _GITHUB_FAILING_CONCLUSIONS for run in runs):
         return "failing"
-    if any(run.get("status") != "completed" for run in runs):
+    if any(run.get("status") != "completed" or run.get("conclusion") == "stale" for run in runs):
         return "pending"
     return "passing"
+
+
+def github_check_runs(body: Any) -> str | None:
+    """One page of `GET …/commits/{sha}/check-runs`, reduced as above."""
+    return github_check_run_list(check_runs_of(body))
+
+
+def github_check_suite_list(items: Any) -> str:
+    """SPEC §26: a head commit without runs or statuses can still have a suite whose workflow
+    never started (`conclusion: startup_failure`) → failing; anything else → none."""
+    if any(suite.get("conclusion") == "startup_failure" for suite in _dicts(items)):
+        return "failing"
+    return "none"
 
 
 def github_combined_status(body: Any) -> str:
