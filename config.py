@@ -17,6 +17,13 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds_list(name: str) -> list[int] | None:
+    raw = os.environ.get(name)
+    if raw is None:
+        return None
+    return [int(part) for part in raw.split(",") if part.strip()]
+
+
 def _hosts(name: str) -> list[str]:
     raw = os.environ.get(name, "")
     return [h.strip().lower() for h in raw.split(",") if h.strip()]
@@ -40,6 +47,8 @@ class Config:
     # The job queue (SPEC §14): unset means no background refresh; the rest of ppm works as before.
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
     LINK_REFRESH_INTERVAL = int(os.environ.get("LINK_REFRESH_INTERVAL", "900") or 0)  # seconds; 0: off
+    # An open schedule page asks for changes this often (SPEC §23); seconds, 0: never.
+    LIVE_INTERVAL = int(os.environ.get("LIVE_INTERVAL", "10") or 0)
     WTF_CSRF_ENABLED = True
     # CSRF is checked by our own before_request so that authentication is judged first.
     WTF_CSRF_CHECK_DEFAULT = False
@@ -54,6 +63,11 @@ class Config:
     # unset: the request's own scheme and host.
     PPM_BASE_URL: str | None = os.environ.get("PPM_BASE_URL") or None
     WEBHOOK_DELIVERY_LIMIT = "6000 per minute"  # per receiver (SPEC §13)
+    # Notifications out (SPEC §25). Unset: the spec's waits between tries (10 s … 6 h); the
+    # lease that keeps one deliverer per subscription; how often a worker looks at the outbox.
+    NOTIFY_RETRY_WAITS: list[int] | None = _seconds_list("NOTIFY_RETRY_WAITS")
+    NOTIFY_LEASE_SECONDS = float(os.environ.get("NOTIFY_LEASE_SECONDS", "15") or 15)
+    NOTIFY_TICK_SECONDS = float(os.environ.get("NOTIFY_TICK_SECONDS", "1") or 1)
     TESTING = False
 
 

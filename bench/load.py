@@ -19,7 +19,11 @@ project with 4 links per task made by `flask ppm demo --tasks 1000`. Then Locust
 3. webhook storm: the same as 1, plus 50 signed GitHub deliveries a second to one receiver
    (targets: every accepted delivery applied exactly once, checked in the database afterwards;
    no deadlock; deliveries p95 <= 200 ms). Needs the webhooks of SPEC §13: if creating the
-   receiver answers 404, the scenario says so and is skipped.
+   receiver answers 404, the scenario says so and is skipped;
+4. open pages: the same as 1, plus --pages schedule pages left open, each asking for changes
+   every 10 s (SPEC §23; 9 in 10 on a quiet 100-task project, so their polls are idle, 1 in 10
+   on the busy one) (targets: idle poll p95 <= 20 ms; everyone else's p95 within 1.2x of
+   scenario 1).
 
 Each prints requests/second, p50/p95/p99 per request kind and the error count, then compares
 with the targets. Benchmarks print figures; they do not assert (TESTING.md). The machine is
@@ -67,6 +71,9 @@ TARGET_PAGE_P95_MS = 800
 TARGET_FRAGMENT_P95_MS = 250
 TARGET_DELIVERY_P95_MS = 200
 TARGET_SLOW_RATIO = 1.5
+TARGET_IDLE_POLL_P95_MS = 20
+TARGET_PAGES_RATIO = 1.2
+POLL_KINDS = ("poll idle (204)", "poll with changes (200)", "poll")
 THINK_SECONDS: list[float] = [5.0, 15.0]  # set from --think
 STORM_EXAMPLES = ROOT / "tests" / "webhooks" / "data" / "github"
 
@@ -113,7 +120,7 @@ def make_people(
     from ppm.links import services as links
     from ppm.links.models import TaskLink
     from ppm.projects import services as projects
-    from ppm.projects.models import Task
+    from ppm.projects.models import Project, Task
 
     app = create_app(
         {
@@ -149,6 +156,11 @@ def make_people(
                 {"email": person.email, "password": PASSWORD, "task_id": task_id, "link_id": link.id}
             )
         _, plan["owner_token"] = auth_services.create_api_token(owner, "bench")
+        plan["quiet_project_id"] = quiet_project(owner, plan["people"])
+        plan["since"] = {
+            pid: int(db.session.scalar(select(Project.sync_counter).where(Project.id == pid)) or 0)
+            for pid in (project_id, plan["quiet_project_id"])
+        }
         logging.getLogger("ppm").setLevel(logging.INFO)
         targets = db.session.execute(
             select(TaskLink.id, TaskLink.url)
@@ -162,6 +174,23 @@ def make_people(
         db.session.remove()
         db.engine.dispose()
     return plan
+
+
+def quiet_project(owner: Any, people: list[dict[str, str]]) -> str:
+    """A second project of 100 tasks that nobody edits during the run, every person a member:
+    the project most open pages of scenario 4 watch."""
+    from datetime import date, timedelta
+
+    from ppm.projects import services as projects
+
+    project_id = projects.create_project(owner, {"name": "Quiet"}).project.id
+    for person in people:
+        projects.add_member(owner, project_id, {"email": person["email"], "role": "viewer"})
+    start = date(2026, 1, 5)
+    for n in range(100):
+        day = (start + timedelta(days=n)).isoformat()
+        projects.create_task(owner, project_id, {"name": f"Quiet task {n}", "start_date": day, "finish_date": day})
+    return str(project_id)
 
 
 def log_everyone_in(base: str, plan: dict[str, Any]) -> list[float]:
@@ -222,6 +251,15 @@ def service_times(base: str, plan: dict[str, Any], runs: int = 5) -> None:
         "drawer fragment": ("GET", f"/projects/{project}/schedule?task={task}", fragment, None),
         "task edit fragment": ("POST", f"/projects/{project}/schedule/tasks/{task}", fragment, edit),
     }
+    if "quiet_project_id" in plan:  # SPEC §23: an open page asking for changes when there are none
+        quiet = plan["quiet_project_id"]
+        live = {"HX-Request": "true", "HX-Target": "schedule-live"}
+        kinds["idle poll (204)"] = (
+            "GET",
+            f"/projects/{quiet}/schedule/changes?since={plan['since'][quiet]}",
+            live,
+            None,
+        )
     print(f"Service times, one request at a time (median of {runs}, after warming every worker):")
     for kind, (method, path, headers, data) in kinds.items():
         for _ in range(8):  # each worker compiles its templates and fills its pool once
@@ -353,6 +391,23 @@ def check_slow(figures: dict[str, dict[str, float]], baseline: dict[str, dict[st
             target(f"{kind} p95 within {TARGET_SLOW_RATIO}x of scenario 1", f"{ratio:.2f}x", ratio <= TARGET_SLOW_RATIO)
 
 
+def check_pages(figures: dict[str, dict[str, float]], baseline: dict[str, dict[str, float]]) -> None:
+    errors = int(figures.get("ALL", {}).get("errors", 0))
+    target("0 errors", str(errors), errors == 0)
+    idle = figures.get("poll idle (204)", {})
+    p50, p95 = idle.get("p50", 0.0), idle.get("p95", 0.0)
+    print(f"  idle polls: {int(idle.get('count', 0))}, p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    target(f"idle poll p95 <= {TARGET_IDLE_POLL_P95_MS} ms", f"{p95:.0f} ms", 0 < p95 <= TARGET_IDLE_POLL_P95_MS)
+    if not baseline:
+        print("  (no scenario 1 in this run: run --scenarios 1 4 to compare the others' p95)")
+    for kind, f in sorted(figures.items()):
+        base = baseline.get(kind, {}).get("p95")
+        if kind not in ("ALL", *POLL_KINDS) and base:
+            ratio = f["p95"] / base
+            what = f"{kind} p95 within {TARGET_PAGES_RATIO}x of scenario 1"
+            target(what, f"{ratio:.2f}x", ratio <= TARGET_PAGES_RATIO)
+
+
 def check_storm(
     figures: dict[str, dict[str, float]],
     answers: list[dict[str, Any]],
@@ -429,7 +484,7 @@ def receiver_deliveries(base: str, plan: dict[str, Any], receiver_id: str) -> in
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=30, help="seconds per scenario (default 30)")
-    parser.add_argument("--scenarios", type=int, nargs="+", default=[1, 2, 3], choices=[1, 2, 3])
+    parser.add_argument("--scenarios", type=int, nargs="+", default=[1, 2, 3, 4], choices=[1, 2, 3, 4])
     parser.add_argument("--users", type=int, default=50, help="people browsing and editing (default 50)")
     parser.add_argument(
         "--think",
@@ -439,6 +494,7 @@ def main() -> int:
         metavar=("MIN", "MAX"),
         help="seconds a person reads between two clicks (default 5 15: about 5 requests/s from 50 people)",
     )
+    parser.add_argument("--pages", type=int, default=500, help="open schedule pages polling in scenario 4")
     parser.add_argument("--slow-users", type=int, default=16, help="people pressing Refresh on the slow host")
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn --workers (README: 4)")
@@ -530,6 +586,19 @@ def main() -> int:
                 postgres_log = (postgres.data / "log").read_text(errors="replace")
                 storm = outcome.get("storm", [])
                 check_storm(figures, storm, env, plan, receiver["id"], count, postgres_log)
+        if 4 in args.scenarios:
+            rows, _ = run_locust(
+                server.base,
+                plan_path,
+                work,
+                "s4",
+                ["BrowseAndEdit", "OpenPage"],
+                args.users + args.pages,
+                args.duration,
+                {"PPM_BENCH_PAGES": str(args.pages)},
+            )
+            figures = report(f"Scenario 4: browse and edit with {args.pages} open pages polling every 10 s", rows)
+            check_pages(figures, baseline)
         log = server.log()
         timeouts = log.count("WORKER TIMEOUT")
         print(f"\ngunicorn log: {log.count('Traceback')} tracebacks, {timeouts} worker timeouts")

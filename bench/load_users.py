@@ -5,6 +5,8 @@ starts the stack, fills the data and writes the plan this file reads from `PPM_B
   and tasks, the way the pages do it (htmx requests with the CSRF token, as a browser sends them).
 - `SlowRefresher`: presses Refresh on a link whose host (an allow-listed loopback stand-in)
   never answers; the answer is the link with a `timed out` refresh error after the egress deadline.
+- `OpenPage`: a schedule page left open, asking for changes every 10 s (SPEC §23) as live.js
+  does: nine in ten watch a quiet project (their polls are idle: 204), one in ten the busy one.
 - `WebhookStorm`: GitHub deliveries to one receiver (SPEC §13), built from GitHub's own example
   payloads, signed with the receiver's secret, each moving one link's pull request forward in time.
 
@@ -21,13 +23,17 @@ import itertools
 import json
 import os
 import random
+import re
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, constant_throughput, events, task
+import gevent
+from locust import HttpUser, between, constant_pacing, constant_throughput, events, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["PPM_BENCH_PLAN"]).read_text())
 PROJECT = PLAN["project_id"]
@@ -35,6 +41,7 @@ PROJECT = PLAN["project_id"]
 THINK = tuple(float(x) for x in os.environ.get("PPM_BENCH_THINK", "5 15").split())
 _people = itertools.count()
 _slow_people = itertools.count()
+_pages = itertools.count()
 
 
 class Person(HttpUser):
@@ -191,6 +198,45 @@ class SlowRefresher(Person):
         ) as response:
             if response.status_code == 200 and "did not answer in time" in response.text:
                 EXPECTED_TIMEOUTS.increment()
+                response.success()
+
+
+class OpenPage(Person):
+    """A schedule page left open: every POLL_SECONDS it asks what changed since the sync number
+    it holds and takes the new one from a 200, as live.js does. `fixed_count` keeps exactly this
+    many; each starts at a random moment of its first interval, as pages opened over time do."""
+
+    fixed_count = int(os.environ.get("PPM_BENCH_PAGES", "500"))
+    POLL_SECONDS = 10.0
+    wait_time = constant_pacing(POLL_SECONDS)
+    SINCE = re.compile(r'id="schedule-live"[^>]*data-since="([0-9]+)"')
+
+    def on_start(self) -> None:
+        n = next(_pages)
+        self.identity = PLAN["people"][n % len(PLAN["people"])]
+        super().on_start()
+        busy = n % 10 == 0
+        self.project = PROJECT if busy else PLAN["quiet_project_id"]
+        self.since = PLAN["since"][self.project]
+        self.headers = {"HX-Request": "true", "HX-Target": "schedule-live", "HX-Current-URL": "http://bench/"}
+        # gunicorn closes a connection idle for its keepalive (5 s) and a page asks every 10 s:
+        # a browser that finds its reused connection closed sends the GET again on a new one.
+        again = Retry(total=1, connect=1, read=1, status=0, allowed_methods={"GET"}, raise_on_status=False)
+        self.client.mount("http://", HTTPAdapter(max_retries=again))
+        gevent.sleep(random.Random(n).uniform(0, self.POLL_SECONDS))
+
+    @task
+    def poll(self) -> None:
+        url = f"/projects/{self.project}/schedule/changes?since={self.since}"
+        with self.client.get(url, headers=self.headers, name="poll", catch_response=True) as response:
+            if response.status_code == 204:
+                response.request_meta["name"] = "poll idle (204)"
+                response.success()
+            elif response.status_code == 200:
+                found = self.SINCE.search(response.text)
+                if found:
+                    self.since = int(found.group(1))
+                response.request_meta["name"] = "poll with changes (200)"
                 response.success()
 
 

@@ -12,7 +12,12 @@ one UPDATE batch), and the ratio against the smallest size.
 Then the cost of an address's length (SPEC §27): GitLab `Merge Request Hook` deliveries whose
 object address is a short one, and one of 2,048 bytes (the most a delivery may name) made of a
 thousand path segments without GitLab's `-` (the shape a parser tries longest); they should cost
-about the same. Benchmarks print figures; they do not assert (TESTING.md).
+about the same.
+
+Last, automatic links (SPEC §20): a `pull_request` delivery whose body names 1 task key, and one
+naming 50 (`Fixes WEB-1, WEB-2, …`), each run a new pull request, so every run creates 1 or 50
+links. Printed: the median time and the SQL statements of one delivery (about the same for both).
+Benchmarks print figures; they do not assert (TESTING.md).
 """
 
 from __future__ import annotations
@@ -167,6 +172,65 @@ def address_lengths(app: Flask, runs: int) -> None:
         )
 
 
+def keys_named(app: Flask, runs: int) -> None:
+    with app.app_context():
+        owner = auth_services.create_user("bench-keys@example.com", "Bench", "bench-password")
+        access = projects.create_project(owner, {"name": "Web", "key": "WEB"})
+        for n in range(50):
+            projects.create_task(
+                owner, access.project.id, {"name": f"T{n}", "start_date": "2026-01-05", "finish_date": "2026-01-09"}
+            )
+        revealed = webhooks.create_receiver(owner, access.project.id, {"provider": "github"})
+        client = app.test_client()
+        statements: list[str] = []
+
+        def count(*event_args: Any) -> None:
+            statements.append(event_args[2])
+
+        print(f"\n{'keys named':>10} {'median ms':>10} {'min..max ms':>14} {'queries':>8} {'linked':>7}")
+        pull = 1000
+        for keys in (1, 50):
+            body = "Fixes " + ", ".join(f"WEB-{n}" for n in range(1, keys + 1))
+            times: list[float] = []
+            linked = 0
+            for run in range(runs + 1):
+                pull += 1
+                payload = {
+                    "action": "opened",
+                    "pull_request": {
+                        "html_url": f"https://github.com/acme/website/pull/{pull}",
+                        "state": "open",
+                        "merged": False,
+                        "draft": False,
+                        "title": "Button and link components",
+                        "body": body,
+                        "head": {"ref": "buttons"},
+                        "updated_at": "2026-01-01T00:00:00Z",
+                    },
+                }
+                raw = json.dumps(payload).encode()
+                signature = "sha256=" + hmac.new(revealed.secret.encode(), raw, hashlib.sha256).hexdigest()
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-GitHub-Event": "pull_request",
+                    "X-GitHub-Delivery": f"bench-keys-{pull}",
+                    "X-Hub-Signature-256": signature,
+                }
+                if run == 1:
+                    statements.clear()
+                    event.listen(db.engine, "before_cursor_execute", count)
+                start = time.perf_counter()
+                response = client.post(f"/hooks/github/{revealed.receiver.id}", data=raw, headers=headers)
+                elapsed = (time.perf_counter() - start) * 1000
+                if run == 1:
+                    event.remove(db.engine, "before_cursor_execute", count)
+                if run:  # the first is a warm-up
+                    times.append(elapsed)
+                linked = (response.get_json() or {}).get("linked", -1)
+            median = statistics.median(times)
+            print(f"{keys:>10} {median:>10.1f} {min(times):>6.1f}..{max(times):<6.1f} {len(statements):>8} {linked:>7}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -195,7 +259,7 @@ def main() -> None:
                     start = time.perf_counter()
                     response = deliver(client, receiver_id, secret, run)
                     times.append((time.perf_counter() - start) * 1000)
-                    if response.get_json() != {"matched": size}:
+                    if response.get_json() != {"matched": size, "linked": 0}:
                         print(f"  unexpected answer at {size} links: {response.get_json()}")
                 median = statistics.median(times)
                 base = base or median
@@ -204,6 +268,7 @@ def main() -> None:
                     f"{len(statements):>8} {median / base:>6.2f}"
                 )
             address_lengths(app, args.runs)
+        keys_named(app, args.runs)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     prepare_config(app)
     _init_extensions(app)
     _register_blueprints(app)
+    _subscribe_listeners()
     _register_cli(app)
     from ppm.templating import init_templating
 
@@ -121,6 +122,7 @@ def _init_extensions(app: Flask) -> None:
     import ppm.automations.models
     import ppm.integrations.models
     import ppm.links.models
+    import ppm.notifications.models
     import ppm.projects.models
     import ppm.webhooks.models  # noqa: F401
     from ppm.projects import numbering
@@ -167,6 +169,8 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.jobs.views import bp as jobs_bp
     from ppm.links.api import bp as links_api
     from ppm.links.views import bp as links_bp
+    from ppm.notifications.api import bp as notifications_api
+    from ppm.notifications.views import bp as notifications_bp
     from ppm.projects.api import bp as projects_api
     from ppm.projects.views import bp as projects_bp
     from ppm.schedule.api import bp as tasks_api
@@ -192,11 +196,20 @@ def _register_blueprints(app: Flask) -> None:
         webhooks_bp,
         automations_api,
         automations_bp,
+        notifications_api,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
     from ppm.automations.services import init_automations
 
     init_automations()  # listens for links' "link changed" (SPEC §21)
+
+
+def _subscribe_listeners() -> None:
+    """The rooms above links and projects hear their events (ppm.events) from app start."""
+    from ppm.notifications.listeners import subscribe as notifications
+
+    notifications()
 
 
 def _register_cli(app: Flask) -> None:

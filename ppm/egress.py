@@ -60,6 +60,7 @@ __all__ = [
     "EgressResponse",
     "EgressTimeout",
     "EgressTooLarge",
+    "check_url",
     "fetch",
 ]
 
@@ -886,3 +887,13 @@ def _read(resp: requests.Response, max_bytes: int) -> EgressResponse:
             log.warning("egress: %s body passed the cap of %s bytes", resp.url, max_bytes)
             raise EgressTooLarge(MSG_TOO_LARGE)
     return EgressResponse(resp.status_code, CaseInsensitiveDict(resp.headers), bytes(body), resp.url or "")
+
+
+def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """The guard's rules on a URL without sending anything: pre-flight (A), then resolve the host
+    once and refuse a private, loopback or metadata answer (B, C). For checking an address a
+    person gives before it is stored; :func:`fetch` checks again at every call. Raises
+    ``EgressBlocked``, ``EgressTimeout`` or ``EgressError`` (the name does not resolve)."""
+    policy = _current_policy(float(timeout))
+    _check_raw_url(url)
+    _checked_addresses(_parse_target(url), policy)

@@ -66,3 +66,12 @@ class TaskStateChanged:
     after: str
     source: str  # person | automation
     link_id: str | None = None  # the link whose change caused an automation
+
+
+@dataclass(frozen=True)
+class TaskChanged:
+    """A task's own fields were edited (dates, milestone, place): what the attention codes of
+    SPEC §16 may depend on besides its links. Emitted by projects' task update."""
+
+    project_id: str
+    task_id: str

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ppm_offline.remote import ClientError, SyncClient, is_loopback, normalize_server
-from ppm_offline.store import Store, StoreError, link_field, task_field
+from ppm_offline.store import Store, StoreError, link_field, link_flag, task_field, task_key
 from ppm_offline.sync import sync_project
 
 # SPEC §8: most attention first. Only this client's copy of the rule; it never imports ppm.
@@ -200,8 +200,10 @@ def _show_projects(store: Store, only: str | None, out: TextIO) -> None:
         stack = [(t, 1) for t in reversed(children.get(None, []))]
         while stack:
             task, depth = stack.pop()
+            key = task_key(task)
             line = (
-                f"{'  ' * depth}[{task['id'][:8]}] {clean(task['name'])}  {task['start_date']} → {task['finish_date']}"
+                f"{'  ' * depth}[{task['id'][:8]}] {clean(key) + ' ' if key else ''}{clean(task['name'])}  "
+                f"{task['start_date']} → {task['finish_date']}"
             )
             if task["is_summary"]:
                 line += "  (summary)"
@@ -238,7 +240,9 @@ def describe_state(task: sqlite3.Row) -> str:
 
 def _show_task(store: Store, key: str, project: str | None, out: TextIO) -> None:
     task = store.find_task(key, project)
-    print(f"Task {task['id']}: {clean(task['name'])}", file=out)
+    task_key_text = task_key(task)
+    shown = f" ({clean(task_key_text)})" if task_key_text else ""
+    print(f"Task {task['id']}{shown}: {clean(task['name'])}", file=out)
     kind = " (summary)" if task["is_summary"] else " (milestone)" if task["is_milestone"] else ""
     print(f"  {task['start_date']} → {task['finish_date']}{kind}", file=out)
     print(f"  State: {describe_state(task)}", file=out)
@@ -280,6 +284,10 @@ def describe_link(number: int, link: sqlite3.Row) -> list[str]:
     checks, review = link_field(link, "checks"), link_field(link, "review")
     if checks is not None or review is not None:  # SPEC §15: pull and merge requests only
         lines.append(f"     checks: {clean(checks or 'none')} · review: {clean(review or 'none')}")
+    if link_flag(link, "source") == "auto":  # SPEC §20
+        lines.append("     added automatically from " + provider)
+    if link_flag(link, "closes") is True:
+        lines.append("     completes this task when merged")
     labels = json.loads(link["labels"] or "[]")
     if labels:
         lines.append("     labels: " + ", ".join(clean(label) for label in labels))

@@ -101,6 +101,24 @@ def link_field(link: sqlite3.Row, name: str) -> str | None:
     return _text_or_none(data.get(name)) if isinstance(data, dict) else None
 
 
+def _data(row: sqlite3.Row) -> dict[str, Any]:
+    try:
+        data = json.loads(row["data"])
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def task_key(task: sqlite3.Row) -> str | None:
+    """The task's key as last synced (`WEB-12`, SPEC §20); None from a server without keys."""
+    return _text_or_none(_data(task).get("key"))
+
+
+def link_flag(link: sqlite3.Row, name: str) -> Any:
+    """A link field only in the row's JSON as sent (`source`, `closes`)."""
+    return _data(link).get(name)
+
+
 def task_field(task: sqlite3.Row, name: str) -> str | None:
     """A field of a task row's JSON as sent (SPEC §21 `state`, `done_at`, `state_source`)."""
     return link_field(task, name)
@@ -299,12 +317,18 @@ class Store:
         ).fetchall()
 
     def find_task(self, key: str, project_id: str | None = None) -> sqlite3.Row:
-        """A task by id, or by a unique prefix of its id (as `show` prints them)."""
+        """A task by id, by its key, or by a unique prefix of its id (as `show` prints them)."""
         exact = self.db.execute(
             "SELECT * FROM tasks WHERE id = ? AND (? IS NULL OR project_id = ?)", (key, project_id, project_id)
         ).fetchone()
         if exact is not None:
             return exact  # type: ignore[no-any-return]
+        if "-" in key:  # a task key (`WEB-12`, any letter case), as `show` prints them
+            for row in self.db.execute(
+                "SELECT * FROM tasks WHERE (? IS NULL OR project_id = ?)", (project_id, project_id)
+            ).fetchall():
+                if (task_key(row) or "").upper() == key.strip().upper():
+                    return row  # type: ignore[no-any-return]
         pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.db.execute(
             "SELECT * FROM tasks WHERE id LIKE ? ESCAPE '\\' AND (? IS NULL OR project_id = ?) LIMIT 2",

@@ -1,7 +1,7 @@
 """project keys, task numbers, link source and closing intent (SPEC §20)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010b_fidelity
 Create Date: 2026-12-08 00:30:00
 
 Every project gets a key made from its name (in creation order, so the oldest project keeps the
@@ -18,7 +18,7 @@ from ppm.projects.keys import derive_key
 
 # revision identifiers, used by Alembic.
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010b_fidelity"
 branch_labels = None
 depends_on = None
 

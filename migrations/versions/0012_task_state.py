@@ -1,7 +1,7 @@
 """task state and git automation switches (SPEC §21)
 
 Revision ID: 0012
-Revises: 0011, 0010b_fidelity
+Revises: 0011
 Create Date: 2026-12-08 00:30:00
 
 Every task gains `state` (todo | in_progress | done; existing tasks start todo), `done_at`,
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0012"
-down_revision = ("0011", "0010b_fidelity")  # also joins the two heads of part three
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

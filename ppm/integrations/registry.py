@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ppm.integrations.providers import github, gitlab
+from ppm.integrations.providers import gitea, github, gitlab
 from ppm.integrations.providers.base import StatusResult, VerifiedAccount
 
 Verifier = Callable[[str, str], VerifiedAccount]
@@ -27,6 +27,8 @@ class Provider:
     verify: Verifier | None = None
     fetch_status: StatusFetcher | None = None
     has_live_status: Callable[[str], bool] | None = None
+    # "pull" or "issue" for a path below the host root with a live status, else "".
+    link_kind: Callable[[str], str] | None = None
     # Cloud-file hosts: refresh fetches a public preview card instead of a status.
     is_file_host: bool = False
     # Token prefixes that belong to *other* providers: pasted here, they are refused unsent.
@@ -77,6 +79,22 @@ TASK_LINK_PROVIDERS: dict[str, Provider] = {
             foreign_token_prefixes=GITHUB_TOKEN_PREFIXES,
             why_connect="See the status of linked merge requests and issues on gitlab.com or your own GitLab.",
             token_help="A personal access token with the “read_api” scope.",
+        ),
+        Provider(
+            "gitea",
+            "Gitea / Forgejo",
+            requires_credential=True,
+            connectable=True,
+            exact_hosts=gitea.SAAS_HOSTS,
+            saas_hosts=gitea.SAAS_HOSTS,
+            verify=gitea.verify,
+            fetch_status=gitea.fetch_status,
+            has_live_status=gitea.has_live_status,
+            link_kind=gitea.link_kind,
+            why_connect="See the status of linked pull requests and issues on Codeberg or your own Gitea or Forgejo.",
+            token_help="An access token (Settings → Applications) with read access to repositories and issues "
+            "(the read:repository, read:issue and read:user scopes).",
+            extra={"saas_host": "codeberg.org", "self_hosted_example": "https://git.example.org"},
         ),
         Provider(
             "generic",

@@ -43,3 +43,17 @@ def sweep() -> str | None:
         return record.id if record else None
     finally:
         db.session.rollback()  # nothing left open (the in-process worker keeps its session)
+
+
+def deliver_notifications(subscription_id: str) -> int:
+    from rq import get_current_job
+
+    from ppm.jobs import notify
+    from ppm.jobs.queue import connection
+
+    _fresh_connections()
+    job = get_current_job()
+    try:
+        return notify.run_job(subscription_id, job.connection if job is not None else connection())
+    finally:
+        db.session.rollback()

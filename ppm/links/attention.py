@@ -52,6 +52,8 @@ def link_kind(provider_id: str, url: str, base_url: str) -> str:
         path = path[len(urlsplit(base_url).path.rstrip("/")) :]
     if provider is None or provider.has_live_status is None or not provider.has_live_status(path):
         return ""
+    if provider.link_kind is not None:
+        return provider.link_kind(path)
     parts = [part for part in path.split("/") if part]
     if provider_id == "github":
         return PULL if parts[2] == "pull" else ISSUE

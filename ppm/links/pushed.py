@@ -12,14 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
+from ppm import events
+from ppm.events import LinkChanged, LinkState
 from ppm.extensions import db
-from ppm.links import changes
-from ppm.links.models import TaskLink
+from ppm.links import changes as link_changes
+from ppm.links.attention import link_kind
+from ppm.links.models import LinkRemoval, TaskLink
 from ppm.links.status import RANK
-from ppm.models_base import utcnow
+from ppm.models_base import new_id, utcnow
 from ppm.projects import services as projects
+from ppm.projects.models import Task
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ def _current(project_id: str, link_ids: list[str]) -> list[Any]:
                 TaskLink.provider_updated_at,
                 TaskLink.head_sha,
                 TaskLink.source_branch,
+                TaskLink.closes_set_by_person,
             ).where(TaskLink.project_id == project_id, TaskLink.id.in_(link_ids), TaskLink.deleted_at.is_(None))
         )
     )
@@ -161,8 +166,8 @@ def apply_pushed_state(project_id: str, link_ids: list[str], state: PushedState)
     # The one link-write path's announcement, per changed link, from the rows already read:
     # no query per link (listeners run after the whole batch is written).
     for row in rows:
-        after = changes.state_of(_Written(row, state.status, state.title or row.title))
-        changes.announce(project_id, row.task_id, row.id, changes.state_of(row), after)
+        after = link_changes.state_of(_Written(row, state.status, state.title or row.title))
+        link_changes.announce(project_id, row.task_id, row.id, link_changes.state_of(row), after)
     return len(rows)
 
 
@@ -191,3 +196,199 @@ def _write_head(rows: list[Any], state: PushedState) -> None:
             for row in rows
         ],
     )
+
+
+# --- automatic links (SPEC §20) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedTasks:
+    """A pull or merge request that names task keys: the object's canonical address (stored as
+    a new link's url, with its duplicate key), the self-hosted root ("" on a SaaS host), the
+    object's identity for remembered removals, and per task number whether it closes."""
+
+    url: str
+    url_key: str
+    base_url: str
+    object: str
+    intents: dict[int, bool]
+
+
+def _named_task_ids(project_id: str, intents: dict[int, bool]) -> dict[str, bool]:
+    """Live tasks of the project by number -> whether the delivery closes them (one query)."""
+    if not intents:
+        return {}
+    rows = db.session.execute(
+        select(Task.id, Task.number).where(
+            Task.project_id == project_id, Task.number.in_(list(intents)), Task.deleted_at.is_(None)
+        )
+    )
+    return {row.id: intents[row.number] for row in rows}
+
+
+def _removed_on(task_ids: list[str], obj: str) -> set[str]:
+    if not task_ids:
+        return set()
+    rows = db.session.scalars(
+        select(LinkRemoval.task_id).where(LinkRemoval.object == obj, LinkRemoval.task_id.in_(task_ids))
+    )
+    return set(rows)
+
+
+def _next_positions(task_ids: list[str]) -> dict[str, int]:
+    if not task_ids:
+        return {}
+    rows = db.session.execute(
+        select(TaskLink.task_id, func.max(TaskLink.position))
+        .where(TaskLink.task_id.in_(task_ids))
+        .group_by(TaskLink.task_id)
+    )
+    last = {task_id: position for task_id, position in rows}
+    return {task_id: (last[task_id] + 1 if last.get(task_id) is not None else 0) for task_id in task_ids}
+
+
+def _older(row: Any, state: PushedState) -> bool:
+    """The delivery is an older version than the one the link applied (as `_needs_write`)."""
+    known = row.provider_updated_at
+    return known is not None and (state.updated_at is None or older_version(state.updated_at, known))
+
+
+def _already_linked(task_ids: list[str], url_key: str) -> set[str]:
+    """Named tasks with a live link to the object's own address, read under the lock: a link a
+    racing delivery made after the caller matched links is not made twice."""
+    if not task_ids or not url_key:
+        return set()
+    rows = db.session.scalars(
+        select(TaskLink.task_id).where(
+            TaskLink.task_id.in_(task_ids), TaskLink.url_key == url_key, TaskLink.deleted_at.is_(None)
+        )
+    )
+    return set(rows)
+
+
+def _link_state(
+    status: str, checks: str | None, review: str | None, closes: bool, kind: str, url: str, title: str
+) -> LinkState:
+    return LinkState(
+        status=status, checks=checks, review=review, closes=closes, kind=kind, url=url, display_title=title
+    )
+
+
+def apply_pull_request(
+    project_id: str, provider: str, link_ids: list[str], state: PushedState, named: NamedTasks
+) -> tuple[int, int]:
+    """A pull or merge request delivery (SPEC §13, §20), inside the caller's transaction (the
+    caller holds the project lock; `link_ids` are the live links to the object it matched
+    before): its state goes to those links, as `apply_pushed_state`; links to it on the tasks
+    it names follow its closing intent unless a person set theirs; each named live task without
+    a link to it, and whose link to it a person never removed, gets an automatic one. Returns
+    (links changed, links created). A handful of queries whatever the number of links and keys."""
+    if state.status not in RANK:
+        return 0, 0
+    intents = _named_task_ids(project_id, named.intents)
+    rows = _current(project_id, link_ids) if link_ids else []
+    now = utcnow()
+    changes: list[tuple[Any, bool, bool]] = []  # (row, state written, closes after)
+    for row in rows:
+        closes = row.closes
+        intent = intents.get(row.task_id)
+        if intent is not None and not row.closes_set_by_person and not _older(row, state):
+            closes = intent
+        writes_state = _needs_write(row, state)
+        if writes_state or closes != row.closes:
+            changes.append((row, writes_state, closes))
+    changed_ids = {row.id for row, _writes, _closes in changes}
+    _write_head([row for row in rows if row.id not in changed_ids and _needs_internal_write(row, state)], state)
+    linked = {row.task_id for row in rows}
+    unlinked = [task_id for task_id in intents if task_id not in linked]
+    linked = _already_linked(unlinked, named.url_key)
+    unlinked = [task_id for task_id in unlinked if task_id not in linked]
+    removed = _removed_on(unlinked, named.object)
+    creating = [task_id for task_id in unlinked if task_id not in removed]
+    positions = _next_positions(creating)
+    numbers = projects.next_sync_numbers(project_id, len(changes) + len(creating))
+    if changes:
+        db.session.execute(
+            update(TaskLink),
+            [
+                {
+                    "id": row.id,
+                    "status": state.status if writes else row.status,
+                    "title": (state.title or row.title) if writes else row.title,
+                    "fetched_at": now if writes else row.fetched_at,
+                    "refresh_error": None if writes else row.refresh_error,
+                    "provider_updated_at": (state.updated_at or row.provider_updated_at)
+                    if writes
+                    else row.provider_updated_at,
+                    "head_sha": (state.head_sha or row.head_sha)
+                    if writes or _needs_internal_write(row, state)
+                    else row.head_sha,
+                    "source_branch": (state.source_branch or row.source_branch)
+                    if writes or _needs_internal_write(row, state)
+                    else row.source_branch,
+                    "closes": closes,
+                    "sync_number": sync_number,
+                    "updated_at": now,
+                }
+                for (row, writes, closes), sync_number in zip(changes, numbers, strict=False)
+            ],
+        )
+    title = state.title[:300]
+    new_rows: list[dict[str, Any]] = [
+        {
+            "id": new_id(),
+            "project_id": project_id,
+            "task_id": task_id,
+            "url": named.url,
+            "url_key": named.url_key,
+            "provider": provider,
+            "base_url": named.base_url,
+            "title": title,
+            "status": state.status,
+            "fetched_at": now,
+            "provider_updated_at": state.updated_at,
+            "head_sha": state.head_sha,
+            "source_branch": state.source_branch,
+            "position": positions[task_id],
+            "source": "auto",
+            "closes": intents[task_id],
+            "sync_number": sync_number,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for task_id, sync_number in zip(creating, numbers[len(changes) :], strict=True)
+    ]
+    if new_rows:
+        db.session.execute(insert(TaskLink), new_rows)
+    for row, writes, closes in changes:
+        status = state.status if writes else row.status
+        shown = row.custom_title or ((state.title or row.title) if writes else row.title) or row.url
+        events.emit(
+            LinkChanged(
+                project_id,
+                row.task_id,
+                row.id,
+                _link_state(
+                    row.status,
+                    row.checks,
+                    row.review,
+                    row.closes,
+                    row.kind,
+                    row.url,
+                    row.custom_title or row.title or row.url,
+                ),
+                _link_state(status, row.checks, row.review, closes, row.kind, row.url, shown),
+            )
+        )
+    for new in new_rows:
+        kind = link_kind(provider, named.url, named.base_url)
+        events.emit(
+            LinkChanged(
+                project_id,
+                new["task_id"],
+                new["id"],
+                None,
+                _link_state(state.status, None, None, new["closes"], kind, named.url, title or named.url),
+            )
+        )
+    return len(changes), len(new_rows)

@@ -28,7 +28,7 @@ from ppm.integrations.models import Credential
 from ppm.integrations.providers.base import Extras, NotModified, RefreshFailed, StatusResult, conditional
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
 from ppm.links import attention, changes, review_status
-from ppm.links.models import TaskLink
+from ppm.links.models import LinkRemoval, TaskLink
 from ppm.links.pushed import older_version
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
@@ -312,17 +312,19 @@ def edit_link(actor: User, project_id: str, task_id: str, link_id: str, data: An
     errors = ValidationCollector()
     title = _clean_title(data.get("custom_title"), errors) if "custom_title" in data else None
     labels = _clean_labels(data.get("labels"), errors) if "labels" in data else None
-    closes = data.get("closes")
+    closes = data.get("closes") if "closes" in data else None
     if "closes" in data and not isinstance(closes, bool):
-        errors.add("closes", "This must be true or false.")
+        errors.add("closes", "Send closes as true or false.")
     errors.raise_if_any()
     before = changes.state_of(link)
-    if isinstance(closes, bool):  # SPEC §20: a person's choice; deliveries leave it from now on
-        link.closes, link.closes_set_by_person = closes, True
     if title is not None:
         link.custom_title = title
     if labels is not None:
         link.labels = labels
+    if isinstance(closes, bool):
+        # SPEC §20: once a person set it, deliveries no longer change it.
+        link.closes = closes
+        link.closes_set_by_person = True
     _stamp(link, before)
     db.session.commit()
     return link
@@ -333,8 +335,21 @@ def remove_link(actor: User, project_id: str, task_id: str, link_id: str) -> Non
     link = _link(task, link_id)
     before = changes.state_of(link)
     link.deleted_at = utcnow()
+    _remember_removal(link)
     _stamp(link, before)
     db.session.commit()
+
+
+def _remember_removal(link: TaskLink) -> None:
+    """SPEC §20: a link a person removed is never re-created automatically on that task."""
+    from ppm.webhooks.matching import object_key  # the object rules live with webhooks
+
+    found = object_key(link.provider, link.url, link.base_url)
+    if found is None:
+        return
+    known = db.session.get(LinkRemoval, (link.task_id, found.text()))
+    if known is None:
+        db.session.add(LinkRemoval(task_id=link.task_id, object=found.text()))
 
 
 def _remove_links_of_tasks(project_id: str, task_ids: list[str]) -> None:

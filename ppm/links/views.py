@@ -162,6 +162,20 @@ def edit(project_id: str, task_id: str, link_id: str) -> Any:
     return _row(project_id, task_id, link, focus="edit", message=f"Link saved: {link.display_title}.", changed=True)
 
 
+@bp.post("/<link_id>/closes")
+def closes(project_id: str, task_id: str, link_id: str) -> Any:
+    """SPEC §20: the drawer's "Completes this task when merged" checkbox (a person's choice,
+    which deliveries then leave alone). The box is absent from the form when unticked."""
+    wanted = request.form.get("closes") == "1"
+    link = services.edit_link(current_user, project_id, task_id, link_id, {"closes": wanted})
+    message = (
+        "This link now completes the task when merged."
+        if link.closes
+        else "This link no longer completes the task when merged."
+    )
+    return _row(project_id, task_id, link, focus="closes", message=message, changed=True)
+
+
 @bp.get("/<link_id>/remove")
 def confirm_remove(project_id: str, task_id: str, link_id: str) -> Any:
     projects.load_project(current_user, project_id, Role.member, write=True)

@@ -17,6 +17,7 @@ def project_json(access: Access) -> dict[str, Any]:
     return {
         "id": project.id,
         "name": project.name,
+        "key": project.key,
         "archived": project.archived,
         "role": access.role.name,
         "created_at": iso(project.created_at),
@@ -53,11 +54,15 @@ def task_sync_json(task: Task) -> dict[str, Any]:
 
 def task_fields_json(task: Any, assignee_ids: list[str]) -> dict[str, Any]:
     """The one field list of a task in JSON, from a Task or from a row of a column query with
-    the same names (the task list reads columns: ORM objects were most of its time)."""
+    the same names (the task list reads columns: ORM objects were most of its time; such a row
+    carries its project's key as `project_key`)."""
+    project_key = getattr(task, "project_key", None) or task.project.key
     return {
         "id": task.id,
         "project_id": task.project_id,
         "parent_id": task.parent_id,
+        "number": task.number,  # SPEC §20
+        "key": f"{project_key}-{task.number}",
         "name": task.name,
         "description": task.description,
         "start_date": task.start_date.isoformat(),

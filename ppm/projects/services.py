@@ -18,7 +18,8 @@ from ppm.auth.services import find_user_by_email
 from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector, ValidationError
 from ppm.extensions import db
 from ppm.models_base import utc_today, utcnow
-from ppm.projects.models import ROLE_NAMES, TASK_STATES, Membership, Project, Role, Task
+from ppm.projects import keys
+from ppm.projects.models import ROLE_NAMES, TASK_STATES, Membership, Project, ProjectKey, Role, Task
 from ppm.text import readable_object, text_problem, unreadable
 
 NAME_MAX = 200
@@ -195,17 +196,54 @@ def list_projects(actor: User) -> list[Access]:
     return [Access(project=p, role=Role[r]) for p, r in rows]
 
 
+_KEY_TAKEN = "Another project uses this key (now or before); choose another."
+
+
+def _key_from(data: Mapping[str, Any], errors: ValidationCollector) -> str | None:
+    """SPEC §20: 2 to 10 characters, a letter then letters or digits (stored upper-case)."""
+    if "key" not in data:
+        return None
+    value = data.get("key")
+    if not isinstance(value, str) or not keys.valid_key(value.strip()):
+        errors.add("key", "Use 2 to 10 letters or digits, starting with a letter (like WEB).")
+        return None
+    return keys.normal_key(value)
+
+
+def _key_owner(key: str) -> str | None:
+    return db.session.scalar(select(ProjectKey.project_id).where(ProjectKey.key == key))
+
+
 def create_project(actor: User, data: Any) -> Access:
     data = require_mapping(data)
     errors = ValidationCollector()
     name = _text(data, "name", errors, label="project name", max_len=NAME_MAX, required=True)
+    key = _key_from(data, errors)
     errors.raise_if_any()
-    project = Project(name=name)
+    if key is not None and _key_owner(key) is not None:
+        raise Conflict(_KEY_TAKEN, code="key_taken")
+    project = Project(name=name, key=key)  # no key: one made from the name (numbering)
     db.session.add(project)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # a racing project took the key a moment ago
+        raise Conflict(_KEY_TAKEN, code="key_taken") from None
     db.session.add(Membership(project_id=project.id, user_id=actor.id, role=Role.owner.name))
     db.session.commit()
     return Access(project=project, role=Role.owner)
+
+
+def _change_key(project: Project, key: str) -> None:
+    """A new key for the project; its former keys stay its own forever (project_keys)."""
+    if key == project.key:
+        return
+    owner = _key_owner(key)
+    if owner is not None and owner != project.id:
+        raise Conflict(_KEY_TAKEN, code="key_taken")
+    if owner is None:
+        db.session.add(ProjectKey(key=key, project_id=project.id))
+    project.key = key
 
 
 def update_project(actor: User, project_id: str, data: Any) -> Access:
@@ -215,10 +253,17 @@ def update_project(actor: User, project_id: str, data: Any) -> Access:
     name = _text(data, "name", errors, label="project name", max_len=NAME_MAX, required=False)
     if "name" in data and name == "" and not errors.has("name"):
         errors.add("name", "Enter a project name.")
+    key = _key_from(data, errors)
     errors.raise_if_any()
     if name:
         access.project.name = name
-    db.session.commit()
+    if key is not None:
+        _change_key(access.project, key)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # a racing project took the key a moment ago
+        raise Conflict(_KEY_TAKEN, code="key_taken") from None
     return access
 
 
@@ -428,10 +473,25 @@ def get_task(actor: User, project_id: str, task_id: str) -> Task:
     return _live_task(access.project.id, task_id)
 
 
+def task_id_for(project_id: str, ref: str) -> str:
+    """A task's id from its id or its key (SPEC §20: any letter case, the project's current or a
+    former key); "" when the key names no task of this project."""
+    split = keys.split_task_key(ref) if isinstance(ref, str) and "-" in ref else None
+    if split is None:
+        return safe_id(ref)
+    prefix, number = split
+    found = db.session.scalar(
+        select(Task.id)
+        .join(ProjectKey, ProjectKey.project_id == Task.project_id)
+        .where(Task.project_id == project_id, ProjectKey.key == prefix, Task.number == number)
+    )
+    return found or ""
+
+
 def _live_task(project_id: str, task_id: str) -> Task:
     task = db.session.scalar(
         select(Task)
-        .where(Task.id == safe_id(task_id), Task.project_id == project_id, Task.deleted_at.is_(None))
+        .where(Task.id == task_id_for(project_id, task_id), Task.project_id == project_id, Task.deleted_at.is_(None))
         # Read afresh even if this request loaded it before taking the project lock.
         .execution_options(populate_existing=True)
     )
@@ -761,6 +821,7 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
         _roll_up(old_parent_id)
     if state is not None:
         set_task_state(task, state, "person")
+    events.emit(events.TaskChanged(pid, task.id))
     db.session.commit()
     return task
 

@@ -4,6 +4,7 @@ its fragments and the changes poll (SPEC §23) render rows through here, one way
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -17,6 +18,7 @@ from ppm.links.icons import status_icon, status_shape
 from ppm.links.review_status import label_suffix
 from ppm.links.status import PRECEDENCE
 from ppm.models_base import utc_today
+from ppm.projects.keys import branch_name
 from ppm.schedule import attention as needs_attention
 from ppm.schedule import gantt
 from ppm.schedule.outline import Outline, outline
@@ -115,9 +117,11 @@ class RowView:
         "depth",
         "duration",
         "expanded",
+        "extra",
         "finish_iso",
         "finish_label",
         "id",
+        "key",
         "kind",
         "links",
         "links_text",
@@ -137,6 +141,7 @@ class RowView:
     def __init__(self, row: Row, prefix: str, labels: DateLabels, people: PeopleViews) -> None:
         self.id = escape(row.id)
         self.name = escape(row.name)
+        self.key = escape(row.key)
         self.kind = KIND_MARKUP[row.kind]
         self.depth = DEPTH_MARKUP[min(row.depth, MAX_INDENT)]
         self.start_iso, self.start_label, self.short_start = labels(row.start_date)
@@ -152,6 +157,15 @@ class RowView:
         self.muted = needs_attention.row_class(row)
         self.expanded = TRUE
         self.more = EMPTY_MARKUP
+        self.extra = EMPTY_MARKUP  # attributes of a row sent out of band by the changes poll
+
+    def digest(self) -> str:
+        """What the row shows, in 16 hex digits: the page skips a polled row equal to its own
+        (a person's own write already put it there: SPEC §23 announces it once)."""
+        people = "\x1e".join(f"{p.name}\x1d{p.initials}\x1d{p.tone}" for p in self.people)
+        shown = (self.name, self.kind, self.depth, self.start_iso, self.finish_iso, self.duration, self.url)
+        parts = [*shown, self.links, self.links_text, self.attention, self.muted, people]
+        return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).hexdigest()
 
     def collapse(self, children: int, open_prefix: Markup) -> None:
         """Rendered without its subtasks: the toggle says so, and without JavaScript a plain
@@ -351,6 +365,8 @@ class DrawerView:
     state_label: str = "To do"
     state_shape: str = "○"
     state_why: str = ""  # "set automatically when … was merged", or a summary's progress
+    key: str = ""  # SPEC §20: `WEB-12`, and the branch name to copy
+    branch: str = ""
 
 
 def state_why(task: Any, leaves: int, leaves_done: int) -> str:
@@ -386,6 +402,8 @@ def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
         state_label=STATE_LABELS.get(task.state, "To do"),
         state_shape=STATE_SHAPES.get(task.state, "○"),
         state_why=state_why(task, detail.leaves, detail.leaves_done),
+        key=task.key,
+        branch=branch_name(task.key, task.name),
     )
 
 
@@ -501,6 +519,7 @@ def view_context(
     levels; deeper ones arrive when expanded (ppm.schedule.outline)."""
     context: dict[str, Any] = {"state": state, "base": base, "children_url": children_url(base, state)}
     window = None
+    scale = ""
     if not rows:
         body = ""
     else:
@@ -513,6 +532,7 @@ def view_context(
         html, chart = rows_html(rows, shown, base, state)
         template = "schedule/_list.html" if chart is None else "schedule/_gantt.html"
         window = window_view(chart.window, focus) if chart is not None else None
+        scale = chart_scale(chart) if chart is not None else ""
         body = render_template(
             template,
             rows_html=Markup(html),  # noqa: S704 - a template autoescaped it
@@ -526,9 +546,92 @@ def view_context(
         "has_rows": bool(rows),
         "view_body": Markup(body),  # noqa: S704 - a template autoescaped it
         "gantt_window": window,
+        "scale": scale,
     }
 
 
 def children_url(base: str, state: ViewState) -> str:
     """The subtree route for schedule.js, with `__id__` standing for the task."""
     return base + "/tasks/__id__/children" + state.query(task=None, open=None)
+
+
+# --- the changes poll (SPEC §23): the rows that changed, placed by the page -----------------
+
+
+def versioned(views: list[RowView]) -> list[RowView]:
+    """Rows sent after a person's own write carry their digest, so the next poll skips them."""
+    for view in views:
+        view.extra = Markup(f' data-v="{view.digest()}"')  # noqa: S704 - hex digits
+    return views
+
+
+@dataclass(frozen=True)
+class LiveRows:
+    """The poll's rows: `html` (list or Gantt rows with placing attributes), the ids of rows
+    gone from the view (removed, or no longer matching its filter), and the Gantt's scale."""
+
+    html: str
+    gone: list[str]
+    scale: str
+
+
+def live_rows(
+    rows: list[Row], changed: frozenset[str], base: str, state: ViewState, every: Sequence[Row] = ()
+) -> LiveRows:
+    """The view's `rows` (its filter applied) that `changed`, in order, each with its previous
+    sibling and parent so the page can put a new one in place (schedule.js); under a filter their
+    parents too (a match's parents are shown, muted). Changed ids not among the rows are gone,
+    and under a filter the parents (of `every` row) that were shown only for them. Counted as
+    changed only rows whose task or links were written (`data-changed`)."""
+    index = {row.id: i for i, row in enumerate(rows)}
+    picked = {index[task] for task in changed if task in index}
+    if state.attention:
+        for i in list(picked):
+            parent = rows[i].parent_id
+            while parent is not None and parent in index and index[parent] not in picked:
+                picked.add(index[parent])
+                parent = rows[index[parent]].parent_id
+    order = sorted(picked)
+    sent = [rows[i] for i in order]
+    sibling = previous_siblings(rows) if sent else {}
+    views = row_views(sent, state)
+    for row, view in zip(sent, views, strict=True):
+        mark = " data-changed" if row.id in changed else ""
+        view.extra = Markup(  # noqa: S704 - escaped ids, hex digits and constants
+            f' data-oob data-live{mark} data-v="{view.digest()}" data-sibling="{escape(sibling.get(row.id, ""))}"'
+            f' data-parent="{escape(row.parent_id or "")}"'
+        )
+    gone = {task for task in changed if task not in index}
+    if state.attention:
+        parents = {row.id: row.parent_id for row in every}
+        for task in list(gone):
+            parent = parents.get(task)
+            while parent is not None and parent not in index and parent not in gone:
+                gone.add(parent)
+                parent = parents.get(parent)
+    context = {"rows": views, "state": state, "base": base}
+    if state.view != "gantt":
+        return LiveRows(render_template("schedule/_rows.html", **context), sorted(gone), "")
+    chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date, sent)
+    html = render_template("schedule/_gantt_rows.html", chart=chart, **context)
+    return LiveRows(html, sorted(gone), chart_scale(chart))
+
+
+def previous_siblings(rows: Sequence[Row]) -> dict[str, str]:
+    """Each row's previous sibling among `rows` (WBS order), where a new row goes after that
+    sibling's subtree, or first under its parent when it has none."""
+    last: dict[str | None, str] = {}
+    found: dict[str, str] = {}
+    for row in rows:
+        before = last.get(row.parent_id)
+        if before is not None:
+            found[row.id] = before
+        last[row.parent_id] = row.id
+    return found
+
+
+def chart_scale(chart: gantt.Chart) -> str:
+    """What rows drawn on one chart share: when a change moves it, the page reloads its view."""
+    window = chart.window
+    plan = f"/{window.plan_first}/{window.plan_last}" if window else ""
+    return f"{chart.zoom.key}/{chart.origin}/{chart.end}{plan}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, String, and_, literal, select
 
 from ppm.auth.models import User
 from ppm.errors import NotFound
@@ -24,7 +24,7 @@ from ppm.links import attention, review_status
 from ppm.links import services as link_services
 from ppm.links.status import status_for_rank
 from ppm.projects import services as project_services
-from ppm.projects.models import Task, task_assignees
+from ppm.projects.models import Project, Task, task_assignees
 from ppm.projects.services import Access
 
 TONES = 6  # avatar colour classes (tone-0 … tone-5); the initials and name carry the meaning
@@ -60,6 +60,7 @@ class Row:
     state: str = "todo"  # SPEC §21 (a summary's is derived from its leaves)
     leaves_done: int = 0  # a summary's progress: its leaf tasks done, of `leaves`
     leaves: int = 0
+    key: str = ""  # SPEC §20: `WEB-12`
 
     @property
     def kind(self) -> str:
@@ -143,11 +144,14 @@ def schedule_rows(project_id: str) -> list[Row]:
             checks=review_status.checks_for_rank(r.worst_checks),
             review=review_status.review_for_rank(r.worst_review),
             state=r.state,
+            key=f"{r.project_key}-{r.number}",
         )
         for r in db.session.execute(
             select(
                 Task.id,
                 Task.parent_id,
+                Task.number,
+                Project.key.label("project_key"),
                 Task.name,
                 Task.start_date,
                 Task.finish_date,
@@ -160,6 +164,7 @@ def schedule_rows(project_id: str) -> list[Row]:
                 links.c.worst_checks,
                 links.c.worst_review,
             )
+            .join(Project, Project.id == Task.project_id)
             .outerjoin(links, links.c.task_id == Task.id)
             .where(_live(project_id))
             .order_by(Task.position, Task.created_at, Task.id)
@@ -209,9 +214,10 @@ def task_detail(access: Access, task_id: str) -> Detail:
     """One live task of a project the caller has loaded (`load_project` checked the role),
     with its assignees, its chain of parents and its number of subtasks: three queries."""
     project_id = access.project.id
-    task = db.session.scalar(select(Task).where(_live(project_id), Task.id == project_services.safe_id(task_id)))
+    task_id = project_services.task_id_for(project_id, task_id)  # an id or a key (SPEC §20)
+    task = db.session.scalar(select(Task).where(_live(project_id), Task.id == task_id))
     if task is None:
-        removed = select(Task.id).where(Task.project_id == project_id, Task.id == project_services.safe_id(task_id))
+        removed = select(Task.id).where(Task.project_id == project_id, Task.id == task_id)
         raise TaskRemoved() if db.session.scalar(removed) else NotFound("Task not found.")
     tree = db.session.execute(
         select(Task.id, Task.parent_id, Task.name, Task.is_summary, Task.state).where(_live(project_id))
@@ -263,6 +269,8 @@ def task_list(
             Task.id,
             Task.project_id,
             Task.parent_id,
+            Task.number,
+            literal(access.project.key, String).label("project_key"),
             Task.name,
             Task.description,
             Task.start_date,

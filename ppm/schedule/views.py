@@ -24,7 +24,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from ppm.errors import DATABASE_DOWN, NotFound, ValidationError
 from ppm.extensions import db
@@ -35,7 +35,7 @@ from ppm.links.section import section_context
 from ppm.projects import services as project_services
 from ppm.projects.models import Role
 from ppm.projects.services import Access
-from ppm.schedule import gantt
+from ppm.schedule import gantt, live
 from ppm.schedule.forms import AddTaskForm, EditTaskForm
 from ppm.schedule.outline import more, outline, subtree
 from ppm.schedule.rows import (
@@ -46,9 +46,11 @@ from ppm.schedule.rows import (
     ViewState,
     attention_rows,
     drawer_view,
+    live_rows,
     read_task_id,
     row_views,
     rows_html,
+    versioned,
     view_context,
 )
 from ppm.schedule.services import (
@@ -70,7 +72,17 @@ CHANGED_EVENT = "schedule-changed"
 
 @bp.context_processor
 def _zoom_levels() -> dict[str, Any]:
-    return {"zooms": list(gantt.ZOOMS.values()), "link_glyph": LINK_GLYPH_SHAPE, "status_shapes": STATUS_SHAPES}
+    return {
+        "zooms": list(gantt.ZOOMS.values()),
+        "link_glyph": LINK_GLYPH_SHAPE,
+        "status_shapes": STATUS_SHAPES,
+        "live_interval": live_interval(),
+    }
+
+
+def live_interval() -> int:
+    """Seconds between an open page's polls for changes (SPEC §23); 0: no polling."""
+    return max(0, int(current_app.config.get("LIVE_INTERVAL") or 0))
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -331,7 +343,7 @@ def _with_changed_rows(
         # puts it after that row, or at the end of its parent's rows, or drops it.
         html += render_template(
             "schedule/_rows.html",
-            rows=row_views([row], state),
+            rows=versioned(row_views([row], state)),
             oob=True,
             new_after=escape(schedule.rows[index - 1].id),
             new_parent=escape(row.parent_id or ""),
@@ -340,7 +352,7 @@ def _with_changed_rows(
     else:
         update.insert(0, row)
     if update:
-        html += render_template("schedule/_rows.html", rows=row_views(update, state), oob=True, **context)
+        html += render_template("schedule/_rows.html", rows=versioned(row_views(update, state)), oob=True, **context)
     html += render_template(
         "schedule/_attention.html", attention_bar=attention_rows(schedule, base, state)[1], oob=True
     )
@@ -548,3 +560,45 @@ def task_row(project_id: str, task_id: str) -> Any:
     schedule = load_schedule(current_user, project_id)  # non-members get 404 before anything
     response = _finish(make_response("", 200))
     return _with_changed_rows(response, project_id, state, task_id, schedule=schedule)
+
+
+@bp.get("/projects/<project_id>/schedule/changes")
+def changes(project_id: str) -> Any:
+    """What changed since the page's sync number (SPEC §23), asked by live.js every
+    LIVE_INTERVAL seconds with the page's view, zoom and filter (and the open drawer's task).
+    Nothing newer: 204 without a body, from one query after the session's user, the session
+    left untouched. Otherwise every changed part of the page out of band (_changes.html)."""
+    until = live.high_water(current_user, project_id)  # non-members get 404 before anything
+    since = live.read_since(request.args.get("since"))
+    if since >= until:
+        return _finish(Response(status=204))
+    state = ViewState.read(request.args)
+    with gc_paused():
+        schedule = load_schedule(current_user, project_id)
+        base = _base(project_id)
+        changed = live.changed_tasks(schedule.access.project.id, since, until)
+        rows, bar = attention_rows(schedule, base, state)
+        context: dict[str, Any] = {
+            "access": schedule.access,
+            "state": state,
+            "base": base,
+            "since": until,
+            "attention_bar": bar,
+            "task_count": len(rows),
+            "reload": changed.too_many,
+        }
+        if not changed.too_many:
+            found = live_rows(rows, changed.task_ids, base, state, schedule.rows)
+            drawer_task = read_task_id(request.args.get("task"))
+            drawer_changed = drawer_task in changed.task_ids and any(row.id == drawer_task for row in schedule.rows)
+            context.update(
+                rows_html=Markup(found.html),  # noqa: S704 - a template autoescaped it
+                gone=found.gone,
+                changed=changed.task_ids,
+                scale=found.scale,
+                links_section=section_context(schedule.access.project.id, drawer_task, access=schedule.access)
+                if drawer_changed and drawer_task
+                else None,
+            )
+        html = render_template("schedule/_changes.html", **context)
+    return _finish(make_response(html))

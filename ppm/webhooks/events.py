@@ -8,11 +8,13 @@ the delivery queues those refreshes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
-from ppm.integrations.providers import github, gitlab
+from ppm.integrations.providers import gitea, github, gitlab
 from ppm.integrations.providers.base import RefreshFailed, UnrepresentableTime, plain_title, provider_time
+from ppm.integrations.registry import provider_for_host
 from ppm.links.pushed import PushedState
 from ppm.webhooks import review_events
 from ppm.webhooks.review_events import Refresh
@@ -27,11 +29,24 @@ class BadPayload(Exception):
 
 
 @dataclass(frozen=True)
+class Named:
+    """Where a pull or merge request may name task keys (SPEC §20), and the root of the host it
+    lives on ("" on github.com and gitlab.com), for the links made from it."""
+
+    branch: str
+    title: str
+    body: str
+    base_url: str
+
+
+@dataclass(frozen=True)
 class Apply:
-    """Apply `state` to the links that point at the object at `url`."""
+    """Apply `state` to the links that point at the object at `url`; a pull or merge request
+    also says where it names task keys (`named`)."""
 
     url: str
     state: PushedState
+    named: Named | None = None
 
 
 @dataclass(frozen=True)
@@ -97,12 +112,42 @@ def _branch(value: Any) -> str | None:
 # --- GitHub ---------------------------------------------------------------------------
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _root(url: str, web_url: Any, path: Any) -> str:
+    """The self-hosted root an object's address lives under: the repository's address without
+    its path (`https://git.example.com/gitlab` for `…/gitlab/group/app`); "" on a SaaS host or
+    when the payload does not say."""
+    if provider_for_host((urlsplit(url).hostname or "").lower()).id != "generic":
+        return ""
+    web, repository = _text(web_url).rstrip("/"), _text(path).strip("/")
+    if not web or not repository or not web.lower().endswith("/" + repository.lower()):
+        return ""
+    root = web[: len(web) - len(repository) - 1]
+    return root if url.lower().startswith(root.lower() + "/") else ""
+
+
 def github_pull_request(payload: Mapping[str, Any]) -> Outcome:
     pull = _object(payload, "pull_request", "pull_request")
-    head = pull.get("head")
+    head, repository = _dict(pull.get("head")), _dict(payload.get("repository"))
     # SPEC §26: every action (`synchronize` included) says the head commit CI events name.
-    sha = _sha(head.get("sha") if isinstance(head, dict) else None)
-    return _pushed(pull, "html_url", _status(github.pull_request_status, pull), sha)
+    sha = _sha(head.get("sha"))
+    applied = _pushed(pull, "html_url", _status(github.pull_request_status, pull), sha)
+    if not isinstance(applied, Apply):
+        return applied
+    named = Named(
+        _text(head.get("ref")),
+        _text(pull.get("title")),
+        _text(pull.get("body")),
+        _root(applied.url, repository.get("html_url"), repository.get("full_name")),
+    )
+    return replace(applied, named=named)
 
 
 def github_issue(payload: Mapping[str, Any]) -> Outcome:
@@ -142,7 +187,17 @@ def gitlab_merge_request(payload: Mapping[str, Any]) -> Outcome:
     last_commit = attrs.get("last_commit")
     sha = _sha(last_commit.get("id") if isinstance(last_commit, dict) else None)
     status = _status(gitlab.merge_request_status, attrs)
-    return _pushed(attrs, "url", status, sha, _branch(attrs.get("source_branch")))
+    applied = _pushed(attrs, "url", status, sha, _branch(attrs.get("source_branch")))
+    if not isinstance(applied, Apply):
+        return applied
+    project = _dict(payload.get("project"))
+    named = Named(
+        _text(attrs.get("source_branch")),
+        _text(attrs.get("title")),
+        _text(attrs.get("description")),
+        _root(applied.url, project.get("web_url"), project.get("path_with_namespace")),
+    )
+    return replace(applied, named=named)
 
 
 def gitlab_system_hook(payload: Mapping[str, Any]) -> Outcome:
@@ -167,4 +222,36 @@ GITLAB_EVENTS: dict[str, Reader] = {
     "Pipeline Hook": review_events.gitlab_pipeline,
 }
 
-EVENTS: dict[str, dict[str, Reader]] = {"github": GITHUB_EVENTS, "gitlab": GITLAB_EVENTS}
+
+# --- Gitea and Forgejo (SPEC §24) -----------------------------------------------------
+
+
+def gitea_pull_request(payload: Mapping[str, Any]) -> Outcome:
+    pull = _object(payload, "pull_request", "pull_request")
+    head = pull.get("head")
+    # As §26 for GitHub: every action (`synchronized` included) says the head commit `status` names.
+    sha = _sha(head.get("sha") if isinstance(head, dict) else None)
+    return _pushed(pull, "html_url", _status(gitea.pull_request_status, pull), sha)
+
+
+def gitea_issue(payload: Mapping[str, Any]) -> Outcome:
+    issue = _object(payload, "issue", "issues")
+    if isinstance(issue.get("pull_request"), dict):
+        return None  # a pull request seen as an issue: its own pull_request events say more
+    return _pushed(issue, "html_url", _status(gitea.issue_status, issue))
+
+
+# The `X-Gitea-Event` / `X-Forgejo-Event` names: Gitea folds assign, label, milestone, sync and
+# review-request changes into `pull_request` and `issues`; reviews arrive as their own events
+# carrying the pull request, and a commit status as `status` (its `sha`).
+GITEA_EVENTS: dict[str, Reader] = {
+    "pull_request": gitea_pull_request,
+    "issues": gitea_issue,
+    # §15: queue a refresh of the matching links.
+    "pull_request_approved": review_events.github_pull_request_review,
+    "pull_request_rejected": review_events.github_pull_request_review,
+    "pull_request_review": review_events.github_pull_request_review,
+    "status": review_events.github_status,
+}
+
+EVENTS: dict[str, dict[str, Reader]] = {"github": GITHUB_EVENTS, "gitlab": GITLAB_EVENTS, "gitea": GITEA_EVENTS}

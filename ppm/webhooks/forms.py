@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
-PROVIDER_CHOICES = [("github", "GitHub"), ("gitlab", "GitLab")]
+PROVIDER_CHOICES = [("github", "GitHub"), ("gitlab", "GitLab"), ("gitea", "Gitea / Forgejo")]
 
 
 class ReceiverForm(FlaskForm):

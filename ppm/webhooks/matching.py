@@ -9,10 +9,11 @@ Every step is linear in the address's length, and an address is at most ADDRESS_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ppm.integrations.providers import gitlab
+from ppm.integrations.providers import gitea, gitlab
 from ppm.links.pushed import LinkMatcher
 
 ADDRESS_MAX = 2048  # bytes, like a link's own address (SPEC §19, §27)
@@ -30,6 +31,10 @@ class ObjectKey:
     repository: str  # lower-case repository path (`acme/api`, `group/sub/project`)
     kind: str  # "pull" | "merge_request" | "issue"
     number: str
+
+    def text(self) -> str:
+        """One string for the object (`github.com/acme/api/pull/7`): how removals remember it."""
+        return f"{self.host}/{self.repository}/{self.kind}/{self.number}"
 
 
 def _host(url: str) -> tuple[str, str] | None:
@@ -68,6 +73,29 @@ def _gitlab_ref(path: str) -> tuple[str, str, str] | None:
     return ref[0], _GITLAB_KINDS[ref[1]], ref[2]
 
 
+def _github_path(path: str) -> tuple[str, str, str] | None:
+    return _github_ref([segment for segment in path.split("/") if segment])
+
+
+def _gitea_ref(path: str) -> tuple[str, str, str] | None:
+    """Gitea and Forgejo: `owner/repo/pulls/N` and `owner/repo/issues/N` (SPEC §24)."""
+    ref = gitea.object_ref(path)
+    return None if ref is None else (f"{ref[0]}/{ref[1]}", gitea.KINDS[ref[2]], ref[3])
+
+
+# Each provider's reader of a path below its host root.
+_REFS: dict[str, Callable[[str], tuple[str, str, str] | None]] = {
+    "github": _github_path,
+    "gitlab": _gitlab_ref,
+    "gitea": _gitea_ref,
+}
+
+
+def _ref(provider: str, path: str) -> tuple[str, str, str] | None:
+    reader = _REFS.get(provider)
+    return reader(path) if reader else None
+
+
 def object_key(provider: str, url: str, base_url: str = "") -> ObjectKey | None:
     """The object a URL names, read relative to `base_url` (a self-hosted root) when given."""
     located = _host(url)
@@ -82,10 +110,7 @@ def object_key(provider: str, url: str, base_url: str = "") -> ObjectKey | None:
         if path != root_path and not path.startswith(root_path + "/"):
             return None
         path = path[len(root_path) :]
-    if provider == "github":
-        ref = _github_ref([segment for segment in path.split("/") if segment])
-    else:
-        ref = _gitlab_ref(path) if provider == "gitlab" else None
+    ref = _ref(provider, path)
     if ref is None:
         return None
     repository, kind, number = ref
@@ -102,7 +127,7 @@ def object_number(provider: str, url: str) -> str | None:
         return ref[2] if ref else None
     segments = [segment for segment in located[1].split("/") if segment]
     for start in range(len(segments)):
-        found = _github_ref(segments[start : start + 4])
+        found = _ref(provider, "/".join(segments[start : start + 4]))
         if found is not None:
             return found[2]
     return None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ppm.extensions import db
 from ppm.models_base import created_column, id_column
 
-PROVIDERS = ("github", "gitlab")
+PROVIDERS = ("github", "gitlab", "gitea")
 
 
 class WebhookReceiver(db.Model):  # type: ignore[name-defined,misc]

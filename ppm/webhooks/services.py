@@ -21,17 +21,19 @@ from sqlalchemy.exc import IntegrityError
 
 from ppm import crypto
 from ppm.auth.models import User
-from ppm.errors import NotFound, ValidationCollector
+from ppm.errors import DomainError, NotFound, ValidationCollector
 from ppm.extensions import db
 from ppm.jobs import queue as job_queue
 from ppm.jobs.services import queue_background_refresh
-from ppm.links.pushed import apply_pushed_state
+from ppm.links.pushed import NamedTasks, apply_pull_request, apply_pushed_state
 from ppm.links.pushed import matching_link_ids as pushed_targets
+from ppm.links.services import normalize_url
 from ppm.models_base import utcnow
 from ppm.projects import services as projects
-from ppm.projects.models import Role
+from ppm.projects.models import ProjectKey, Role
+from ppm.webhooks.autolink import find_references
 from ppm.webhooks.events import EVENTS, Apply, BadPayload, Later, Ping
-from ppm.webhooks.matching import ADDRESS_MAX, address_too_long, link_matcher, object_number
+from ppm.webhooks.matching import ADDRESS_MAX, address_too_long, link_matcher, object_key, object_number
 from ppm.webhooks.models import PROVIDERS, WebhookDelivery, WebhookReceiver
 from ppm.webhooks.queued import matching_link_ids
 from ppm.webhooks.review_events import Refresh
@@ -40,7 +42,7 @@ log = logging.getLogger("ppm.webhooks")
 
 SECRET_BYTES = 32  # 256 bits of entropy, URL-safe text (GitLab's token field takes it as is)
 DELIVERY_RETENTION = timedelta(days=7)
-PROVIDER_LABELS = {"github": "GitHub", "gitlab": "GitLab"}
+PROVIDER_LABELS = {"github": "GitHub", "gitlab": "GitLab", "gitea": "Gitea / Forgejo"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def create_receiver(actor: User, project_id: str, data: Any) -> Revealed:
     provider = data.get("provider")
     if provider not in PROVIDERS:
         errors = ValidationCollector()
-        errors.add("provider", "Choose GitHub or GitLab.")
+        errors.add("provider", "Choose GitHub, GitLab or Gitea / Forgejo.")
         errors.raise_if_any()
     secret, ciphertext = _new_secret()
     receiver = WebhookReceiver(
@@ -141,9 +143,11 @@ class Delivery:
 
     body: bytes = field(repr=False)
     content_type: str
-    signature: str = field(repr=False)  # X-Hub-Signature-256, or GitLab's X-Gitlab-Token
+    signature: str = field(repr=False)  # X-Hub-Signature-256, GitLab's X-Gitlab-Token, X-Gitea-Signature
     event: str
     delivery_id: str
+    # Gitea/Forgejo: the other signature header (X-Forgejo-Signature); either may carry it.
+    other_signature: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -215,23 +219,52 @@ def authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
         return False
     if receiver.provider == "github":
         expected = "sha256=" + hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
+    elif receiver.provider == "gitea":
+        # Gitea and Forgejo: the bare hex HMAC-SHA256 of the raw body, in either header.
+        given = [s.strip().lower() for s in (delivery.signature, delivery.other_signature) if s]
+        matches = [
+            hmac.compare_digest(hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode(), sent)
+            for signed in _gitea_signed_bytes(delivery)
+            for sent in (s.encode("utf-8", "surrogateescape") for s in given)
+        ]
+        return any(matches)
     else:
         expected = secret
-    given = delivery.signature.encode("utf-8", "surrogateescape")
-    return hmac.compare_digest(expected.encode(), given)
+    given_bytes = delivery.signature.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected.encode(), given_bytes)
+
+
+def _is_form(delivery: Delivery) -> bool:
+    return delivery.content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
+def _form_payload(body: bytes) -> str:
+    """The one `payload` field of a form-encoded delivery (GitHub's default, Gitea's other type)."""
+    fields = parse_qs(body.decode("utf-8"), strict_parsing=True, max_num_fields=20)
+    values = fields.get("payload") or []
+    if len(values) != 1:
+        raise BadPayload("A form-encoded delivery needs exactly one “payload” field.")
+    return values[0]
+
+
+def _gitea_signed_bytes(delivery: Delivery) -> list[bytes]:
+    """What Gitea signs: the raw body; with the form content type it signs the JSON inside the
+    `payload` field rather than the form (services/webhook/deliver.go), so that counts too."""
+    signed = [delivery.body]
+    if _is_form(delivery):
+        try:
+            signed.append(_form_payload(delivery.body).encode("utf-8", "surrogateescape"))
+        except (BadPayload, ValueError):
+            pass
+    return signed
 
 
 def _payload(receiver: WebhookReceiver, delivery: Delivery) -> dict[str, Any]:
     """The JSON object of the body: raw JSON, or GitHub's form with one `payload` field."""
     raw: str | bytes = delivery.body
-    media = delivery.content_type.split(";", 1)[0].strip().lower()
     try:
-        if receiver.provider == "github" and media == "application/x-www-form-urlencoded":
-            fields = parse_qs(delivery.body.decode("utf-8"), strict_parsing=True, max_num_fields=20)
-            values = fields.get("payload") or []
-            if len(values) != 1:
-                raise BadPayload("A form-encoded delivery needs exactly one “payload” field.")
-            raw = values[0]
+        if receiver.provider in ("github", "gitea") and _is_form(delivery):
+            raw = _form_payload(delivery.body)
         data = json.loads(raw)
     except (ValueError, RecursionError):
         raise BadPayload("The body is not valid JSON.") from None
@@ -347,21 +380,51 @@ def _receiver_exists(receiver_id: str) -> bool:
     return db.session.scalar(select(WebhookReceiver.id).where(WebhookReceiver.id == receiver_id)) is not None
 
 
+def _named_tasks(receiver: WebhookReceiver, outcome: Apply) -> NamedTasks | None:
+    """SPEC §20: the tasks of the receiver's project that a pull or merge request names (its
+    current and former keys), read before the project lock is taken. None for other events."""
+    named = outcome.named
+    if named is None:
+        return None
+    prefixes = set(db.session.scalars(select(ProjectKey.key).where(ProjectKey.project_id == receiver.project_id)))
+    intents: dict[int, bool] = {}
+    for reference in find_references(named.branch, named.title, named.body, prefixes):
+        # A current and a former key with one number are the same task: closing wins.
+        intents[reference.number] = intents.get(reference.number, False) or reference.closes
+    found = object_key(receiver.provider, outcome.url, named.base_url)
+    try:
+        url, url_key = normalize_url(outcome.url)
+    except DomainError:
+        found = None
+    if found is None:
+        return NamedTasks(outcome.url, "", named.base_url, "", {})
+    return NamedTasks(url, url_key, named.base_url, found.text(), intents)
+
+
 def _apply(receiver: WebhookReceiver, outcome: Apply | Ping | None, key: str) -> Answer:
     link_ids: list[str] = []
+    named: NamedTasks | None = None
     if isinstance(outcome, Apply):
         number = object_number(receiver.provider, outcome.url)
         if number is not None:
             link_ids = pushed_targets(
                 receiver.project_id, receiver.provider, number, link_matcher(receiver.provider, outcome.url)
             )
+        named = _named_tasks(receiver, outcome)  # parsing the texts: before the lock too
     db.session.commit()  # the reads end here; what follows is a few writes under the lock
     projects.lock_sequence(receiver.project_id)  # like every writer: the project row first
     if projects.is_archived(receiver.project_id):
         return _finish(receiver, "archived", Answer(202, {"ignored": "archived"}))
     if key and _seen(receiver.id, key):
         return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
-    matched = apply_pushed_state(receiver.project_id, link_ids, outcome.state) if isinstance(outcome, Apply) else 0
+    matched = linked = 0
+    if isinstance(outcome, Apply) and named is not None:
+        matched, linked = apply_pull_request(receiver.project_id, receiver.provider, link_ids, outcome.state, named)
+    elif isinstance(outcome, Apply):
+        matched = apply_pushed_state(receiver.project_id, link_ids, outcome.state)
     _remember(receiver.id, key)
-    answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else {"matched": matched})
+    result: dict[str, Any] = {"matched": matched}
+    if named is not None:
+        result["linked"] = linked  # SPEC §20: links created
+    answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else result)
     return _accept(receiver, "ping" if isinstance(outcome, Ping) else "ok", answer)

@@ -110,7 +110,7 @@ def _answer(answer: services.Answer) -> Any:
     return response
 
 
-@bp.post("/hooks/<any(github, gitlab):provider>/<receiver_id>")
+@bp.post("/hooks/<any(github, gitlab, gitea):provider>/<receiver_id>")
 @csrf.exempt
 @limiter.limit(_delivery_limit, key_func=_receiver_key, deduct_when=_authenticated)
 def receive(provider: str, receiver_id: str) -> Any:
@@ -120,9 +120,16 @@ def receive(provider: str, receiver_id: str) -> Any:
     body = _read_body()
     if body is None:
         return _answer(services.refuse_too_large(receiver, BODY_LIMIT))
-    github = provider == "github"
+    delivery = _gitea_delivery(body) if provider == "gitea" else _delivery(provider, body)
+    if not services.authentic(receiver, delivery) and not _unsigned_budget_left(receiver.id):
+        return _too_many_unsigned()
+    return _answer(services.deliver(receiver, delivery))
+
+
+def _delivery(provider: str, body: bytes) -> services.Delivery:
     headers = request.headers
-    delivery = services.Delivery(
+    github = provider == "github"
+    return services.Delivery(
         body=body,
         content_type=headers.get("Content-Type", ""),
         signature=headers.get("X-Hub-Signature-256" if github else "X-Gitlab-Token", ""),
@@ -135,9 +142,23 @@ def receive(provider: str, receiver_id: str) -> Any:
             else headers.get("Idempotency-Key") or headers.get("X-Gitlab-Event-UUID", "")
         ),
     )
-    if not services.authentic(receiver, delivery) and not _unsigned_budget_left(receiver.id):
-        return _too_many_unsigned()
-    return _answer(services.deliver(receiver, delivery))
+
+
+def _gitea_delivery(body: bytes) -> services.Delivery:
+    """Gitea sends X-Gitea-*; Forgejo sends X-Forgejo-* (and the X-Gitea-* ones too)."""
+    headers = request.headers
+
+    def either(name: str) -> str:
+        return headers.get(f"X-Gitea-{name}") or headers.get(f"X-Forgejo-{name}", "")
+
+    return services.Delivery(
+        body=body,
+        content_type=headers.get("Content-Type", ""),
+        signature=headers.get("X-Gitea-Signature", ""),
+        other_signature=headers.get("X-Forgejo-Signature", ""),
+        event=either("Event"),
+        delivery_id=either("Delivery"),
+    )
 
 
 SIGNED_ENDPOINTS.add("webhooks.receive")
@@ -183,6 +204,7 @@ def _section_html(
         focus=focus,
         form=form or ReceiverForm(formdata=None),
         provider_choices=PROVIDER_CHOICES,
+        provider_labels=services.PROVIDER_LABELS,
         error=error,
         result_labels=RESULT_LABELS,
         refused=REFUSED,

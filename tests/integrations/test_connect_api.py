@@ -37,8 +37,8 @@ def test_list_has_one_row_per_connectable_provider_ordered_by_id(session_client:
     response = session_client.api("GET", URL)
     assert response.status_code == 200
     data = response.get_json()
-    assert [row["provider"] for row in data] == ["generic", "github", "gitlab"]
-    github = data[1]
+    assert [row["provider"] for row in data] == ["generic", "gitea", "github", "gitlab"]
+    github = data[2]
     assert github == {
         "provider": "github",
         "name": "GitHub",

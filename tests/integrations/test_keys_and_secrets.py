@@ -49,7 +49,7 @@ def test_unreadable_rows_need_reconnect_and_never_500(
     app.config["INTEGRATION_ENCRYPTION_KEY"] = Fernet.generate_key().decode()  # the key was lost
     listing = session_client.api("GET", URL)
     assert listing.status_code == 200
-    assert [r["exists"] for r in listing.get_json()] == [False, True, False]
+    assert [r["exists"] for r in listing.get_json()] == [False, False, True, False]
     page = session_client.get("/me/settings/connected-accounts")
     assert page.status_code == 200 and "Needs reconnect" in page.get_data(as_text=True)
     result = app.test_cli_runner().invoke(args=["ppm", "rotate-credentials"])

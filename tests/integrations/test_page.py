@@ -18,10 +18,10 @@ HX = {"HX-Request": "true"}
 
 def test_page_has_a_section_per_connectable_provider(session_client: SessionClient) -> None:
     html = session_client.get(PAGE).get_data(as_text=True)
-    for provider in ("github", "gitlab", "generic"):
+    for provider in ("github", "gitlab", "gitea", "generic"):
         assert f'<section id="{provider}"' in html
     assert 'id="google_drive"' not in html
-    assert html.count("Not connected") == 3
+    assert html.count("Not connected") == 4
     assert "Connect GitHub" in html
 
 

@@ -448,3 +448,18 @@ def test_a_file_made_before_checks_and_review_still_shows_and_syncs(tmp_path: Pa
     sync_project(store, "p", "http://s", lambda s, n: page(2, 3, links=rows))
     store.close()
     assert "checks: passing · review: approved" in show(db_file, "--task", "t1")[1]
+
+
+def test_show_prints_task_keys_and_finds_a_task_by_its_key(tmp_path: Path) -> None:
+    """SPEC §20: task rows carry `number` and `key`; links carry `source` and `closes`."""
+    db_file = tmp_path / "m.sqlite3"
+    store = Store.open(db_file)
+    tasks = [{**task("abc1", "Buttons"), "number": 12, "key": "WEB-12"}, task("abc2", "Old row")]
+    rows = [link("a", "abc1", provider="github", status="open", source="auto", closes=True)]
+    sync_project(store, "p", "http://s", lambda s, n: page(0, 3, tasks=tasks, links=rows))
+    store.close()
+    code, out, _ = show(db_file)
+    assert code == 0 and "[abc1] WEB-12 Buttons" in out and "[abc2] Old row" in out
+    code, out, _ = show(db_file, "--task", "web-12")
+    assert code == 0 and "Task abc1 (WEB-12): Buttons" in out
+    assert "added automatically from GitHub" in out and "completes this task when merged" in out

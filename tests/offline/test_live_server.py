@@ -53,7 +53,7 @@ def test_sync_then_show_offline(live_server: LiveServer, seeded: Seeded, user: A
     shown = run_client("show", "--db", db_file, "--task", seeded.login.id[:8])
     assert shown.code == 0, shown.err
     out = shown.out
-    assert f"Task {seeded.login.id}: Login page" in out
+    assert f"Task {seeded.login.id} (APO-2): Login page" in out
     assert "2026-03-03 → 2026-03-06" in out and "Sign-in form …" in out
     assert "External links (3):" in out
     assert "PR 7 (merged) — https://github.com/acme/api/pull/7" in out

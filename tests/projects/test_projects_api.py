@@ -13,7 +13,7 @@ from ppm.projects.models import Membership, Project, Task
 from tests.conftest import Factory, TokenClient
 from tests.projects.helpers import assert_error, assert_iso_z
 
-PROJECT_KEYS = {"id", "name", "archived", "role", "created_at", "updated_at"}
+PROJECT_KEYS = {"id", "name", "key", "archived", "role", "created_at", "updated_at"}
 
 
 def test_create_answers_201_with_the_project_shape(owner: TokenClient) -> None:

@@ -5,6 +5,8 @@ TASK_SYNC_FIELDS = frozenset(
         "id",
         "project_id",
         "parent_id",
+        "number",  # SPEC §20
+        "key",
         "name",
         "description",
         "start_date",
@@ -41,7 +43,7 @@ LINK_FIELDS = frozenset(
         "preview_type",
         "checks",
         "review",
-        "source",
+        "source",  # SPEC §20
         "closes",
         "position",
         "created_at",

@@ -62,6 +62,6 @@ def test_the_readme_curl_turns_the_demo_pull_request_merged(app: Flask, live_ser
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "no_proxy": "*"}
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, env=env, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == '{"matched":1}'
+    assert done.stdout.strip() == '{"linked":0,"matched":1}'
     db.session.expire_all()
     assert db.session.get(TaskLink, link.id).status == "merged"

@@ -76,7 +76,10 @@ def _branch_pipeline(sha: str, ref: str = "ms-viewport", web_url: str = PROJECT,
 def test_a_pull_request_delivery_keeps_its_head_commit(hooks: Hooks, action: str) -> None:
     hook = hooks.create()
     link = hooks.link(EXAMPLE_PR)
-    assert hooks.sender.github(hook, "pull_request", _pull_request("opened", "a" * 40)).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", _pull_request("opened", "a" * 40)).get_json() == {
+        "matched": 1,
+        "linked": 0,
+    }
     # A push: nothing a person sees changes, but the head commit moves.
     response = hooks.sender.github(hook, "pull_request", _pull_request(action, STATUS_SHA, "2019-05-15T15:25:00Z"))
     assert response.status_code == 200
@@ -94,7 +97,7 @@ def test_an_older_pull_request_delivery_does_not_move_the_head_back(hooks: Hooks
 def test_a_merge_request_delivery_keeps_last_commit_and_source_branch(hooks: Hooks) -> None:
     hook = hooks.create("gitlab")
     link = hooks.link(MR)
-    assert hooks.sender.gitlab(hook, "Merge Request Hook", _merge_request()).get_json() == {"matched": 1}
+    assert hooks.sender.gitlab(hook, "Merge Request Hook", _merge_request()).get_json() == {"matched": 1, "linked": 0}
     assert _head(link) == (LAST_SHA, "ms-viewport")
 
 
@@ -223,7 +226,7 @@ def test_idempotency_key_wins_over_the_event_uuid(hooks: Hooks) -> None:
     key = {"Idempotency-Key": "f5e5f430-f57b-4e6e-9fac-d9128cd7232f"}
     send = hooks.sender.gitlab
     first = send(hook, "Merge Request Hook", gitlab_merge_request(MR), uuid="uuid-attempt-1", headers=key)
-    assert first.get_json() == {"matched": 1}
+    assert first.get_json() == {"matched": 1, "linked": 0}
     later = gitlab_merge_request(MR, state="closed", updated_at="2030-01-01 00:00:00 UTC")
     again = send(hook, "Merge Request Hook", later, uuid="uuid-attempt-2", headers=key)
     assert again.get_json() == {"duplicate": True}
@@ -237,7 +240,10 @@ def test_one_uuid_across_different_events_is_not_a_duplicate(hooks: Hooks) -> No
     issue = hooks.link("https://gitlab.com/gitlabhq/gitlab-test/-/issues/23")
     send = hooks.sender.gitlab
     uuid = "13792a34-cac6-4fda-95a8-c58e00a3954e"
-    assert send(hook, "Merge Request Hook", gitlab_merge_request(MR), uuid=uuid).get_json() == {"matched": 1}
+    assert send(hook, "Merge Request Hook", gitlab_merge_request(MR), uuid=uuid).get_json() == {
+        "matched": 1,
+        "linked": 0,
+    }
     assert send(hook, "Issue Hook", gitlab_issue(state="closed"), uuid=uuid).get_json() == {"matched": 1}
     assert send(hook, "Merge Request Hook", gitlab_merge_request(MR), uuid=uuid).get_json() == {"duplicate": True}
     assert (hooks.get_link(link)["status"], hooks.get_link(issue)["status"]) == ("open", "closed")
@@ -250,7 +256,7 @@ def test_a_system_hook_merge_request_event_is_a_merge_request_hook(hooks: Hooks)
     hook = hooks.create("gitlab")
     link = hooks.link(MR)
     response = hooks.sender.gitlab(hook, "System Hook", _merge_request(state="merged", action="merge"))
-    assert response.status_code == 200 and response.get_json() == {"matched": 1}
+    assert response.status_code == 200 and response.get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
     assert _head(link)[0] == LAST_SHA
 

@@ -39,7 +39,7 @@ def test_each_pull_request_action_sets_the_status_as_a_refresh_would(
     payload = github_example(example)
     response = hooks.sender.github(hook, "pull_request", adjust(payload) if adjust else payload)
     assert response.status_code == 200
-    assert response.get_json() == {"matched": 1}
+    assert response.get_json() == {"matched": 1, "linked": 0}
     after = hooks.get_link(link)
     assert after["status"] == status
     assert after["title"] == TITLE
@@ -54,7 +54,7 @@ def test_a_form_encoded_delivery_is_read_like_json(hooks: Hooks) -> None:
     hook = hooks.create()
     link = hooks.link(EXAMPLE_PR)
     response = hooks.sender.github(hook, "pull_request", merged(github_example("pull_request.closed")), form=True)
-    assert response.status_code == 200 and response.get_json() == {"matched": 1}
+    assert response.status_code == 200 and response.get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
 
 
@@ -62,13 +62,16 @@ def test_actions_in_order_then_a_late_delivery_changes_nothing(hooks: Hooks) -> 
     hook = hooks.create()
     link = hooks.link(EXAMPLE_PR)
     send = hooks.sender.github
-    assert send(hook, "pull_request", github_example("pull_request.opened")).get_json() == {"matched": 1}
+    assert send(hook, "pull_request", github_example("pull_request.opened")).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "open"
-    assert send(hook, "pull_request", github_example("pull_request.converted_to_draft")).get_json() == {"matched": 1}
+    assert send(hook, "pull_request", github_example("pull_request.converted_to_draft")).get_json() == {
+        "matched": 1,
+        "linked": 0,
+    }
     assert hooks.get_link(link)["status"] == "draft"
     closing = merged(github_example("pull_request.closed"))
     closing["pull_request"]["updated_at"] = "2019-05-15T15:21:30Z"
-    assert send(hook, "pull_request", closing).get_json() == {"matched": 1}
+    assert send(hook, "pull_request", closing).get_json() == {"matched": 1, "linked": 0}
     settled = hooks.get_link(link)
     cursor = hooks.sync()["cursor"]
 
@@ -76,7 +79,7 @@ def test_actions_in_order_then_a_late_delivery_changes_nothing(hooks: Hooks) -> 
     # that arrive late must not move the link backwards.
     for late in ("pull_request.opened", "pull_request.ready_for_review", "pull_request.reopened"):
         response = send(hook, "pull_request", github_example(late))
-        assert response.status_code == 200 and response.get_json() == {"matched": 0}
+        assert response.status_code == 200 and response.get_json() == {"matched": 0, "linked": 0}
     assert hooks.get_link(link) == settled
     assert hooks.sync(cursor)["task_links"]["updated"] == []
 
@@ -89,7 +92,7 @@ def test_an_edited_title_is_taken_and_the_custom_title_kept(hooks: Hooks) -> Non
     edited["action"] = "edited"
     edited["changes"] = {"title": {"from": TITLE}}
     edited["pull_request"].update(title="Rewrite the README", updated_at="2019-05-15T15:25:00Z")
-    assert hooks.sender.github(hook, "pull_request", edited).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", edited).get_json() == {"matched": 1, "linked": 0}
     after = hooks.get_link(link)
     assert after["title"] == "Rewrite the README"
     assert after["custom_title"] == "Ours" and after["display_title"] == "Ours"
@@ -101,7 +104,7 @@ def test_an_empty_title_keeps_the_cached_one(hooks: Hooks) -> None:
     hooks.sender.github(hook, "pull_request", github_example("pull_request.opened"))
     payload = github_example("pull_request.closed")
     payload["pull_request"]["title"] = ""
-    assert hooks.sender.github(hook, "pull_request", payload).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", payload).get_json() == {"matched": 1, "linked": 0}
     after = hooks.get_link(link)
     assert after["status"] == "closed" and after["title"] == TITLE
 
@@ -113,7 +116,7 @@ def test_actions_that_change_nothing_a_person_sees_move_nothing(hooks: Hooks) ->
     before = hooks.get_link(link)
     cursor = hooks.sync()["cursor"]
     response = hooks.sender.github(hook, "pull_request", github_example("pull_request.labeled"))
-    assert response.status_code == 200 and response.get_json() == {"matched": 0}
+    assert response.status_code == 200 and response.get_json() == {"matched": 0, "linked": 0}
     assert hooks.get_link(link) == before
     assert hooks.sync(cursor)["task_links"]["updated"] == []
 
@@ -175,7 +178,7 @@ def test_every_link_to_the_object_in_the_project_changes_and_nothing_else(hooks:
     other_cursor = hooks.sync(project_id=hooks.other_project_id)["cursor"]
 
     response = hooks.sender.github(hook, "pull_request", merged(github_example("pull_request.closed")))
-    assert response.get_json() == {"matched": len(matching)}
+    assert response.get_json() == {"matched": len(matching), "linked": 0}
     assert [hooks.get_link(link)["status"] for link in matching] == ["merged"] * len(matching)
     for link in others:
         pid = hooks.other_project_id if link["task_id"] == hooks.other_task_id else None
@@ -208,7 +211,7 @@ def test_a_github_enterprise_delivery_matches_links_routed_through_that_host(hoo
     saas = hooks.link(EXAMPLE_PR)
     payload = github_example("pull_request.opened")
     payload["pull_request"]["html_url"] = "https://ghe.example.com/Codertocat/Hello-World/pull/2"
-    assert hooks.sender.github(hook, "pull_request", payload).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", payload).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(enterprise)["status"] == "open"
     assert hooks.get_link(saas)["status"] == "unknown"
 
@@ -225,7 +228,7 @@ def test_a_delivery_clears_a_refresh_error(hooks: Hooks, app: Any) -> None:
     db.session.commit()
     payload = github_example("pull_request.opened")
     payload["pull_request"]["updated_at"] = "2019-05-15T15:22:00Z"
-    assert hooks.sender.github(hook, "pull_request", payload).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", payload).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["refresh_error"] is None
 
 

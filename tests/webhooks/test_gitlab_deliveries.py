@@ -28,7 +28,7 @@ def test_merge_request_states(hooks: Hooks, state: str, draft: bool, status: str
     hook = hooks.create("gitlab")
     link = hooks.link(MR + "/diffs", labels=["api"])
     response = hooks.sender.gitlab(hook, "Merge Request Hook", gitlab_merge_request(MR, state=state, draft=draft))
-    assert response.status_code == 200 and response.get_json() == {"matched": 1}
+    assert response.status_code == 200 and response.get_json() == {"matched": 1, "linked": 0}
     after = hooks.get_link(link)
     assert after["status"] == status and after["title"] == "MS-Viewport" and after["labels"] == ["api"]
 
@@ -39,7 +39,7 @@ def test_work_in_progress_alone_means_draft(hooks: Hooks) -> None:
     payload = gitlab_merge_request(MR)
     payload["object_attributes"].pop("draft")
     payload["object_attributes"]["work_in_progress"] = True
-    assert hooks.sender.gitlab(hook, "Merge Request Hook", payload).get_json() == {"matched": 1}
+    assert hooks.sender.gitlab(hook, "Merge Request Hook", payload).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "draft"
 
 
@@ -48,13 +48,13 @@ def test_never_backwards_across_gitlab_timestamp_formats(hooks: Hooks) -> None:
     link = hooks.link(MR)
     send = hooks.sender.gitlab
     merged = gitlab_merge_request(MR, state="merged", updated_at="2024-05-02 10:00:00 UTC", action="merge")
-    assert send(hook, "Merge Request Hook", merged).get_json() == {"matched": 1}
+    assert send(hook, "Merge Request Hook", merged).get_json() == {"matched": 1, "linked": 0}
     for late in ("2024-05-02T09:59:59Z", "2024-05-02T11:59:00+02:00", "2024-05-02 09:00:00 UTC"):
         stale = gitlab_merge_request(MR, state="opened", updated_at=late)
-        assert send(hook, "Merge Request Hook", stale).get_json() == {"matched": 0}, late
+        assert send(hook, "Merge Request Hook", stale).get_json() == {"matched": 0, "linked": 0}, late
     assert hooks.get_link(link)["status"] == "merged"
     reopened = gitlab_merge_request(MR, state="opened", updated_at="2024-05-02T12:00:01+02:00", action="reopen")
-    assert send(hook, "Merge Request Hook", reopened).get_json() == {"matched": 1}
+    assert send(hook, "Merge Request Hook", reopened).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "open"
 
 
@@ -102,14 +102,14 @@ def test_a_self_hosted_gitlab_under_a_relative_root(hooks: Hooks) -> None:
     assert routed["provider"] == "gitlab"
     saas = hooks.link("https://gitlab.com/group/sub/proj/-/merge_requests/5")
     payload = gitlab_merge_request(url, state="merged")
-    assert hooks.sender.gitlab(hook, "Merge Request Hook", payload).get_json() == {"matched": 1}
+    assert hooks.sender.gitlab(hook, "Merge Request Hook", payload).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(routed)["status"] == "merged"
     assert hooks.get_link(saas)["status"] == "unknown"
     # gitlab.com's own delivery for the same path never touches the self-hosted link.
     payload = gitlab_merge_request(
         "https://gitlab.com/group/sub/proj/-/merge_requests/5", state="closed", updated_at="2030-01-01 00:00:00 UTC"
     )
-    assert hooks.sender.gitlab(hook, "Merge Request Hook", payload).get_json() == {"matched": 1}
+    assert hooks.sender.gitlab(hook, "Merge Request Hook", payload).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(routed)["status"] == "merged"
     assert hooks.get_link(saas)["status"] == "closed"
 
@@ -151,7 +151,10 @@ def test_a_redelivery_is_a_duplicate(hooks: Hooks, headers: dict[str, str]) -> N
     hook = hooks.create("gitlab")
     link = hooks.link(MR)
     send = hooks.sender.gitlab
-    assert send(hook, "Merge Request Hook", gitlab_merge_request(MR), headers=headers).get_json() == {"matched": 1}
+    assert send(hook, "Merge Request Hook", gitlab_merge_request(MR), headers=headers).get_json() == {
+        "matched": 1,
+        "linked": 0,
+    }
     later = gitlab_merge_request(MR, state="closed", updated_at="2030-01-01 00:00:00 UTC")
     response = send(hook, "Merge Request Hook", later, headers=headers)
     assert response.status_code == 200 and response.get_json() == {"duplicate": True}

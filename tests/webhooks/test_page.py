@@ -147,7 +147,7 @@ def test_without_javascript_confirms_are_pages_and_delete_redirects(hooks: Hooks
 def test_a_tampered_provider_is_422_and_creates_nothing(hooks: Hooks, admin: SessionClient, provider: str) -> None:
     response = admin.form(page_url(hooks) + "/webhooks", {"provider": provider}, headers=HX)
     assert response.status_code == 422
-    assert "Choose GitHub or GitLab." in response.get_data(as_text=True)
+    assert "Choose GitHub, GitLab or Gitea / Forgejo." in response.get_data(as_text=True)
     assert hooks.admin.api("GET", hooks.api).get_json() == []
 
 

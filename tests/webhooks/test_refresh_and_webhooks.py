@@ -39,12 +39,12 @@ def test_a_github_refresh_sets_the_time_a_late_delivery_is_judged_by(
     assert stored is not None and stored.isoformat().startswith("2019-05-15T15:22:00")
 
     late = hooks.sender.github(hook, "pull_request", github_example("pull_request.closed"))  # 15:21:18
-    assert late.get_json() == {"matched": 0}
+    assert late.get_json() == {"matched": 0, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
 
     reopened = github_example("pull_request.reopened")
     reopened["pull_request"]["updated_at"] = "2019-05-15T15:23:00Z"
-    assert hooks.sender.github(hook, "pull_request", reopened).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", reopened).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "open"
 
 
@@ -57,9 +57,9 @@ def test_a_gitlab_refresh_understands_its_timestamps_too(
     provider.get(API_MR, json={"state": "closed", "title": "MS-Viewport", "updated_at": "2024-05-02T10:00:00.000Z"})
     assert refresh(hooks, link)["status"] == "closed"
     stale = gitlab_merge_request(MR, state="opened", updated_at="2024-05-02 09:00:00 UTC")
-    assert hooks.sender.gitlab(hook, "Merge Request Hook", stale).get_json() == {"matched": 0}
+    assert hooks.sender.gitlab(hook, "Merge Request Hook", stale).get_json() == {"matched": 0, "linked": 0}
     fresh = gitlab_merge_request(MR, state="merged", updated_at="2024-05-02 10:00:01 UTC")
-    assert hooks.sender.gitlab(hook, "Merge Request Hook", fresh).get_json() == {"matched": 1}
+    assert hooks.sender.gitlab(hook, "Merge Request Hook", fresh).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
 
 

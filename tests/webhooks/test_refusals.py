@@ -166,7 +166,7 @@ def test_a_body_of_exactly_one_mib_is_read(hooks: Hooks, setup: Any) -> None:
     body = raw + b" " * (ONE_MIB - len(raw))
     assert len(body) == ONE_MIB
     response = hooks.sender.github(hook, "pull_request", None, body=body)
-    assert response.status_code == 200 and response.get_json() == {"matched": 1}
+    assert response.status_code == 200 and response.get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "closed"
 
 
@@ -217,7 +217,7 @@ def test_a_declared_length_over_one_mib_is_refused_before_reading(hooks: Hooks, 
 def test_a_replayed_delivery_is_200_duplicate_and_changes_nothing(hooks: Hooks, setup: Any) -> None:
     hook, link, _ = setup
     first = hooks.sender.github(hook, "pull_request", closed(), delivery="d-1")
-    assert first.get_json() == {"matched": 1}
+    assert first.get_json() == {"matched": 1, "linked": 0}
     settled = hooks.get_link(link)
     cursor = hooks.sync()["cursor"]
     reopened = github_example("pull_request.reopened")
@@ -231,7 +231,10 @@ def test_a_replayed_delivery_is_200_duplicate_and_changes_nothing(hooks: Hooks, 
     assert row["last_delivery_result"] == "duplicate" and row["deliveries"] == 3
     # Another receiver has its own memory of ids.
     other = hooks.create()
-    assert hooks.sender.github(other, "pull_request", reopened, delivery="d-1").get_json() == {"matched": 1}
+    assert hooks.sender.github(other, "pull_request", reopened, delivery="d-1").get_json() == {
+        "matched": 1,
+        "linked": 0,
+    }
 
 
 def test_an_archived_project_answers_202_and_changes_nothing(hooks: Hooks, setup: Any) -> None:
@@ -248,7 +251,7 @@ def test_a_payload_for_a_repository_on_another_host_matches_nothing(hooks: Hooks
     payload = closed()
     payload["pull_request"]["html_url"] = "https://github.example.net/Codertocat/Hello-World/pull/2"
     response = hooks.sender.github(hook, "pull_request", payload)
-    assert response.status_code == 200 and response.get_json() == {"matched": 0}
+    assert response.status_code == 200 and response.get_json() == {"matched": 0, "linked": 0}
     assert_untouched(hooks, link, cursor)
 
 

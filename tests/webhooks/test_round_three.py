@@ -75,7 +75,7 @@ def test_an_address_of_exactly_2048_bytes_is_read(hooks: Hooks) -> None:
     url = "https://github.com" + "/x" * ((2048 - len("https://github.com") - len(tail)) // 2) + tail
     url = url.replace("https://github.com", "https://github.com" + "/y" * ((2048 - len(url)) // 2), 1)
     assert len(url.encode()) in (2047, 2048)
-    assert hooks.sender.github(hook, "pull_request", _pull(url)).get_json() == {"matched": 0}
+    assert hooks.sender.github(hook, "pull_request", _pull(url)).get_json() == {"matched": 0, "linked": 0}
 
 
 def test_a_review_event_naming_a_long_address_is_400(hooks: Hooks) -> None:
@@ -124,13 +124,13 @@ def test_a_number_of_19_digits_or_other_digits_is_no_match(hooks: Hooks) -> None
     hook = hooks.create()
     eighteen = "9" * 18
     link = hooks.link(f"https://github.com/Codertocat/Hello-World/pull/{eighteen}")
-    assert hooks.sender.github(hook, "pull_request", _pull(link["url"])).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", _pull(link["url"])).get_json() == {"matched": 1, "linked": 0}
     for number in ("9" * 19, "9" * 1900, "²", "١٢"):
         url = f"https://github.com/Codertocat/Hello-World/pull/{number}"
         assert matching.object_number("github", url) is None
         assert matching.object_key("gitlab", f"https://gitlab.com/a/b/-/merge_requests/{number}") is None
         response = hooks.sender.github(hook, "pull_request", _pull(url))
-        assert response.status_code == 200 and response.get_json() == {"matched": 0}, response.get_json()
+        assert response.status_code == 200 and response.get_json() == {"matched": 0, "linked": 0}, response.get_json()
 
 
 def test_a_60000_digit_pull_number_is_a_clear_400_not_database_unavailable(hooks: Hooks) -> None:
@@ -155,26 +155,29 @@ def test_same_second_as_a_millisecond_api_time_is_applied(
     assert refresh(hooks, link).get_json()["status"] == "open"
     # The webhook of the same version (GitHub's webhook times have no milliseconds).
     closed = _pull(updated_at="2019-05-15T15:21:18Z", merged=True)
-    assert hooks.sender.github(hook, "pull_request", closed).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", closed).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
     # One second older is still older.
     stale = _pull(updated_at="2019-05-15T15:21:17Z", state="open", merged=False)
-    assert hooks.sender.github(hook, "pull_request", stale).get_json() == {"matched": 0}
+    assert hooks.sender.github(hook, "pull_request", stale).get_json() == {"matched": 0, "linked": 0}
 
 
 def test_a_delivery_without_a_time_never_overrides_an_applied_time(hooks: Hooks) -> None:
     hook = hooks.create()
     link = hooks.link(EXAMPLE_PR)
-    assert hooks.sender.github(hook, "pull_request", _pull(merged=True)).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", _pull(merged=True)).get_json() == {"matched": 1, "linked": 0}
     timeless = _pull(updated_at=None, state="open", merged=False)
-    assert hooks.sender.github(hook, "pull_request", timeless).get_json() == {"matched": 0}
+    assert hooks.sender.github(hook, "pull_request", timeless).get_json() == {"matched": 0, "linked": 0}
     assert hooks.get_link(link)["status"] == "merged"
 
 
 def test_a_delivery_without_a_time_applies_to_a_link_with_none(hooks: Hooks) -> None:
     hook = hooks.create()
     link = hooks.link(EXAMPLE_PR)
-    assert hooks.sender.github(hook, "pull_request", _pull(updated_at=None, merged=True)).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", _pull(updated_at=None, merged=True)).get_json() == {
+        "matched": 1,
+        "linked": 0,
+    }
     assert hooks.get_link(link)["status"] == "merged"
 
 
@@ -182,12 +185,12 @@ def test_a_far_future_time_counts_as_now_and_freezes_nothing(hooks: Hooks) -> No
     hook = hooks.create()
     link = hooks.link(EXAMPLE_PR)
     future = _pull(updated_at="9999-01-01T00:00:00Z", merged=True)
-    assert hooks.sender.github(hook, "pull_request", future).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", future).get_json() == {"matched": 1, "linked": 0}
     stored = _stored_time(link)
     assert stored is not None and stored < datetime.now(UTC) + timedelta(minutes=1)
     later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     reopened = _pull(updated_at=later, state="open", merged=False)
-    assert hooks.sender.github(hook, "pull_request", reopened).get_json() == {"matched": 1}
+    assert hooks.sender.github(hook, "pull_request", reopened).get_json() == {"matched": 1, "linked": 0}
     assert hooks.get_link(link)["status"] == "open"
 
 
@@ -237,7 +240,7 @@ def test_a_refresh_in_flight_when_a_newer_webhook_lands_changes_only_fetched_at(
     provider.add_callback(responses.GET, API_PR, callback=github_answers)
     before = hooks.get_link(link)
     answer = refresh(hooks, link)
-    assert delivered == [{"matched": 1}]
+    assert delivered == [{"matched": 1, "linked": 0}]
     assert answer.status_code == 200
     after = hooks.get_link(link)
     assert after["status"] == "merged" and after["title"] == "Merged"

@@ -160,6 +160,7 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var config = event.detail.requestConfig;
     if (!config || config.elt.id !== "schedule-view") { return; }
+    waiting.clear();  // the reload brings every row as it is now
     var box = scroller();
     scrolled = { left: box ? box.scrollLeft : 0, top: box ? box.scrollTop : 0 };
   });
@@ -253,9 +254,12 @@
   function placeArrivals() {
     var body = rowsBody();
     if (!body) { return; }
+    var live = false;
     Array.prototype.forEach.call(body.querySelectorAll("tr[data-oob]"), function (row) {
       row.removeAttribute("data-oob");
       var old = document.getElementById(row.id);
+      if (row.hasAttribute("data-live")) { live = true; placeLive(row, old === row ? null : old); return; }
+      waiting.delete(row.id);  // the person's own write is newer than a polled copy held back
       if (old && old !== row) { old.replaceWith(row); return; }
       if (!row.hasAttribute("data-new")) { row.remove(); return; }
       var after = document.getElementById("task-" + row.dataset.after);
@@ -268,7 +272,77 @@
       if (!after && moreRow()) { row.remove(); return; }  // past the top-level rows shown
       if (after && after !== row) { after.after(row); }
     });
+    if (live) { applyCollapse(); markOpen(); }
   }
+
+  // --- Rows from the changes poll (live.js, SPEC §23) -------------------------------------
+  // Each replaces the row with its id unless it shows the same (data-v: the person's own write
+  // put it there), goes (data-gone), or is new: after its previous sibling's rows, or first
+  // under its parent when the parent's rows are loaded here, else it is left for the expand.
+  // A row holding focus is not replaced under the person: its new copy waits until focus
+  // leaves. live.js counts the changes (data-changed) for its one announcement per poll.
+  var waiting = new Map();
+  var becameSummary = new Set();
+
+  function holdsFocus(row) {
+    var active = document.activeElement;
+    return Boolean(active && active !== document.body && row.contains(active));
+  }
+
+  function told(change) { document.dispatchEvent(new CustomEvent("schedule:live-row", { detail: change })); }
+
+  function placeLive(row, old) {
+    waiting.delete(row.id);
+    row.remove();  // put back where it belongs below, or dropped
+    var change = "";
+    if (row.hasAttribute("data-gone")) { change = old ? "removed" : ""; }
+    else if (old) { change = old.dataset.v && old.dataset.v === row.dataset.v ? "" : "updated"; }
+    else { change = placeNew(row) ? "added" : ""; }
+    if (change && old) {
+      if (holdsFocus(old)) { waiting.set(row.id, row); } else { swapIn(old, row); }
+    }
+    if (change && row.hasAttribute("data-changed")) { told(change); }
+  }
+
+  function swapIn(old, row) {
+    if (row.hasAttribute("data-gone")) { old.remove(); return; }
+    if (!old.classList.contains("k-s") && row.classList.contains("k-s")) { becameSummary.add(row.id); }
+    old.replaceWith(row);
+  }
+
+  function placeNew(row) {
+    var siblingId = row.dataset.sibling;
+    var parentId = row.dataset.parent;
+    if (siblingId) {
+      var sibling = document.getElementById("task-" + siblingId);
+      if (sibling) { lastShownUnder(sibling, row).after(row); }
+      return Boolean(sibling);
+    }
+    if (parentId) {  // its first subtask: only where the parent's subtasks are loaded here
+      var parent = document.getElementById("task-" + parentId);
+      var open = parent && (loaded(parent) || becameSummary.has(parent.id));
+      if (open) { parent.after(row); }
+      return Boolean(open);
+    }
+    if (moreRow()) { return false; }
+    rowsBody().prepend(row);
+    return true;
+  }
+
+  document.addEventListener("focusout", function () {
+    if (!waiting.size) { return; }
+    setTimeout(function () {  // once focus has landed elsewhere
+      var swapped = false;
+      waiting.forEach(function (row, id) {
+        var old = document.getElementById(id);
+        if (old && holdsFocus(old)) { return; }
+        waiting.delete(id);
+        if (old) { swapIn(old, row); swapped = true; }
+      });
+      if (swapped) { applyCollapse(); markOpen(); }
+    }, 0);
+  });
+
   document.addEventListener("htmx:oobAfterSwap", placeArrivals);
 
   document.addEventListener("htmx:afterSettle", function () {
