@@ -410,3 +410,40 @@ def test_the_sweep_run_by_a_real_worker_finishes_tasks(
     db.session.expire_all()
     assert (task(hooks)["state"], task(hooks)["state_source"]) == ("done", "automation")
     assert db.session.get(Credential, credential.id) is not None
+
+
+def _named_pull(status: str, clock: Clock, branch: str) -> dict[str, Any]:
+    """GitHub's own example with a branch that names a task key (SPEC §20) and no closing word."""
+    payload = pr_payload(status, clock)
+    payload["pull_request"]["head"]["ref"] = branch
+    payload["pull_request"]["body"] = ""
+    return payload
+
+
+def test_an_automatic_link_from_a_branch_name_starts_and_finishes_its_task(hooks: Hooks, clock: Clock) -> None:
+    """§20 meets §21: no person linked anything; the branch names APO-1, so the delivery adds a
+    closing link, and that link's opening and merge move the task like a person's link would."""
+    hook = hooks.create()
+    switch(hooks, start_on_open=True, done_on_merge=True)
+    assert task(hooks)["key"] == "APO-1"
+    cursor = hooks.sync()["cursor"]
+    opened = hooks.sender.github(hook, "pull_request", _named_pull("open", clock, "apo-1-readme"))
+    assert opened.get_json() == {"matched": 0, "linked": 1}
+    (link,) = hooks.viewer.api("GET", f"/api/v1/projects/{hooks.project_id}/tasks/{hooks.task_id}/links/").get_json()
+    assert (link["source"], link["closes"], link["status"]) == ("auto", True, "open")
+    started = task(hooks)
+    assert (started["state"], started["state_source"]) == ("in_progress", "automation")
+    assert hooks.sync(cursor)["cursor"] == cursor + 2  # the new link, then the task: once each
+    merged = hooks.sender.github(hook, "pull_request", _named_pull("merged", clock, "apo-1-readme"))
+    assert merged.get_json() == {"matched": 1, "linked": 0}
+    done = task(hooks)
+    assert (done["state"], done["state_source"]) == ("done", "automation") and done["done_at"]
+
+
+def test_an_automatic_link_made_by_the_merge_itself_finishes_its_task(hooks: Hooks, clock: Clock) -> None:
+    hook = hooks.create()
+    switch(hooks, done_on_merge=True)
+    merged = hooks.sender.github(hook, "pull_request", _named_pull("merged", clock, "APO-1-readme"))
+    assert merged.get_json() == {"matched": 0, "linked": 1}
+    done = task(hooks)
+    assert (done["state"], done["state_source"]) == ("done", "automation") and done["done_at"]
