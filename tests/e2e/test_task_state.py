@@ -33,7 +33,7 @@ def _merged_delivery(app: Any, receiver_path: str, secret: str) -> None:
             "X-Hub-Signature-256": signature,
         },
     )
-    assert response.status_code == 200 and response.get_json() == {"matched": 1}, response.get_json()
+    assert response.status_code == 200 and response.get_json() == {"matched": 1, "linked": 0}, response.get_json()
 
 
 def test_a_merged_delivery_finishes_the_task_in_the_list_and_the_drawer_says_why(
