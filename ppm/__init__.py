@@ -119,6 +119,7 @@ def _ensure_database_uri(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     # Every model module, so metadata (create_all, migrations) always knows the whole schema.
     import ppm.auth.models
+    import ppm.automations.models
     import ppm.integrations.models
     import ppm.links.models
     import ppm.notifications.models
@@ -160,6 +161,8 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ppm.auth.views import bp as auth_bp
+    from ppm.automations.api import bp as automations_api
+    from ppm.automations.views import bp as automations_bp
     from ppm.integrations.api import bp as integrations_api
     from ppm.integrations.views import bp as integrations_bp
     from ppm.jobs.api import bp as jobs_api
@@ -191,10 +194,15 @@ def _register_blueprints(app: Flask) -> None:
         jobs_bp,
         webhooks_api,
         webhooks_bp,
+        automations_api,
+        automations_bp,
         notifications_api,
         notifications_bp,
     ):
         app.register_blueprint(blueprint)
+    from ppm.automations.services import init_automations
+
+    init_automations()  # listens for links' "link changed" (SPEC §21)
 
 
 def _subscribe_listeners() -> None:

@@ -119,6 +119,11 @@ def link_flag(link: sqlite3.Row, name: str) -> Any:
     return _data(link).get(name)
 
 
+def task_field(task: sqlite3.Row, name: str) -> str | None:
+    """A field of a task row's JSON as sent (SPEC §21 `state`, `done_at`, `state_source`)."""
+    return link_field(task, name)
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 

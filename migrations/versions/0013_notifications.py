@@ -1,7 +1,7 @@
 """notifications out (SPEC §25)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-08 00:30:00
 
 Subscriptions per project (URL, format, events, encrypted secret, failures in a row, a lease
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

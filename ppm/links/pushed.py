@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, or_, select, update
 from ppm import events
 from ppm.events import LinkChanged, LinkState
 from ppm.extensions import db
+from ppm.links import changes as link_changes
 from ppm.links.attention import link_kind
 from ppm.links.models import LinkRemoval, TaskLink
 from ppm.links.status import RANK
@@ -84,6 +85,13 @@ def _current(project_id: str, link_ids: list[str]) -> list[Any]:
         db.session.execute(
             select(
                 TaskLink.id,
+                TaskLink.task_id,
+                TaskLink.kind,
+                TaskLink.custom_title,
+                TaskLink.checks,
+                TaskLink.review,
+                TaskLink.closes,
+                TaskLink.url,
                 TaskLink.status,
                 TaskLink.title,
                 TaskLink.fetched_at,
@@ -91,14 +99,7 @@ def _current(project_id: str, link_ids: list[str]) -> list[Any]:
                 TaskLink.provider_updated_at,
                 TaskLink.head_sha,
                 TaskLink.source_branch,
-                TaskLink.task_id,
-                TaskLink.url,
-                TaskLink.closes,
                 TaskLink.closes_set_by_person,
-                TaskLink.custom_title,
-                TaskLink.checks,
-                TaskLink.review,
-                TaskLink.kind,
             ).where(TaskLink.project_id == project_id, TaskLink.id.in_(link_ids), TaskLink.deleted_at.is_(None))
         )
     )
@@ -162,7 +163,22 @@ def apply_pushed_state(project_id: str, link_ids: list[str], state: PushedState)
             for row, number in zip(rows, numbers, strict=True)
         ],
     )
+    # The one link-write path's announcement, per changed link, from the rows already read:
+    # no query per link (listeners run after the whole batch is written).
+    for row in rows:
+        after = link_changes.state_of(_Written(row, state.status, state.title or row.title))
+        link_changes.announce(project_id, row.task_id, row.id, link_changes.state_of(row), after)
     return len(rows)
+
+
+class _Written:
+    """A candidate row as the batch wrote it (status and title replaced)."""
+
+    def __init__(self, row: Any, status: str, title: str) -> None:
+        self._row, self.status, self.title = row, status, title
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
 
 
 def _write_head(rows: list[Any], state: PushedState) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
 from ppm import events
 from ppm.notifications import services
 
@@ -52,6 +55,8 @@ def on_task_changed(event: events.TaskChanged) -> None:
 
 
 def subscribe() -> None:
+    if not sa_event.contains(Session, "after_transaction_end", services.forget_listening):
+        sa_event.listen(Session, "after_transaction_end", services.forget_listening)
     events.subscribe(events.LinkChanged, on_link_changed)
     events.subscribe(events.TaskStateChanged, on_task_state_changed)
     events.subscribe(events.TaskChanged, on_task_changed)

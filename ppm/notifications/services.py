@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ppm import crypto, egress
 from ppm.auth.models import User
@@ -360,15 +361,29 @@ class Listener:
     format: str
 
 
+_CACHE = "ppm.notifications.listening"
+
+
 def listening(project_id: str, kind: str) -> list[Listener]:
-    """The project's enabled subscriptions to `kind` (one small query; events filtered here,
-    since a JSON containment test is not portable)."""
-    rows = db.session.execute(
-        select(NotificationSubscription.id, NotificationSubscription.format, NotificationSubscription.events).where(
-            NotificationSubscription.project_id == project_id, NotificationSubscription.enabled.is_(True)
-        )
-    )
-    return [Listener(row.id, row.format) for row in rows if kind in (row.events or [])]
+    """The project's enabled subscriptions to `kind` (one small query per transaction: the
+    writer holds the project lock, and a delivery that changes many links emits one event per
+    link; events filtered here, since a JSON containment test is not portable)."""
+    cache: dict[str, list[tuple[str, str, list[str]]]] = db.session.info.setdefault(_CACHE, {})
+    if project_id not in cache:
+        cache[project_id] = [
+            (row.id, row.format, list(row.events or []))
+            for row in db.session.execute(
+                select(
+                    NotificationSubscription.id, NotificationSubscription.format, NotificationSubscription.events
+                ).where(NotificationSubscription.project_id == project_id, NotificationSubscription.enabled.is_(True))
+            )
+        ]
+    return [Listener(sid, fmt) for sid, fmt, kinds in cache[project_id] if kind in kinds]
+
+
+def forget_listening(session: Session, _transaction: Any) -> None:
+    """The cache lives for one transaction (subscriptions change only in their own)."""
+    session.info.pop(_CACHE, None)
 
 
 def enqueue(project_id: str, task_id: str, kind: str, data: dict[str, Any], to: list[Listener]) -> None:

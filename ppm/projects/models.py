@@ -100,6 +100,10 @@ task_assignees = Table(
 )
 
 
+TASK_STATES = ("todo", "in_progress", "done")
+STATE_SOURCES = ("person", "automation")
+
+
 class Task(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "tasks"
     __table_args__ = (
@@ -128,6 +132,14 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     number: Mapped[int] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
+    # SPEC §21. A summary task's state is derived from its leaves and kept in step by the roll-up
+    # (like its dates), so listings read it as a column. Set only by projects.services.set_task_state.
+    state: Mapped[str] = mapped_column(String(16), default="todo", server_default="todo", nullable=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    state_source: Mapped[str] = mapped_column(String(16), default="person", server_default="person", nullable=False)
+    # What an automation acted on (the link's display title or address), for the drawer's
+    # "set automatically when … was merged"; "" when a person set the state. Not in JSON.
+    state_cause: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
 
     project: Mapped[Project] = relationship()
     assignees: Mapped[list[User]] = relationship(secondary=task_assignees, lazy="selectin", order_by=User.name)

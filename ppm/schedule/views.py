@@ -40,6 +40,7 @@ from ppm.schedule.forms import AddTaskForm, EditTaskForm
 from ppm.schedule.outline import more, outline, subtree
 from ppm.schedule.rows import (
     MAX_INDENT,
+    STATE_LABELS,
     STATUS_SHAPES,
     KeptOpen,
     ViewState,
@@ -109,6 +110,7 @@ def _drawer_context(
     edit_form: EditTaskForm | None = None,
     sub_form: AddTaskForm | None = None,
     message: str | None = None,
+    state_error: str = "",
 ) -> dict[str, Any]:
     if detail is None:
         return {"drawer": None}
@@ -130,6 +132,8 @@ def _drawer_context(
         "sub_form": sub_form or AddTaskForm(formdata=None),
         "drawer_message": message,
         "close_url": base + state.query(task=None),
+        "state_choices": list(STATE_LABELS.items()),
+        "state_error": state_error,
     }
 
 
@@ -256,6 +260,7 @@ def _drawer_fragment(
     sub_form: AddTaskForm | None = None,
     message: str | None = None,
     focus: str = "heading",
+    state_error: str = "",
 ) -> Response:
     access = project_services.load_project(current_user, project_id)
     base = _base(project_id)
@@ -265,8 +270,8 @@ def _drawer_fragment(
         "state": state,
         "base": base,
         "can_edit": _can_edit(access),
-        "drawer_focus": focus if status == 200 else "",
-        **_drawer_context(detail, base, state, access, edit_form, sub_form, message),
+        "drawer_focus": focus if status == 200 else ("state-error" if state_error else ""),
+        **_drawer_context(detail, base, state, access, edit_form, sub_form, message, state_error),
     }
     html = render_template("schedule/_drawer.html", **context)
     html += render_template("schedule/_toolbar.html", oob=True, **context)
@@ -461,6 +466,26 @@ def edit_task(project_id: str, task_id: str) -> Any:
     if not is_htmx():
         return _redirect(_base(project_id) + state.query())
     response = _drawer_fragment(project_id, state, message=f"Saved “{task.name}”.")
+    return _with_changed_rows(response, project_id, state, task.id)
+
+
+@bp.post("/projects/<project_id>/schedule/tasks/<task_id>/state")
+def set_state(project_id: str, task_id: str) -> Any:
+    """The drawer's state control (SPEC §21): a person sets to do, in progress or done."""
+    state = replace(ViewState.read(request.form), task=task_id)
+    try:
+        task = project_services.change_task_state(
+            current_user, project_id, task_id, {"state": request.form.get("state", "")}
+        )
+    except ValidationError as error:
+        problem = " ".join(error.fields.get("state", [])) or error.detail
+        if not is_htmx():
+            raise  # the error page says what was wrong (the form offers only valid states)
+        return _drawer_fragment(project_id, state, 422, state_error=problem)
+    if not is_htmx():
+        return _redirect(_base(project_id) + state.query())
+    message = f"“{task.name}” is now {STATE_LABELS[task.state].lower()}."
+    response = _drawer_fragment(project_id, state, message=message, focus="state")
     return _with_changed_rows(response, project_id, state, task.id)
 
 

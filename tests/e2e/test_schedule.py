@@ -261,7 +261,9 @@ def test_viewer_sees_no_edit_controls(
     expect(page.locator("#drawer-title")).to_be_focused()
     drawer = page.locator("#drawer")
     expect(drawer).to_contain_text("Wireframes first.")
-    expect(drawer.locator("form, input, textarea, select")).to_have_count(0)
+    # SPEC §20's key and branch name are read-only fields to copy, not edit controls.
+    expect(drawer.locator("form, input:not([readonly]), textarea, select")).to_have_count(0)
+    expect(drawer.locator("input[readonly]")).to_have_count(2)
     expect(page.locator("main form")).to_have_count(0)
     assert_accessible(page, "schedule-viewer-drawer")
     page.keyboard.press("Escape")

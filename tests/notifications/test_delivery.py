@@ -169,8 +169,9 @@ def test_task_attention_changed_when_codes_are_gained_or_lost(world: World, rece
     assert [b["type"] for b in bodies] == ["task.attention_changed"] * 3
     assert [(b["data"]["previous"]["attention"], b["data"]["current"]["attention"]) for b in bodies] == [
         ([], ["failing_checks"]),
-        (["failing_checks"], ["failing_checks", "overdue_open"]),
-        (["failing_checks", "overdue_open"], ["overdue_open"]),
+        # SPEC §21: a late task not done is also `overdue`
+        (["failing_checks"], ["failing_checks", "overdue_open", "overdue"]),
+        (["failing_checks", "overdue_open", "overdue"], ["overdue_open", "overdue"]),
     ]
 
 
