@@ -161,6 +161,8 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.jobs.views import bp as jobs_bp
     from ppm.links.api import bp as links_api
     from ppm.links.views import bp as links_bp
+    from ppm.portfolio.api import bp as portfolio_api
+    from ppm.portfolio.views import bp as portfolio_bp
     from ppm.projects.api import bp as projects_api
     from ppm.projects.views import bp as projects_bp
     from ppm.schedule.api import bp as tasks_api
@@ -184,6 +186,8 @@ def _register_blueprints(app: Flask) -> None:
         jobs_bp,
         webhooks_api,
         webhooks_bp,
+        portfolio_bp,
+        portfolio_api,
     ):
         app.register_blueprint(blueprint)
 
