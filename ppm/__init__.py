@@ -118,6 +118,7 @@ def _ensure_database_uri(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     # Every model module, so metadata (create_all, migrations) always knows the whole schema.
     import ppm.auth.models
+    import ppm.automations.models
     import ppm.integrations.models
     import ppm.links.models
     import ppm.projects.models

@@ -83,10 +83,16 @@ task_assignees = Table(
 )
 
 
+TASK_STATES = ("todo", "in_progress", "done")
+STATE_SOURCES = ("person", "automation")
+
+
 class Task(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "tasks"
     __table_args__ = (
         CheckConstraint("finish_date >= start_date", name="finish_after_start"),
+        CheckConstraint("state IN ('todo', 'in_progress', 'done')", name="state_known"),
+        CheckConstraint("state_source IN ('person', 'automation')", name="state_source_known"),
         Index("ix_tasks_project_sync", "project_id", "sync_number"),
         Index("ix_tasks_project_parent", "project_id", "parent_id", "position"),
     )
@@ -106,5 +112,13 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     sync_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
+    # SPEC §21. A summary task's state is derived from its leaves and kept in step by the roll-up
+    # (like its dates), so listings read it as a column. Set only by projects.services.set_task_state.
+    state: Mapped[str] = mapped_column(String(16), default="todo", server_default="todo", nullable=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    state_source: Mapped[str] = mapped_column(String(16), default="person", server_default="person", nullable=False)
+    # What an automation acted on (the link's display title or address), for the drawer's
+    # "set automatically when … was merged"; "" when a person set the state. Not in JSON.
+    state_cause: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
 
     assignees: Mapped[list[User]] = relationship(secondary=task_assignees, lazy="selectin", order_by=User.name)
