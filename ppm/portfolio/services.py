@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, case, false, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ppm import models_base
@@ -152,9 +152,7 @@ def _projects(actor: User, include_archived: bool) -> dict[str, ProjectHealth]:
     if not include_archived:
         query = query.where(Project.archived.is_(False))
     return {
-        row.id: ProjectHealth(
-            id=row.id, key=_key_of(row), name=row.name, role=Role[row.role], archived=row.archived
-        )
+        row.id: ProjectHealth(id=row.id, key=_key_of(row), name=row.name, role=Role[row.role], archived=row.archived)
         for row in db.session.execute(query)
     }
 
@@ -164,8 +162,8 @@ def _key_of(row: Any) -> str | None:
 
 
 def _is_done() -> ColumnElement[bool]:
-    """A task that is done (SPEC §21). Until tasks have a state, none is."""
-    return false()
+    """A task that is done (SPEC §21); a summary task's state is kept derived from its leaves."""
+    return Task.state == "done"
 
 
 def _links_per_task(project_ids: Any) -> Any:
