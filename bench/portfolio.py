@@ -1,0 +1,274 @@
+"""Speed of the portfolio (SPEC §22): 100 projects of 1,000 tasks with 4 links each (400,000
+links), the page and the JSON, on a throwaway PostgreSQL cluster this script starts and on SQLite.
+
+Run (as root, for initdb): .venv/bin/python bench/portfolio.py [--runs 5] [--projects 100]
+    [--tasks 1000] [--links-per-task 4] [--databases postgresql sqlite]
+
+The data is inserted in bulk (Core executemany, as `ppm demo --tasks` does), then ANALYZEd. One
+person is the owner of every project (the worst case: every row is on the page). Each project has
+phases of tasks (one summary per 100 tasks), finish dates spread around today (some late), a
+third of the leaf tasks done, links in every status with some checks failing, changes requested
+and stale fetches, and one webhook receiver. Every URL is asked for through Flask's in-process
+test client as the logged-in owner (the JSON with an API token): one warm-up, then --runs timed
+requests; printed are the median, the spread and the number of SQL queries (the JSON's include
+the API token's look-up; neither grows with projects, tasks or links: tests/portfolio). Target: the page and the JSON each at most 300 ms median
+on PostgreSQL. Benchmarks print figures; they do not assert (TESTING.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, insert, text
+
+from ppm import create_app
+from ppm.auth import services as auth_services
+from ppm.extensions import db
+from ppm.links import services as link_services
+from ppm.links.models import TaskLink
+from ppm.links.status import PRECEDENCE
+from ppm.models_base import new_id, utc_today, utcnow
+from ppm.projects.models import Membership, Project, Task
+from ppm.webhooks.models import WebhookReceiver
+from tests.support.buffered_client import BufferedClient
+from tests.support.servers import postgres_cluster, why_no_postgres
+
+EMAIL, PASSWORD = "bench@example.com", "bench-password"
+TARGET_SECONDS = 0.3
+URLS = {
+    "page": "/portfolio",
+    "json": "/api/v1/portfolio/",
+    "page by name": "/portfolio?sort=name&include_archived=1",
+    "json attention only": "/api/v1/portfolio/?attention_only=1&include_archived=1",
+}
+PER_PHASE = 100  # tasks per summary
+
+
+def make_app(folder: str, database_url: str) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "INSTANCE_PATH": folder,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        auth_services.create_user(EMAIL, "Bench Owner", PASSWORD)
+    return app
+
+
+def build(app: Flask, projects: int, tasks: int, per_task: int) -> tuple[int, int, float]:
+    """Everything in bulk, one project per transaction; then ANALYZE."""
+    started = time.perf_counter()
+    task_total = link_total = 0
+    with app.app_context():
+        owner = auth_services.find_user_by_email(EMAIL)
+        assert owner is not None
+        now, today = utcnow(), utc_today()
+        for p in range(projects):
+            pid = new_id()
+            db.session.execute(insert(Project), [{"id": pid, "name": f"Project {p:03d}", "archived": p % 25 == 24}])
+            db.session.execute(
+                insert(Membership), [{"id": new_id(), "project_id": pid, "user_id": owner.id, "role": "owner"}]
+            )
+            task_rows: list[dict[str, Any]] = []
+            link_rows: list[dict[str, Any]] = []
+            parent = ""
+            for t in range(tasks):
+                tid = new_id()
+                summary = t % PER_PHASE == 0
+                first = today + timedelta(days=(t % 200) - 120 + p % 10)
+                task_rows.append(
+                    {
+                        "id": tid,
+                        "project_id": pid,
+                        "parent_id": None if summary else parent,
+                        "name": f"{'Phase' if summary else 'Task'} {t}",
+                        "description": "",
+                        "start_date": first,
+                        "finish_date": first + timedelta(days=5),
+                        "is_summary": summary,
+                        "position": t,
+                        "sync_number": t + 1,
+                        "state": "done" if not summary and t % 3 == 0 else "todo",
+                    }
+                )
+                if summary:
+                    parent = tid
+                for k in range(per_task):
+                    url = f"https://github.com/acme/p{p}/pull/{t * per_task + k + 1}"
+                    status = PRECEDENCE[(t + k) % len(PRECEDENCE)]
+                    link_rows.append(
+                        {
+                            "id": new_id(),
+                            "project_id": pid,
+                            "task_id": tid,
+                            "url": url,
+                            "url_key": link_services.url_key(url),
+                            "provider": "github",
+                            "status": status,
+                            "position": k,
+                            "fetched_at": now - timedelta(hours=(t * 7 + k) % 40),
+                            "checks": ("failing", "passing", "pending", None)[(t + 2 * k) % 4],
+                            "review": ("approved", "changes_requested", None)[(t + k) % 3],
+                            "created_at": now,
+                            "updated_at": now,
+                            "sync_number": tasks + t * per_task + k + 1,
+                        }
+                    )
+            db.session.execute(insert(Task), task_rows)
+            db.session.execute(insert(TaskLink), link_rows)
+            db.session.execute(
+                insert(WebhookReceiver),
+                [
+                    {
+                        "id": new_id(),
+                        "project_id": pid,
+                        "provider": "github",
+                        "secret_ciphertext": "bench",
+                        "last_delivery_at": now - timedelta(minutes=p),
+                        "last_delivery_result": ("ok", "bad_signature", "ignored")[p % 3],
+                    }
+                ],
+            )
+            db.session.execute(
+                Project.__table__.update().where(Project.id == pid).values(sync_counter=tasks * (per_task + 1))
+            )
+            db.session.commit()
+            task_total += len(task_rows)
+            link_total += len(link_rows)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    return task_total, link_total, time.perf_counter() - started
+
+
+def clients(app: Flask) -> tuple[FlaskClient, dict[str, str]]:
+    app.test_client_class = BufferedClient
+    client = app.test_client()
+    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
+    assert response.status_code == 303, response.status_code
+    with app.app_context():
+        owner = auth_services.find_user_by_email(EMAIL)
+        assert owner is not None
+        _, token = auth_services.create_api_token(owner, "bench")
+    return client, {"Authorization": f"Bearer {token}"}
+
+
+def measure(app: Flask, client: FlaskClient, url: str, headers: dict[str, str], runs: int) -> dict[str, Any]:
+    get = (lambda: client.get(url, headers=headers)) if url.startswith("/api/") else (lambda: client.get(url))
+    first = get()
+    assert first.status_code == 200, (url, first.status_code)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = get()
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    statements: list[str] = []
+
+    def count(*_args: Any) -> None:
+        statements.append("q")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        get()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    rows = (
+        len(first.get_json()["projects"])
+        if url.startswith("/api/")
+        else first.get_data(as_text=True).count('<tr id="portfolio-')
+    )
+    return {
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "queries": len(statements),
+        "rows": rows,
+        "bytes": len(first.data),
+    }
+
+
+@contextlib.contextmanager
+def database(kind: str, folder: str) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    with postgres_cluster() as cluster:
+        yield cluster.create_database("ppm_portfolio")
+
+
+def run(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="ppm-portfolio-") as folder, database(kind, folder) as url:
+        app = make_app(folder, url)
+        tasks, links, seconds = build(app, args.projects, args.tasks, args.links_per_task)
+        print(
+            f"\n{kind}: {args.projects} projects, {tasks} tasks, {links} links (built in bulk and analysed in "
+            f"{seconds:.0f} s), {args.runs} runs each",
+            flush=True,
+        )
+        print(f"  {'url':<22} {'median':>8} {'min':>8} {'max':>8} {'queries':>8} {'rows':>6} {'size':>8}")
+        client, headers = clients(app)
+        results = {}
+        for name, path in URLS.items():
+            results[name] = row = measure(app, client, path, headers, args.runs)
+            print(
+                f"  {name:<22} {row['median'] * 1000:>6.0f}ms {row['min'] * 1000:>6.0f}ms {row['max'] * 1000:>6.0f}ms "
+                f"{row['queries']:>8} {row['rows']:>6} {row['bytes'] / 1024:>6.0f}KB",
+                flush=True,
+            )
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed requests per URL (>= 5)")
+    parser.add_argument("--projects", type=int, default=100)
+    parser.add_argument("--tasks", type=int, default=1000, help="tasks per project")
+    parser.add_argument("--links-per-task", type=int, default=4)
+    parser.add_argument("--databases", nargs="+", choices=("postgresql", "sqlite"), default=["postgresql", "sqlite"])
+    args = parser.parse_args()
+    args.runs = max(args.runs, 5)
+    if "postgresql" in args.databases and (reason := why_no_postgres()):
+        print(f"cannot start a throwaway PostgreSQL: {reason}")
+        return 2
+    verdicts = []
+    for kind in args.databases:
+        results = run(kind, args)
+        if kind == "postgresql":
+            for name in ("page", "json"):
+                median = results[name]["median"]
+                verdicts.append(
+                    f"  postgresql {name}: {median * 1000:.0f} ms median, target <= {TARGET_SECONDS * 1000:.0f} ms: "
+                    + ("ok" if median <= TARGET_SECONDS else "OVER")
+                )
+    if verdicts:
+        print("\nTarget (SPEC §22)")
+        print("\n".join(verdicts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
