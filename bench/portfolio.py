@@ -12,7 +12,8 @@ and stale fetches, and one webhook receiver. Every URL is asked for through Flas
 test client as the logged-in owner (the JSON with an API token): one warm-up, then --runs timed
 requests; printed are the median, the spread and the number of SQL queries (the JSON's include
 the API token's look-up; neither grows with projects, tasks or links: tests/portfolio).
-Target: the page and the JSON each at most 300 ms median on PostgreSQL. Benchmarks print figures; they do not assert (TESTING.md).
+Target: the page and the JSON each at most 300 ms median on PostgreSQL. Benchmarks print
+figures; they do not assert (TESTING.md).
 """
 
 from __future__ import annotations
