@@ -156,6 +156,8 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ppm.auth.views import bp as auth_bp
+    from ppm.automations.api import bp as automations_api
+    from ppm.automations.views import bp as automations_bp
     from ppm.integrations.api import bp as integrations_api
     from ppm.integrations.views import bp as integrations_bp
     from ppm.jobs.api import bp as jobs_api
@@ -187,10 +189,15 @@ def _register_blueprints(app: Flask) -> None:
         jobs_bp,
         webhooks_api,
         webhooks_bp,
+        automations_api,
+        automations_bp,
         portfolio_bp,
         portfolio_api,
     ):
         app.register_blueprint(blueprint)
+    from ppm.automations.services import init_automations
+
+    init_automations()  # listens for links' "link changed" (SPEC §21)
 
 
 def _register_cli(app: Flask) -> None:

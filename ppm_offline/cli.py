@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ppm_offline.remote import ClientError, SyncClient, is_loopback, normalize_server
-from ppm_offline.store import Store, StoreError, link_field
+from ppm_offline.store import Store, StoreError, link_field, task_field
 from ppm_offline.sync import sync_project
 
 # SPEC §8: most attention first. Only this client's copy of the rule; it never imports ppm.
@@ -207,6 +207,7 @@ def _show_projects(store: Store, only: str | None, out: TextIO) -> None:
                 line += "  (summary)"
             elif task["is_milestone"]:
                 line += "  (milestone)"
+            line += f"  [{state_words(task)}]"
             mine = statuses.get(task["id"], [])
             if mine:
                 line += f"  · {len(mine)} link{'s' if len(mine) != 1 else ''}, worst status: {worst_status(mine)}"
@@ -215,11 +216,32 @@ def _show_projects(store: Store, only: str | None, out: TextIO) -> None:
     print("Show one task's links: python -m ppm_offline show --db FILE --task ID", file=out)
 
 
+STATE_WORDS = {"todo": "to do", "in_progress": "in progress", "done": "done"}
+
+
+def state_words(task: sqlite3.Row) -> str:
+    """SPEC §21 `state` in words, from the row's JSON as the server sent it (rows stored by an
+    older server have none: to do)."""
+    state = task_field(task, "state") or "todo"
+    return STATE_WORDS.get(state, clean(state))
+
+
+def describe_state(task: sqlite3.Row) -> str:
+    words = state_words(task)
+    done_at = task_field(task, "done_at")
+    if words == "done" and done_at:
+        words += f" since {clean(done_at)}"
+    if task_field(task, "state_source") == "automation":
+        words += " (set automatically)"
+    return words
+
+
 def _show_task(store: Store, key: str, project: str | None, out: TextIO) -> None:
     task = store.find_task(key, project)
     print(f"Task {task['id']}: {clean(task['name'])}", file=out)
     kind = " (summary)" if task["is_summary"] else " (milestone)" if task["is_milestone"] else ""
     print(f"  {task['start_date']} → {task['finish_date']}{kind}", file=out)
+    print(f"  State: {describe_state(task)}", file=out)
     description = str(task["description"] or "").strip().splitlines()
     if description:
         print(f"  {clean(description[0])}{' …' if len(description) > 1 else ''}", file=out)

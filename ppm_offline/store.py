@@ -101,6 +101,11 @@ def link_field(link: sqlite3.Row, name: str) -> str | None:
     return _text_or_none(data.get(name)) if isinstance(data, dict) else None
 
 
+def task_field(task: sqlite3.Row, name: str) -> str | None:
+    """A field of a task row's JSON as sent (SPEC §21 `state`, `done_at`, `state_source`)."""
+    return link_field(task, name)
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 

@@ -4,7 +4,9 @@ The codes are computed in SQL, in the same listing query as the link roll-up (SP
 roll-up subquery carries one integer of per-link bits (`link_bits`), and the listing turns it
 into the task's bits (`task_bits`), so a filter or the bar's counts never cost a query per task.
 Bit i stands for CODES[i]; the `overdue_open` bit starts as "has open or draft work" and only
-survives when the task's finish date is before today (UTC).
+survives when the task's finish date is before today (UTC) and it is not done. `overdue` (SPEC
+§21) comes from the task alone: not done and finishing before today, milestones included.
+This is the one definition of each code: the schedule, the JSON and the portfolio import it.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from ppm.integrations.registry import TASK_LINK_PROVIDERS
 from ppm.links.models import TaskLink
 from ppm.projects.models import Task
 
-CODES = ("closed_unmerged", "failing_checks", "changes_requested", "overdue_open", "stale")
+CODES = ("closed_unmerged", "failing_checks", "changes_requested", "overdue_open", "overdue", "stale")
 BITS = {code: 1 << index for index, code in enumerate(CODES)}
 LABELS = {
     "closed_unmerged": "Closed without merge",
     "failing_checks": "Failing checks",
     "changes_requested": "Changes requested",
     "overdue_open": "Overdue with open work",
+    "overdue": "Overdue",
     "stale": "Stale",
 }
 STALE_AFTER = timedelta(hours=24)
@@ -95,14 +98,18 @@ def _and(value: ColumnElement[int], bits: int) -> ColumnElement[int]:
 
 
 def task_bits(link_bits_column: Any, today: Any = None) -> ColumnElement[int]:
-    """The task's bits from its links' bits: none on summary and milestone tasks, and open work
-    is only a reason when the finish date is before today."""
+    """The task's bits from its links' bits and its own state and dates: none on summary tasks;
+    on milestones only `overdue`; open work is only a reason when the finish date is before today
+    and the task is not done, and `overdue` is a task not done finishing before today."""
     today = today or models_base.utc_today()
     bits = func.coalesce(link_bits_column, 0)
+    late = and_(Task.finish_date < today, Task.state != "done")
+    without_open = bits - _and(bits, BITS["overdue_open"])
     return case(
-        (or_(Task.is_summary.is_(True), Task.is_milestone.is_(True)), 0),
-        (Task.finish_date < today, bits),
-        else_=bits - _and(bits, BITS["overdue_open"]),
+        (Task.is_summary.is_(True), 0),
+        (Task.is_milestone.is_(True), case((late, BITS["overdue"]), else_=0)),
+        (late, bits + BITS["overdue"]),
+        else_=without_open,
     )
 
 

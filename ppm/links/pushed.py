@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from ppm.extensions import db
+from ppm.links import changes
 from ppm.links.models import TaskLink
 from ppm.links.status import RANK
 from ppm.models_base import utcnow
@@ -44,6 +45,11 @@ def _candidates(project_id: str, provider: str, number: str) -> list[Any]:
         db.session.execute(
             select(
                 TaskLink.id,
+                TaskLink.task_id,
+                TaskLink.kind,
+                TaskLink.custom_title,
+                TaskLink.checks,
+                TaskLink.review,
                 TaskLink.url,
                 TaskLink.base_url,
                 TaskLink.status,
@@ -107,4 +113,19 @@ def apply_pushed_state(project_id: str, provider: str, number: str, state: Pushe
             for row, number in zip(rows, numbers, strict=True)
         ],
     )
+    # The one link-write path's announcement, per changed link, from the rows already read:
+    # no query per link (listeners run after the whole batch is written).
+    for row in rows:
+        after = changes.state_of(_Written(row, state.status, state.title or row.title))
+        changes.announce(project_id, row.task_id, row.id, changes.state_of(row), after)
     return len(rows)
+
+
+class _Written:
+    """A candidate row as the batch wrote it (status and title replaced)."""
+
+    def __init__(self, row: Any, status: str, title: str) -> None:
+        self._row, self.status, self.title = row, status, title
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ppm import crypto
+from ppm import crypto, events
 from ppm.auth.models import User
 from ppm.errors import Conflict, DomainError, NotFound, ValidationCollector
 from ppm.extensions import db
@@ -27,7 +27,7 @@ from ppm.integrations import services as accounts
 from ppm.integrations.models import Credential
 from ppm.integrations.providers.base import Extras, NotModified, RefreshFailed, StatusResult, conditional
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
-from ppm.links import attention, review_status
+from ppm.links import attention, changes, review_status
 from ppm.links.models import TaskLink
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
@@ -256,9 +256,10 @@ def get_link(actor: User, project_id: str, task_id: str, link_id: str) -> TaskLi
 # --- writes ---------------------------------------------------------------------------
 
 
-def _stamp(link: TaskLink) -> None:
-    link.sync_number = projects.next_sync_number(link.project_id)
-    link.updated_at = utcnow()
+def _stamp(link: TaskLink, before: events.LinkState | None) -> None:
+    """Every write of one link: its sync number and the LinkChanged announcement (the one
+    link-write path, ppm.links.changes; the batch of a delivery is ppm.links.pushed)."""
+    changes.written(link, before)
 
 
 def add_link(actor: User, project_id: str, task_id: str, data: Any) -> TaskLink:
@@ -295,7 +296,7 @@ def add_link(actor: User, project_id: str, task_id: str, data: Any) -> TaskLink:
     )
     db.session.add(link)
     try:
-        _stamp(link)
+        _stamp(link, None)
         db.session.commit()  # a racing add of the same URL fails here, on the unique index
     except IntegrityError:
         db.session.rollback()  # a racing add of the same URL won
@@ -311,11 +312,12 @@ def edit_link(actor: User, project_id: str, task_id: str, link_id: str, data: An
     title = _clean_title(data.get("custom_title"), errors) if "custom_title" in data else None
     labels = _clean_labels(data.get("labels"), errors) if "labels" in data else None
     errors.raise_if_any()
+    before = changes.state_of(link)
     if title is not None:
         link.custom_title = title
     if labels is not None:
         link.labels = labels
-    _stamp(link)
+    _stamp(link, before)
     db.session.commit()
     return link
 
@@ -323,19 +325,21 @@ def edit_link(actor: User, project_id: str, task_id: str, link_id: str, data: An
 def remove_link(actor: User, project_id: str, task_id: str, link_id: str) -> None:
     task = _task(actor, project_id, task_id, Role.member, write=True, lock=True)
     link = _link(task, link_id)
+    before = changes.state_of(link)
     link.deleted_at = utcnow()
-    _stamp(link)
+    _stamp(link, before)
     db.session.commit()
 
 
 def _remove_links_of_tasks(project_id: str, task_ids: list[str]) -> None:
     """Removing a task removes its links, each with a tombstone for the sync delta."""
     now = utcnow()
-    for link in db.session.scalars(
-        select(TaskLink).where(TaskLink.task_id.in_(task_ids), TaskLink.deleted_at.is_(None))
+    for link in list(
+        db.session.scalars(select(TaskLink).where(TaskLink.task_id.in_(task_ids), TaskLink.deleted_at.is_(None)))
     ):
+        before = changes.state_of(link)
         link.deleted_at = now
-        _stamp(link)
+        _stamp(link, before)
 
 
 projects.TASK_REMOVAL_HOOKS.append(_remove_links_of_tasks)
@@ -522,10 +526,11 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
     if link is None:
         db.session.rollback()
         return None
+    before = changes.state_of(link)
     if plan.failure is not None:
-        return _record_failure(link, *plan.failure)
+        return _record_failure(link, before, *plan.failure)
     if outcome.failure is not None:
-        return _record_failure(link, outcome.failure.code, outcome.failure.detail, outcome.failure.retry_at)
+        return _record_failure(link, before, outcome.failure.code, outcome.failure.detail, outcome.failure.retry_at)
     if plan.credential_id is not None:
         credential = db.session.get(Credential, plan.credential_id)
         if credential is not None:
@@ -544,7 +549,7 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
             link.etag, link.last_modified = outcome.etag, outcome.last_modified
     if outcome.extras is not None:
         _apply_extras(link, outcome.extras)
-    return _record_success(link)
+    return _record_success(link, before)
 
 
 def _apply_extras(link: TaskLink, extras: Extras) -> None:
@@ -594,22 +599,24 @@ def _apply_card(link: TaskLink, card: previews.Preview) -> None:
     link.preview_type = card.preview_type or link.preview_type
 
 
-def _record_success(link: TaskLink) -> TaskLink:
+def _record_success(link: TaskLink, before: events.LinkState) -> TaskLink:
     link.fetched_at = utcnow()
     link.refresh_error = None
-    _stamp(link)
+    _stamp(link, before)
     db.session.commit()
     return link
 
 
-def _record_failure(link: TaskLink, code: str, detail: str, retry_at: datetime | None = None) -> TaskLink:
+def _record_failure(
+    link: TaskLink, before: events.LinkState, code: str, detail: str, retry_at: datetime | None = None
+) -> TaskLink:
     """Keeps status, title and preview as they were; says what went wrong, when, and when the
     provider said to try again (SPEC §18 `retry_at`)."""
     provider = TASK_LINK_PROVIDERS.get(link.provider)
     if provider is not None and provider.is_file_host:  # the chip shows what the URL says
         link.preview_type = link.preview_type or previews.preview_type_for_url(link.url)
     link.refresh_error = {"code": code, "detail": detail, "at": iso(utcnow()), "retry_at": iso(retry_at)}
-    _stamp(link)
+    _stamp(link, before)
     db.session.commit()
     return link
 

@@ -66,6 +66,9 @@ def task_fields_json(task: Any, assignee_ids: list[str]) -> dict[str, Any]:
         "is_summary": task.is_summary,
         "assignee_ids": assignee_ids,
         "position": task.position,
+        "state": task.state,  # SPEC §21: a summary's is derived from its leaves (kept by the roll-up)
+        "done_at": iso(task.done_at),
+        "state_source": task.state_source,
         "created_at": iso(task.created_at),
         "updated_at": iso(task.updated_at),
     }

@@ -12,13 +12,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import subqueryload
 
-from ppm import sqlite_locking
+from ppm import events, sqlite_locking
 from ppm.auth.models import User
 from ppm.auth.services import find_user_by_email
 from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector
 from ppm.extensions import db
 from ppm.models_base import utc_today, utcnow
-from ppm.projects.models import ROLE_NAMES, Membership, Project, Role, Task
+from ppm.projects.models import ROLE_NAMES, TASK_STATES, Membership, Project, Role, Task
 from ppm.text import readable_object, text_problem, unreadable
 
 NAME_MAX = 200
@@ -542,8 +542,9 @@ def _siblings(task: Task) -> list[Task]:
 
 
 def _roll_up(task_id: str | None) -> None:
-    """Recompute summary flags and dates from a task up to the root. Stops at a task it has
-    already seen: a loop in the data must not make a writer spin holding the write lock."""
+    """Recompute summary flags, dates and derived state from a task up to the root. Stops at a
+    task it has already seen: a loop in the data must not make a writer spin holding the write
+    lock."""
     seen: set[str] = set()
     while task_id is not None and task_id not in seen:
         seen.add(task_id)
@@ -551,14 +552,77 @@ def _roll_up(task_id: str | None) -> None:
         if parent is None:
             return
         kids = _children(parent.id)
-        before = (parent.is_summary, parent.start_date, parent.finish_date)
+        before = (parent.is_summary, parent.start_date, parent.finish_date, parent.state)
         parent.is_summary = bool(kids)
         if kids:
             parent.start_date = min(k.start_date for k in kids)
             parent.finish_date = max(k.finish_date for k in kids)
-        if before != (parent.is_summary, parent.start_date, parent.finish_date):
+            _put_state(parent, derived_state(k.state for k in kids))
+        if before != (parent.is_summary, parent.start_date, parent.finish_date, parent.state):
             _stamp(parent)
         task_id = parent.parent_id
+
+
+# --- task state (SPEC §21) ------------------------------------------------------------
+
+
+def derived_state(child_states: Iterable[str]) -> str:
+    """A summary's state from its children's (a child summary's is already derived from its
+    leaves, so this is the leaves' rule): done when all are done, in progress when any is in
+    progress or done, else to do."""
+    states = list(child_states)
+    if states and all(state == "done" for state in states):
+        return "done"
+    if any(state in ("in_progress", "done") for state in states):
+        return "in_progress"
+    return "todo"
+
+
+def _put_state(task: Task, state: str) -> None:
+    if task.state == state:
+        return
+    task.state = state
+    task.done_at = utcnow() if state == "done" else None
+
+
+def set_task_state(task: Task, state: str, source: str, *, cause: str = "", link_id: str | None = None) -> bool:
+    """The one function that sets a task's state (SPEC §21): a person's edit and an automation
+    both call it, inside their transaction and holding the project lock. Stamps `done_at`
+    (set on becoming done, cleared on leaving it), `state_source` and a sync number, rolls the
+    derived state up to the summaries above, and announces `TaskStateChanged`. A summary task has
+    no state of its own: refused. Returns whether anything changed (the same state: nothing)."""
+    if state not in TASK_STATES or source not in ("person", "automation"):
+        raise ValueError(f"unknown task state {state!r} or source {source!r}")
+    if task.is_summary:
+        raise ValueError("a summary task's state is derived from its subtasks")
+    before = task.state
+    if before == state:
+        return False
+    _put_state(task, state)
+    task.state_source = source
+    task.state_cause = cause[:2048] if source == "automation" else ""
+    _stamp(task)
+    db.session.flush()
+    _roll_up(task.parent_id)
+    events.emit(
+        events.TaskStateChanged(
+            project_id=task.project_id, task_id=task.id, before=before, after=state, source=source, link_id=link_id
+        )
+    )
+    return True
+
+
+def _state_from(data: Mapping[str, Any], task: Task, errors: ValidationCollector) -> str | None:
+    if "state" not in data:
+        return None
+    value = data["state"]
+    if not isinstance(value, str) or value not in TASK_STATES:
+        errors.add("state", "Choose a state: " + ", ".join(TASK_STATES) + ".")
+        return None
+    if task.is_summary:
+        errors.add("state", "A summary task's state comes from its subtasks; change those instead.")
+        return None
+    return value
 
 
 def _validate_dates(errors: ValidationCollector, start: date | None, finish: date | None, milestone: bool) -> None:
@@ -648,6 +712,7 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
     parent_given, parent = _parent_from(data, pid, errors, task)
     assignees = _assignees_from(data, pid, errors)
     position = _position_from(data, errors)
+    state = _state_from(data, task, errors)
     errors.raise_if_any()
 
     old_parent_id = task.parent_id
@@ -670,6 +735,25 @@ def update_task(actor: User, project_id: str, task_id: str, data: Any) -> Task:
     _roll_up(task.parent_id)
     if moved:
         _roll_up(old_parent_id)
+    if state is not None:
+        set_task_state(task, state, "person")
+    db.session.commit()
+    return task
+
+
+def change_task_state(actor: User, project_id: str, task_id: str, data: Any) -> Task:
+    """A person sets a task's state (the drawer's control): `{"state": …}`, member and above."""
+    access = load_project(actor, project_id, Role.member, write=True)
+    lock_sequence(access.project.id)
+    task = _live_task(access.project.id, task_id)
+    data = require_mapping(data)
+    errors = ValidationCollector()
+    if "state" not in data:
+        errors.add("state", "Choose a state: " + ", ".join(TASK_STATES) + ".")
+    state = _state_from(data, task, errors)
+    errors.raise_if_any()
+    assert state is not None
+    set_task_state(task, state, "person")
     db.session.commit()
     return task
 

@@ -73,6 +73,8 @@ class Shape:
     path: str = ""  # summary bracket / milestone diamond outline
     dot_x: int = 0  # where the status dot sits, right of the bar
     dot: str = ""  # the worst link status to draw there, at Day and Week zoom only (SPEC §8)
+    done: str = ""  # SPEC §21: a done task's or milestone's tick (an SVG path), "" otherwise
+    tick_class: str = "done-tick"  # "done-tick outside" when drawn beside a bar too narrow for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,13 +283,25 @@ def build_chart(
         elif row.is_milestone:
             centre = left + px // 2 if px > 1 else left
             path = f"M{centre} {middle - 8}L{centre + 8} {middle}L{centre} {middle + 8}L{centre - 8} {middle}Z"
-            shapes.append(Shape(row_id, "m", top, centre - 8, 16, path))
+            tick = f"M{centre - 4} {middle}l3 3l5 -6" if row.state == "done" else ""
+            shapes.append(Shape(row_id, "m", top, centre - 8, 16, path, done=tick))
         else:
             span = max(right - left, MIN_BAR)
             dot = (row.worst_status or "") if row.link_count and key in ("day", "week") and not cut else ""
+            # A done bar carries a tick: inside it when it is wide enough, else just before it.
+            tick_x = left + 3 if span >= 14 else left - 11
+            tick = f"M{tick_x} {middle}l3 3l5 -6" if row.state == "done" else ""
             shapes.append(
                 Shape(
-                    row_id, "t", top + ROW_HEIGHT // 2 - half, left, span, dot_x=left + span + STATUS_ROOM // 2, dot=dot
+                    row_id,
+                    "t",
+                    top + ROW_HEIGHT // 2 - half,
+                    left,
+                    span,
+                    dot_x=left + span + STATUS_ROOM // 2,
+                    dot=dot,
+                    done=tick,
+                    tick_class="done-tick" if span >= 14 else "done-tick outside",
                 )
             )
     today_x = x(today) + px // 2 if origin <= today < end else None

@@ -57,6 +57,9 @@ class Row:
     checks: str | None = None  # the worst checks and review of its links (SPEC §15)
     review: str | None = None
     muted: bool = False  # shown only as the parent of rows a filter picked
+    state: str = "todo"  # SPEC §21 (a summary's is derived from its leaves)
+    leaves_done: int = 0  # a summary's progress: its leaf tasks done, of `leaves`
+    leaves: int = 0
 
     @property
     def kind(self) -> str:
@@ -91,6 +94,8 @@ class Detail:
     task: Task
     ancestors: list[tuple[str, str]]  # (id, name), root first
     child_count: int
+    leaves: int = 0  # a summary's leaf tasks, and how many are done (SPEC §21)
+    leaves_done: int = 0
 
 
 class TaskRemoved(NotFound):
@@ -137,6 +142,7 @@ def schedule_rows(project_id: str) -> list[Row]:
             attention=r.attention,
             checks=review_status.checks_for_rank(r.worst_checks),
             review=review_status.review_for_rank(r.worst_review),
+            state=r.state,
         )
         for r in db.session.execute(
             select(
@@ -147,6 +153,7 @@ def schedule_rows(project_id: str) -> list[Row]:
                 Task.finish_date,
                 Task.is_milestone,
                 Task.is_summary,
+                Task.state,
                 links.c.link_count,
                 links.c.worst_rank,
                 attention.task_bits(links.c.attention_bits).label("attention"),
@@ -164,6 +171,7 @@ def schedule_rows(project_id: str) -> list[Row]:
     for row in ordered:
         row.depth = depths[row.id]
         index[row.id] = row
+    count_leaves(ordered, index)
     people: dict[str, Person] = {}
     assigned = db.session.execute(
         select(task_assignees.c.task_id, User.id, User.name)
@@ -182,6 +190,21 @@ def schedule_rows(project_id: str) -> list[Row]:
     return ordered
 
 
+def count_leaves(ordered: list[Row], index: dict[str, Row]) -> None:
+    """Each summary's progress (SPEC §21): its leaf tasks, and how many are done, from the rows
+    in WBS order (children after their parent: walked backwards, each adds to its parent)."""
+    for row in reversed(ordered):
+        if not row.is_summary:
+            row.leaves, row.leaves_done = 1, int(row.state == "done")
+        parent = index.get(row.parent_id) if row.parent_id else None
+        if parent is not None:
+            parent.leaves += row.leaves
+            parent.leaves_done += row.leaves_done
+    for row in ordered:
+        if not row.is_summary:
+            row.leaves = row.leaves_done = 0
+
+
 def task_detail(access: Access, task_id: str) -> Detail:
     """One live task of a project the caller has loaded (`load_project` checked the role),
     with its assignees, its chain of parents and its number of subtasks: three queries."""
@@ -190,8 +213,10 @@ def task_detail(access: Access, task_id: str) -> Detail:
     if task is None:
         removed = select(Task.id).where(Task.project_id == project_id, Task.id == project_services.safe_id(task_id))
         raise TaskRemoved() if db.session.scalar(removed) else NotFound("Task not found.")
-    tree = db.session.execute(select(Task.id, Task.parent_id, Task.name).where(_live(project_id))).all()
-    parents = {tid: (parent, name) for tid, parent, name in tree}
+    tree = db.session.execute(
+        select(Task.id, Task.parent_id, Task.name, Task.is_summary, Task.state).where(_live(project_id))
+    ).all()
+    parents = {tid: (parent, name) for tid, parent, name, _, _ in tree}
     chain: list[tuple[str, str]] = []
     current = task.parent_id
     while current is not None and current in parents and len(chain) < len(parents):
@@ -199,8 +224,24 @@ def task_detail(access: Access, task_id: str) -> Detail:
         chain.append((current, name))
         current = parent
     chain.reverse()
-    children = sum(1 for _, parent, _ in tree if parent == task.id)
-    return Detail(task=task, ancestors=chain, child_count=children)
+    children = sum(1 for _, parent, _, _, _ in tree if parent == task.id)
+    leaves = leaves_done = 0
+    if task.is_summary:
+        kids: dict[str | None, list[Any]] = {}
+        for row in tree:
+            kids.setdefault(row.parent_id, []).append(row)
+        stack, seen = [task.id], {task.id}
+        while stack:
+            for kid in kids.get(stack.pop(), []):
+                if kid.id in seen:
+                    continue
+                seen.add(kid.id)
+                if kid.is_summary:
+                    stack.append(kid.id)
+                else:
+                    leaves += 1
+                    leaves_done += kid.state == "done"
+    return Detail(task=task, ancestors=chain, child_count=children, leaves=leaves, leaves_done=leaves_done)
 
 
 def task_list(
@@ -228,6 +269,9 @@ def task_list(
             Task.is_milestone,
             Task.is_summary,
             Task.position,
+            Task.state,
+            Task.done_at,
+            Task.state_source,
             Task.created_at,
             Task.updated_at,
             links.c.link_count,

@@ -173,6 +173,8 @@ class RowView:
         "short_start",
         "start_iso",
         "start_label",
+        "state",
+        "state_text",
         "url",
     )
 
@@ -189,6 +191,8 @@ class RowView:
         self.links = link_indicator(row)
         self.links_text = link_summary_text(row)
         self.attention = needs_attention.row_markup(row)
+        self.state = state_markup(row)
+        self.state_text = state_text(row)
         self.muted = needs_attention.row_class(row)
         self.expanded = TRUE
         self.more = EMPTY_MARKUP
@@ -202,6 +206,55 @@ class RowView:
             f'<a class="more-link" href="{open_prefix}{self.id}#task-{self.id}">Show {children} {noun}'
             f'<span class="visually-hidden"> of {self.name}</span></a>'
         )
+
+
+# --- task state (SPEC §21): words with a shape, never colour alone ------------------------
+
+STATE_LABELS = {"todo": "To do", "in_progress": "In progress", "done": "Done"}
+STATE_SHAPES = {"todo": "○", "in_progress": "◐", "done": "✓"}
+_STATE_MARKUP: dict[tuple[str, int, int], Markup] = {}
+_STATE_TEXT: dict[tuple[str, int, int], Markup] = {}
+
+
+def _progress(done: int, total: int) -> str:
+    return f'<span class="progress">{done}/{total}</span><span class="visually-hidden"> leaf tasks done</span>'
+
+
+def state_markup(row: Row) -> Markup:
+    """The list's State cell: the shape (decorative) and the state in words; a summary's derived
+    state with its leaf progress `done/total`. Memoised: few combinations."""
+    key = (row.state, row.leaves_done, row.leaves) if row.is_summary else (row.state, -1, -1)
+    found = _STATE_MARKUP.get(key)
+    if found is None:
+        state = row.state if row.state in STATE_LABELS else "todo"
+        html = (
+            f'<span class="state s-{state}"><span class="state-shape" aria-hidden="true">{STATE_SHAPES[state]}</span> '
+            f"{STATE_LABELS[state]}</span>"
+        )
+        if row.is_summary:
+            html += " " + _progress(row.leaves_done, row.leaves)
+        found = _STATE_MARKUP[key] = Markup(html)  # noqa: S704 - constant markup and numbers
+    return found
+
+
+def state_text(row: Row) -> Markup:
+    """The Gantt's names table: a done task or milestone says "Done" next to its name (its bar
+    has a tick); other states are words for screen readers; a summary its progress."""
+    key = (row.state, row.leaves_done, row.leaves) if row.is_summary else (row.state, -1, -1)
+    found = _STATE_TEXT.get(key)
+    if found is None:
+        state = row.state if row.state in STATE_LABELS else "todo"
+        if row.is_summary:
+            html = f'<span class="visually-hidden">, {STATE_LABELS[state].lower()}, </span>' + _progress(
+                row.leaves_done, row.leaves
+            )
+            html = f'<span class="state-tag">{html}</span>'
+        elif state == "done":
+            html = '<span class="state-tag s-done"><span aria-hidden="true">✓</span> Done</span>'
+        else:
+            html = f'<span class="visually-hidden">, {STATE_LABELS[state].lower()}</span>'
+        found = _STATE_TEXT[key] = Markup(html)  # noqa: S704 - constant markup and numbers
+    return found
 
 
 def link_indicator(row: Row) -> Markup:
@@ -338,6 +391,21 @@ class DrawerView:
     people: list[Person]
     ancestors: list[tuple[str, str]]  # (url, name)
     child_count: int
+    state: str = "todo"
+    state_label: str = "To do"
+    state_shape: str = "○"
+    state_why: str = ""  # "set automatically when … was merged", or a summary's progress
+
+
+def state_why(task: Any, leaves: int, leaves_done: int) -> str:
+    """Why the task is in its state, in words (SPEC §21)."""
+    if task.is_summary:
+        return f"from its subtasks: {leaves_done} of {leaves} leaf tasks done"
+    if task.state_source == "automation" and task.state_cause:
+        verb = {"done": "was merged", "in_progress": "was opened"}.get(task.state)
+        if verb:
+            return f"set automatically when {task.state_cause} {verb}"
+    return ""
 
 
 def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
@@ -358,6 +426,10 @@ def drawer_view(detail: Detail, base: str, state: ViewState) -> DrawerView:
         people=[person(u.id, u.name) for u in task.assignees],
         ancestors=[(base + state.query(task=tid), name) for tid, name in detail.ancestors],
         child_count=detail.child_count,
+        state=task.state,
+        state_label=STATE_LABELS.get(task.state, "To do"),
+        state_shape=STATE_SHAPES.get(task.state, "○"),
+        state_why=state_why(task, detail.leaves, detail.leaves_done),
     )
 
 
@@ -455,7 +527,7 @@ def _rows_html(rows: list[Row], shown: Outline, base: str, state: ViewState) -> 
     views = row_views(shown.rows, state, shown)
     if state.view != "gantt":
         html = render_template("schedule/_rows.html", rows=views, state=state, base=base)
-        return html + _more_row(shown, base, state, columns=6), None
+        return html + _more_row(shown, base, state, columns=7), None
     chart = gantt.build_chart(rows, state.zoom, utc_today(), state.start_date, shown.rows)
     html = render_template("schedule/_gantt_rows.html", rows=views, chart=chart, state=state, base=base)
     return html + _more_row(shown, base, state, columns=4), chart
@@ -528,6 +600,7 @@ def _drawer_context(
     edit_form: EditTaskForm | None = None,
     sub_form: AddTaskForm | None = None,
     message: str | None = None,
+    state_error: str = "",
 ) -> dict[str, Any]:
     if detail is None:
         return {"drawer": None}
@@ -549,6 +622,8 @@ def _drawer_context(
         "sub_form": sub_form or AddTaskForm(formdata=None),
         "drawer_message": message,
         "close_url": base + state.query(task=None),
+        "state_choices": list(STATE_LABELS.items()),
+        "state_error": state_error,
     }
 
 
@@ -675,6 +750,7 @@ def _drawer_fragment(
     sub_form: AddTaskForm | None = None,
     message: str | None = None,
     focus: str = "heading",
+    state_error: str = "",
 ) -> Response:
     access = project_services.load_project(current_user, project_id)
     base = _base(project_id)
@@ -684,8 +760,8 @@ def _drawer_fragment(
         "state": state,
         "base": base,
         "can_edit": _can_edit(access),
-        "drawer_focus": focus if status == 200 else "",
-        **_drawer_context(detail, base, state, access, edit_form, sub_form, message),
+        "drawer_focus": focus if status == 200 else ("state-error" if state_error else ""),
+        **_drawer_context(detail, base, state, access, edit_form, sub_form, message, state_error),
     }
     html = render_template("schedule/_drawer.html", **context)
     html += render_template("schedule/_toolbar.html", oob=True, **context)
@@ -878,6 +954,26 @@ def edit_task(project_id: str, task_id: str) -> Any:
     if not is_htmx():
         return _redirect(_base(project_id) + state.query())
     response = _drawer_fragment(project_id, state, message=f"Saved “{task.name}”.")
+    return _with_changed_rows(response, project_id, state, task.id)
+
+
+@bp.post("/projects/<project_id>/schedule/tasks/<task_id>/state")
+def set_state(project_id: str, task_id: str) -> Any:
+    """The drawer's state control (SPEC §21): a person sets to do, in progress or done."""
+    state = replace(ViewState.read(request.form), task=task_id)
+    try:
+        task = project_services.change_task_state(
+            current_user, project_id, task_id, {"state": request.form.get("state", "")}
+        )
+    except ValidationError as error:
+        problem = " ".join(error.fields.get("state", [])) or error.detail
+        if not is_htmx():
+            raise  # the error page says what was wrong (the form offers only valid states)
+        return _drawer_fragment(project_id, state, 422, state_error=problem)
+    if not is_htmx():
+        return _redirect(_base(project_id) + state.query())
+    message = f"“{task.name}” is now {STATE_LABELS[task.state].lower()}."
+    response = _drawer_fragment(project_id, state, message=message, focus="state")
     return _with_changed_rows(response, project_id, state, task.id)
 
 

@@ -59,7 +59,14 @@ def codes(world: World, task_id: str) -> list[str]:
 
 
 def test_codes_are_the_spec_list_in_order() -> None:
-    assert attention.CODES == ("closed_unmerged", "failing_checks", "changes_requested", "overdue_open", "stale")
+    assert attention.CODES == (
+        "closed_unmerged",
+        "failing_checks",
+        "changes_requested",
+        "overdue_open",
+        "overdue",
+        "stale",
+    )
 
 
 def test_every_task_carries_attention_empty_when_nothing_is_wrong(world: World) -> None:
@@ -69,22 +76,24 @@ def test_every_task_carries_attention_empty_when_nothing_is_wrong(world: World) 
     assert listed(world)[world.task_id] == []
 
 
-@pytest.mark.parametrize(("finish", "expected"), [(0, []), (-1, ["overdue_open"])])
+@pytest.mark.parametrize(("finish", "expected"), [(0, []), (-1, ["overdue_open", "overdue"])])
 def test_overdue_open_starts_the_day_after_the_finish_date_utc(world: World, finish: int, expected: list[str]) -> None:
     task = new_task(world, start_date=day(-5), finish_date=day(finish))
     link(world, task, PR, status="open")
     assert codes(world, task) == expected
 
 
-@pytest.mark.parametrize(("status", "expected"), [("draft", ["overdue_open"]), ("merged", []), ("closed", [])])
+@pytest.mark.parametrize(
+    ("status", "expected"), [("draft", ["overdue_open", "overdue"]), ("merged", ["overdue"]), ("closed", ["overdue"])]
+)
 def test_overdue_needs_open_or_draft_work(world: World, status: str, expected: list[str]) -> None:
     task = new_task(world, start_date=day(-5), finish_date=day(-1))
     link(world, task, ISSUE, status=status)
     assert codes(world, task) == expected
 
 
-def test_overdue_without_links_is_not_flagged(world: World) -> None:
-    assert codes(world, new_task(world, start_date=day(-5), finish_date=day(-1))) == []
+def test_overdue_without_links_is_overdue_but_not_overdue_open(world: World) -> None:
+    assert codes(world, new_task(world, start_date=day(-5), finish_date=day(-1))) == ["overdue"]
 
 
 @pytest.mark.parametrize(("url", "expected"), [(PR, ["closed_unmerged"]), (MR, ["closed_unmerged"]), (ISSUE, [])])
@@ -103,7 +112,7 @@ def test_a_merged_pull_request_is_not_closed_unmerged(world: World) -> None:
 def test_a_merged_pull_request_with_an_old_fetch_is_stale_but_not_overdue(world: World) -> None:
     task = new_task(world, start_date=day(-9), finish_date=day(-2))
     link(world, task, PR, status="merged", fetched_at=utcnow() - timedelta(hours=25))
-    assert codes(world, task) == ["stale"]
+    assert codes(world, task) == ["overdue", "stale"]
 
 
 @pytest.mark.parametrize(("hours", "expected"), [(23, []), (24.1, ["stale"])])
@@ -148,7 +157,7 @@ def test_failing_checks_and_changes_requested_from_the_review_and_ci_columns(wor
     assert codes(world, calm) == []
 
 
-def test_all_five_codes_in_spec_order(world: World) -> None:
+def test_all_six_codes_in_spec_order(world: World) -> None:
     task = new_task(world, start_date=day(-9), finish_date=day(-1))
     link(world, task, ISSUE, status="open", fetched_at=None)
     link(world, task, "https://github.com/acme/api/pull/9", status="open", review="changes_requested")
@@ -166,8 +175,8 @@ def test_summary_and_milestone_tasks_never_carry_codes(world: World) -> None:
         link(world, task, ISSUE, status="open")
     link(world, child, ISSUE, status="open")
     assert codes(world, summary) == []
-    assert codes(world, milestone) == []
-    assert codes(world, child) == ["overdue_open"]
+    assert codes(world, milestone) == ["overdue"]  # SPEC §21: a missed milestone, nothing else
+    assert codes(world, child) == ["overdue_open", "overdue"]
 
 
 def test_removed_links_never_count(world: World) -> None:
@@ -179,7 +188,7 @@ def test_removed_links_never_count(world: World) -> None:
     assert codes(world, task) == list(attention.CODES)
     for link_id in removed:
         assert world.member.api("DELETE", world.links_url(task) + f"{link_id}/").status_code == 204
-    assert codes(world, task) == []
+    assert codes(world, task) == ["overdue"]
 
 
 def test_the_answers_of_writes_carry_attention_too(world: World) -> None:
@@ -188,7 +197,7 @@ def test_the_answers_of_writes_carry_attention_too(world: World) -> None:
     patched = world.owner.api(
         "PATCH", f"/api/v1/projects/{world.project_id}/tasks/{task}/", json={"finish_date": day(-1)}
     )
-    assert patched.get_json()["attention"] == ["overdue_open"]
+    assert patched.get_json()["attention"] == ["overdue_open", "overdue"]
 
 
 # --- the filter -------------------------------------------------------------------------

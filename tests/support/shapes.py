@@ -13,6 +13,9 @@ TASK_SYNC_FIELDS = frozenset(
         "is_summary",
         "assignee_ids",
         "position",
+        "state",
+        "done_at",
+        "state_source",
         "created_at",
         "updated_at",
     }
