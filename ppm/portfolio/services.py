@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ppm import models_base
@@ -184,26 +184,24 @@ def _links_per_task(project_ids: Any) -> Any:
 
 def _add_task_figures(actor: User, include_archived: bool, projects: dict[str, ProjectHealth]) -> None:
     """One query: per project, its leaf tasks done and total, latest finish, whether late, links
-    per status and how many tasks carry each attention code."""
+    per status and how many tasks carry each attention code. Late (SPEC §22: a leaf task not done
+    past its finish date) is SPEC §21's `overdue` code, so the one definition decides both."""
     today = models_base.utc_today()
     project_ids = _member_of(actor, include_archived)
     links = _links_per_task(project_ids)
     bits = attention.task_bits(links.c.attention_bits, today)
     leaf = Task.is_summary.is_(False)
-    one = func.coalesce
+    zero_if_none = func.coalesce
     query = (
         select(
             Task.project_id,
             func.count(case((leaf, 1))).label("total"),
             func.count(case((and_(leaf, _is_done()), 1))).label("done"),
             func.max(Task.finish_date).label("finish_date"),
-            func.count(case((and_(leaf, ~_is_done(), Task.finish_date < today), 1))).label("late"),
-            func.sum(one(links.c.link_count, 0)).label("link_count"),
-            *(func.sum(one(links.c[f"n_{status}"], 0)).label(f"n_{status}") for status in _NAMED),
-            *(
-                func.count(case((bits.op("&")(attention.BITS[code]) != 0, 1))).label(f"a_{code}")
-                for code in attention.CODES
-            ),
+            func.count(case((_has(bits, "overdue"), 1))).label("late"),
+            func.sum(zero_if_none(links.c.link_count, 0)).label("link_count"),
+            *(func.sum(zero_if_none(links.c[f"n_{status}"], 0)).label(f"n_{status}") for status in _NAMED),
+            *(func.count(case((_has(bits, code), 1))).label(f"a_{code}") for code in attention.CODES),
         )
         .outerjoin(links, links.c.task_id == Task.id)
         .where(Task.project_id.in_(project_ids), Task.deleted_at.is_(None))
@@ -220,6 +218,10 @@ def _add_task_figures(actor: User, include_archived: bool, projects: dict[str, P
         named = {status: int(getattr(row, f"n_{status}") or 0) for status in _NAMED}
         health.links = {**named, "unknown": int(row.link_count or 0) - sum(named.values())}
         health.attention = {code: int(getattr(row, f"a_{code}") or 0) for code in attention.CODES}
+
+
+def _has(bits: ColumnElement[int], code: str) -> ColumnElement[bool]:
+    return bits.op("&", precedence=6, return_type=Integer)(attention.BITS[code]) != 0
 
 
 def _as_date(value: Any) -> date | None:
