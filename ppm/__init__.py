@@ -123,6 +123,9 @@ def _init_extensions(app: Flask) -> None:
     import ppm.links.models
     import ppm.projects.models
     import ppm.webhooks.models  # noqa: F401
+    from ppm.projects import numbering
+
+    numbering.install()
     from ppm.auth.guard import init_auth
     from ppm.extensions import csrf, db, limiter, migrate
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ppm import events
 from ppm.auth.models import User
@@ -93,11 +95,7 @@ def on_link_changed(event: events.LinkChanged) -> None:
     if not (opened or merged):
         return
     assert after is not None
-    settings = db.session.execute(
-        select(Project.archived, ProjectAutomations.start_on_open, ProjectAutomations.done_on_merge)
-        .outerjoin(ProjectAutomations, ProjectAutomations.project_id == Project.id)
-        .where(Project.id == event.project_id)
-    ).first()
+    settings = _settings(event.project_id)
     if settings is None or settings.archived:
         return
     wanted = "in_progress" if opened and settings.start_on_open else None
@@ -121,6 +119,27 @@ def on_link_changed(event: events.LinkChanged) -> None:
     projects.set_task_state(task, wanted, "automation", cause=after.display_title, link_id=event.link_id)
 
 
+_CACHE = "ppm.automations.settings"
+
+
+def _settings(project_id: str) -> Any:
+    """The project's archived flag and switches, read once per transaction (the writer holds the
+    project lock, so they cannot change under it): a delivery that changes many links of one
+    project asks once, whatever their number."""
+    cache: dict[str, Any] = db.session.info.setdefault(_CACHE, {})
+    if project_id not in cache:
+        cache[project_id] = db.session.execute(
+            select(Project.archived, ProjectAutomations.start_on_open, ProjectAutomations.done_on_merge)
+            .outerjoin(ProjectAutomations, ProjectAutomations.project_id == Project.id)
+            .where(Project.id == project_id)
+        ).first()
+    return cache[project_id]
+
+
+def _forget_settings(session: Session, _transaction: Any) -> None:
+    session.info.pop(_CACHE, None)
+
+
 def _other_open_closing_pull(task_id: str, link_id: str) -> bool:
     found = db.session.scalar(
         select(TaskLink.id)
@@ -140,3 +159,5 @@ def _other_open_closing_pull(task_id: str, link_id: str) -> bool:
 def init_automations() -> None:
     """Subscribes the rule at app start (a no-op when it is already subscribed)."""
     events.subscribe(events.LinkChanged, on_link_changed)
+    if not sa_event.contains(Session, "after_transaction_end", _forget_settings):
+        sa_event.listen(Session, "after_transaction_end", _forget_settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ppm import events
+from ppm.extensions import db
 from ppm.links.models import TaskLink
 from ppm.models_base import utcnow
 from ppm.projects import services as projects
@@ -19,7 +20,7 @@ def state_of(link: Any) -> events.LinkState:
         status=link.status,
         checks=link.checks,
         review=link.review,
-        closes=bool(getattr(link, "closes", False)),
+        closes=bool(link.closes),
         kind=link.kind or "",
         url=link.url,
         display_title=link.custom_title or link.title or link.url,
@@ -40,8 +41,6 @@ def written(link: TaskLink, before: events.LinkState | None) -> None:
     flushed, so a new one has its id and listeners' queries see it)."""
     link.sync_number = projects.next_sync_number(link.project_id)
     link.updated_at = utcnow()
-    from ppm.extensions import db
-
     db.session.flush()
     after = None if link.deleted_at is not None else state_of(link)
     announce(link.project_id, link.task_id, link.id, before, after)

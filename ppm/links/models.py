@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ppm.extensions import db
@@ -76,6 +76,24 @@ class TaskLink(db.Model):  # type: ignore[name-defined,misc]
     # late webhook delivery never moves a link backwards. Internal: not in JSON.
     provider_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
+    # SPEC §20: who added it ("person" | "auto": a delivery naming the task's key), whether it
+    # completes the task when merged, and whether a person set that (deliveries then leave it).
+    source: Mapped[str] = mapped_column(String(8), default="person", server_default="person", nullable=False)
+    closes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    closes_set_by_person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+
     @property
     def display_title(self) -> str:
         return self.custom_title or self.title or self.url
+
+
+class LinkRemoval(db.Model):  # type: ignore[name-defined,misc]
+    """A link a person removed from a task, by the object it pointed at (SPEC §20): deliveries
+    never re-create it automatically. `object` is webhooks.matching's object key as text
+    (`github.com/acme/api/pull/7`)."""
+
+    __tablename__ = "link_removals"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    object: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    created_at: Mapped[datetime] = created_column()

@@ -50,6 +50,7 @@ def _candidates(project_id: str, provider: str, number: str) -> list[Any]:
                 TaskLink.custom_title,
                 TaskLink.checks,
                 TaskLink.review,
+                TaskLink.closes,
                 TaskLink.url,
                 TaskLink.base_url,
                 TaskLink.status,

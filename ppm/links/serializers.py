@@ -27,6 +27,8 @@ def link_json(link: TaskLink) -> dict[str, Any]:
         "preview_type": link.preview_type,
         "checks": link.checks,  # SPEC §15: null unless a pull or merge request
         "review": link.review,
+        "source": link.source,  # SPEC §20
+        "closes": link.closes,
         "position": link.position,
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),

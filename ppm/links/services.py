@@ -311,8 +311,13 @@ def edit_link(actor: User, project_id: str, task_id: str, link_id: str, data: An
     errors = ValidationCollector()
     title = _clean_title(data.get("custom_title"), errors) if "custom_title" in data else None
     labels = _clean_labels(data.get("labels"), errors) if "labels" in data else None
+    closes = data.get("closes")
+    if "closes" in data and not isinstance(closes, bool):
+        errors.add("closes", "This must be true or false.")
     errors.raise_if_any()
     before = changes.state_of(link)
+    if isinstance(closes, bool):  # SPEC §20: a person's choice; deliveries leave it from now on
+        link.closes, link.closes_set_by_person = closes, True
     if title is not None:
         link.custom_title = title
     if labels is not None:

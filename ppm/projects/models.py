@@ -43,15 +43,32 @@ class Project(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[str] = id_column()
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # SPEC §20: upper-case, unique; every key it ever had is also in project_keys. Always set
+    # (ppm.projects.numbering); nullable in the schema only so SQLite adds it without rebuilding
+    # the table (a rebuild would cascade-delete every task).
+    key: Mapped[str] = mapped_column(String(10), nullable=True, unique=True, index=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # The last sync number handed out in this project (SPEC §9).
     sync_counter: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The last task number handed out in this project (SPEC §20: numbers are never reused).
+    task_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="project", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class ProjectKey(db.Model):  # type: ignore[name-defined,misc]
+    """Every key a project has had, its current one included (SPEC §20): the primary key makes a
+    key unique across current and former keys, and a former key keeps resolving to its project."""
+
+    __tablename__ = "project_keys"
+
+    key: Mapped[str] = mapped_column(String(10), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[datetime] = created_column()
 
 
 class Membership(db.Model):  # type: ignore[name-defined,misc]
@@ -91,10 +108,9 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "tasks"
     __table_args__ = (
         CheckConstraint("finish_date >= start_date", name="finish_after_start"),
-        CheckConstraint("state IN ('todo', 'in_progress', 'done')", name="state_known"),
-        CheckConstraint("state_source IN ('person', 'automation')", name="state_source_known"),
         Index("ix_tasks_project_sync", "project_id", "sync_number"),
         Index("ix_tasks_project_parent", "project_id", "parent_id", "position"),
+        Index("uq_tasks_project_number", "project_id", "number", unique=True),
     )
 
     id: Mapped[str] = id_column()
@@ -110,6 +126,10 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sync_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # SPEC §20: 1, 2, 3, … per project in creation order, never reused (drawn from
+    # Project.task_counter when the task is first flushed: ppm.projects.numbering). Nullable in
+    # the schema only, like Project.key.
+    number: Mapped[int] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
     # SPEC §21. A summary task's state is derived from its leaves and kept in step by the roll-up
@@ -121,4 +141,10 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
     # "set automatically when … was merged"; "" when a person set the state. Not in JSON.
     state_cause: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
 
+    project: Mapped[Project] = relationship()
     assignees: Mapped[list[User]] = relationship(secondary=task_assignees, lazy="selectin", order_by=User.name)
+
+    @property
+    def key(self) -> str:
+        """`{PROJECT KEY}-{number}` with the project's current key (`WEB-12`)."""
+        return f"{self.project.key}-{self.number}"

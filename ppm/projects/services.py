@@ -15,7 +15,7 @@ from sqlalchemy.orm import subqueryload
 from ppm import events, sqlite_locking
 from ppm.auth.models import User
 from ppm.auth.services import find_user_by_email
-from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector
+from ppm.errors import Conflict, Forbidden, NotFound, ProjectArchived, ValidationCollector, ValidationError
 from ppm.extensions import db
 from ppm.models_base import utc_today, utcnow
 from ppm.projects.models import ROLE_NAMES, TASK_STATES, Membership, Project, Role, Task
@@ -610,6 +610,17 @@ def set_task_state(task: Task, state: str, source: str, *, cause: str = "", link
         )
     )
     return True
+
+
+def parse_state_filter(values: Iterable[str]) -> tuple[str, ...]:
+    """`?state=todo,in_progress` (the parameter may repeat): the states asked for, or a 400 on
+    `state` naming what is not a state. Blank means no filter."""
+    asked = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    unknown = [value for value in asked if value not in TASK_STATES]
+    if unknown:
+        shown = ", ".join(f"“{value[:40]}”" for value in unknown[:3])
+        raise ValidationError({"state": [f"Unknown state {shown}. Use any of: {', '.join(TASK_STATES)}."]})
+    return tuple(state for state in TASK_STATES if state in asked)
 
 
 def _state_from(data: Mapping[str, Any], task: Task, errors: ValidationCollector) -> str | None:

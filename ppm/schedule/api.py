@@ -22,7 +22,9 @@ bp = Blueprint("tasks_api", __name__, url_prefix="/api/v1/projects/<project_id>/
 def list_tasks(project_id: str) -> Any:
     """Columns, not ORM tasks (see schedule.services.task_list): the same JSON as task_json."""
     with schedule_services.gc_paused():
-        rows = schedule_services.task_list(current_user, project_id, request.args.getlist("attention"))
+        rows = schedule_services.task_list(
+            current_user, project_id, request.args.getlist("attention"), request.args.getlist("state")
+        )
         return jsonify(
             [
                 {**task_fields_json(row, ids), "external_link_summary": summary, "attention": codes}

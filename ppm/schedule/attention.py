@@ -101,7 +101,7 @@ _ROW_MARKUP: dict[tuple[int, bool], Markup] = {}
 def row_markup(row: Row) -> Markup:
     """A visible flag and the reasons in words inside the row's link (its accessible name);
     for a muted row, that it is shown for context. Memoised: there are few combinations."""
-    key = (row.attention if row.kind == "t" else 0, row.muted)
+    key = (row.attention if row.kind != "s" else 0, row.muted)
     found = _ROW_MARKUP.get(key)
     if found is None:
         found = _ROW_MARKUP[key] = _reasons(*key)

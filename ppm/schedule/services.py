@@ -245,7 +245,7 @@ def task_detail(access: Access, task_id: str) -> Detail:
 
 
 def task_list(
-    actor: User, project_id: str, attention_filter: list[str] | None = None
+    actor: User, project_id: str, attention_filter: list[str] | None = None, state_filter: list[str] | None = None
 ) -> list[tuple[Any, list[str], dict[str, Any], list[str]]]:
     """The JSON task list's data: each live task as a row of columns named like Task's, its
     assignee ids, its link summary (SPEC §8) and its attention codes (SPEC §16), in WBS order.
@@ -255,6 +255,7 @@ def task_list(
     WBS walk, which needs every task: a filter never adds a query."""
     access = project_services.load_project(actor, project_id)
     wanted = attention.mask(attention.parse_filter(attention_filter or []))
+    states = project_services.parse_state_filter(state_filter or [])  # SPEC §21 `?state=`
     project = access.project.id
     links = link_services.summary_subquery(project)
     rows = db.session.execute(
@@ -299,7 +300,7 @@ def task_list(
             attention.codes_of(row.attention),
         )
         for row in project_services.wbs_order(rows)
-        if not wanted or row.attention & wanted
+        if (not wanted or row.attention & wanted) and (not states or row.state in states)
     ]
 
 

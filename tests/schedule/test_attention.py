@@ -83,6 +83,7 @@ def test_the_bar_counts_each_code_in_spec_order(owner: SessionClient, plan: dict
         "Failing checks": "0",
         "Changes requested": "0",
         "Overdue with open work": "1",
+        "Overdue": "2",  # SPEC §21: Design, and Launch (a missed milestone)
         "Stale": "1",
     }
     # A code nobody has is not offered as a filter; the others are plain links (no script needed).
@@ -90,6 +91,7 @@ def test_the_bar_counts_each_code_in_spec_order(owner: SessionClient, plan: dict
     assert [o.attributes["id"] for o in options] == [
         "attention-closed_unmerged",
         "attention-overdue_open",
+        "attention-overdue",
         "attention-stale",
     ]
     for option in options:
@@ -134,9 +136,10 @@ def test_unfiltered_rows_say_their_reasons_in_words(owner: SessionClient, plan: 
     assert row_ids(tree, plan) == ["build", "design", "code", "review", "tests", "docs", "launch"]
     assert tree.css("tr.is-muted") == []
     design = texts(tree, f"#task-{plan['design']} .task-link")[0]
-    assert design.endswith("needs attention: overdue with open work")
+    assert design.endswith("needs attention: overdue with open work, overdue")
     assert texts(tree, f"#task-{plan['tests']} .task-link")[0].endswith("needs attention: stale")
-    for calm in ("docs", "launch", "build"):
+    assert texts(tree, f"#task-{plan['launch']} .task-link")[0].endswith("needs attention: overdue")
+    for calm in ("docs", "build"):
         assert "needs attention" not in texts(tree, f"#task-{plan[calm]} .task-link")[0]
 
 
@@ -233,7 +236,7 @@ def test_after_a_link_change_the_bar_follows_and_a_filtered_view_reloads(
 def test_forms_keep_the_filter_without_javascript(owner: SessionClient, plan: dict[str, str]) -> None:
     tree = parse(owner.get(page(plan, f"?attention=stale&task={plan['tests']}")))
     forms = [form for form in tree.css("#add-task form, #drawer form") if form.css_first("input[name=zoom]")]
-    assert len(forms) == 3  # add a task, edit this one, add a subtask
+    assert len(forms) == 4  # add a task, set its state, edit this one, add a subtask
     for form in forms:
         assert form.css_first("input[name=attention]").attributes["value"] == "stale"
     saved = owner.form(

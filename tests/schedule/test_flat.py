@@ -34,7 +34,7 @@ def task_ids(ids: list[str]) -> list[str]:
     return [f"task-{tid}" for tid in ids]
 
 
-@pytest.mark.parametrize(("view", "columns"), [("", "6"), ("?view=gantt&zoom=week", "4")])
+@pytest.mark.parametrize(("view", "columns"), [("", "7"), ("?view=gantt&zoom=week", "4")])
 def test_the_page_shows_the_first_rows_and_a_show_more_row(
     session_client: SessionClient, flat: dict[str, Any], view: str, columns: str
 ) -> None:

@@ -41,6 +41,8 @@ LINK_FIELDS = frozenset(
         "preview_type",
         "checks",
         "review",
+        "source",
+        "closes",
         "position",
         "created_at",
         "updated_at",
