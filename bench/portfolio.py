@@ -85,7 +85,9 @@ def build(app: Flask, projects: int, tasks: int, per_task: int) -> tuple[int, in
         now, today = utcnow(), utc_today()
         for p in range(projects):
             pid = new_id()
-            db.session.execute(insert(Project), [{"id": pid, "name": f"Project {p:03d}", "archived": p % 25 == 24}])
+            db.session.execute(
+                insert(Project), [{"id": pid, "key": f"P{p:03d}", "name": f"Project {p:03d}", "archived": p % 25 == 24}]
+            )
             db.session.execute(
                 insert(Membership), [{"id": new_id(), "project_id": pid, "user_id": owner.id, "role": "owner"}]
             )

@@ -147,20 +147,16 @@ def _member_of(actor: User, include_archived: bool) -> Any:
 
 def _projects(actor: User, include_archived: bool) -> dict[str, ProjectHealth]:
     query = (
-        select(Project.id, Project.name, Project.archived, Membership.role)
+        select(Project.id, Project.key, Project.name, Project.archived, Membership.role)
         .join(Membership, Membership.project_id == Project.id)
         .where(Membership.user_id == actor.id)
     )
     if not include_archived:
         query = query.where(Project.archived.is_(False))
     return {
-        row.id: ProjectHealth(id=row.id, key=_key_of(row), name=row.name, role=Role[row.role], archived=row.archived)
+        row.id: ProjectHealth(id=row.id, key=row.key, name=row.name, role=Role[row.role], archived=row.archived)
         for row in db.session.execute(query)
     }
-
-
-def _key_of(row: Any) -> str | None:
-    return getattr(row, "key", None)
 
 
 def _is_done() -> ColumnElement[bool]:

@@ -16,7 +16,7 @@ from ppm.links import attention
 from ppm.links import services as links
 from ppm.models_base import utc_today, utcnow
 from ppm.projects import services as projects
-from ppm.projects.models import Task
+from ppm.projects.models import Project, Task
 from ppm.webhooks.models import WebhookReceiver
 from tests.conftest import Factory, SessionClient, TokenClient
 
@@ -88,6 +88,9 @@ def world(make: Factory, user: User) -> dict[str, Any]:
         user, apollo, scrapped.id, "https://github.com/acme/api/pull/6", status="closed", review="changes_requested"
     )
     projects.delete_task(user, apollo, scrapped.id)
+    keyed = db.session.get(Project, apollo)
+    keyed.key = "APL"  # SPEC §20 (a key of one's choosing, as PATCH would set it)
+    db.session.commit()
     receiver(apollo, 2, "ok")
     receiver(apollo, 1, "bad_signature")
 
@@ -131,7 +134,7 @@ def test_every_figure_of_hand_built_projects(api_client: TokenClient, world: dic
     found = by_name(body)
     apollo = found["Apollo"]
     assert apollo["id"] == world["apollo"]
-    assert "key" in apollo
+    assert apollo["key"] == "APL"
     assert apollo["role"] == "owner" and apollo["archived"] is False
     # Leaf tasks: Design (done), Code, Review, Launch (a milestone); not Build (a summary) nor
     # Scrapped (removed).
@@ -259,6 +262,7 @@ def test_the_page_shows_each_column_in_words(session_client: SessionClient, worl
     )
     row = tree.css_first(f"#portfolio-{world['apollo']}")
     text = " ".join(row.text().split())
+    assert row.css_first(".portfolio-key").text().strip() == "APL"
     for words in ("Owner", "1 of 4 done", "Late", "1 open", "1 draft", "1 merged", "1 closed", "1 unknown"):
         assert words in text, words
     assert "Refused: the signature did not match" in text
