@@ -309,10 +309,29 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                 f"{row['cpu'] * 1000:>6.0f}ms {row['queries']:>8} {row['rows']:>6} {row['bytes'] / 1024:>6.0f}KB",
                 flush=True,
             )
+        scan = baseline(app, args.runs)
+        print(
+            f"  baseline: one pass over the live links (SELECT count(*)) {scan * 1000:.0f} ms median; "
+            f"page x{results['page']['median'] / scan:.1f}, json x{results['json']['median'] / scan:.1f} of it",
+            flush=True,
+        )
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
         return results
+
+
+def baseline(app: Flask, runs: int) -> float:
+    """The cheapest query that reads every link once, timed in the same run: on a shared machine
+    the ratios to it move less than the milliseconds (TESTING.md, "Query counts and benchmarks")."""
+    times = []
+    with app.app_context():
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            db.session.execute(text("SELECT count(*) FROM task_links WHERE deleted_at IS NULL")).scalar()
+            times.append(time.perf_counter() - started)
+        db.session.rollback()
+    return statistics.median(times[1:])
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ppm import models_base
@@ -195,45 +195,53 @@ def _links_per_task(project_ids: Any) -> Any:
 
 
 def _add_task_figures(actor: User, include_archived: bool, projects: dict[str, ProjectHealth]) -> None:
-    """One query: per project, its leaf tasks done and total, latest finish, whether late, links
-    per status and how many tasks carry each attention code. Late (SPEC §22: a leaf task not done
-    past its finish date) is SPEC §21's `overdue` code, so the one definition decides both."""
+    """One query: per project and per combination of attention codes (the task's bits, at most
+    2**6 of them), its tasks' figures; the codes are then counted from the bits, as the schedule's
+    bar counts them (`ppm.schedule.attention.count_codes`), so the task's bits are computed once
+    per task. Late (SPEC §22: a leaf task not done past its finish date) is SPEC §21's `overdue`
+    code, so the one definition decides both."""
     today = models_base.utc_today()
     project_ids = _member_of(actor, include_archived)
     links = _links_per_task(project_ids)
-    bits = attention.task_bits(links.c.attention_bits, today)
+    bits = attention.task_bits(links.c.attention_bits, today).label("bits")
     leaf = Task.is_summary.is_(False)
     zero_if_none = func.coalesce
     query = (
         select(
             Task.project_id,
+            bits,
+            func.count().label("tasks"),
             func.count(case((leaf, 1))).label("total"),
             func.count(case((and_(leaf, _is_done()), 1))).label("done"),
             func.max(Task.finish_date).label("finish_date"),
-            func.count(case((_has(bits, "overdue"), 1))).label("late"),
             func.sum(zero_if_none(links.c.link_count, 0)).label("link_count"),
             *(func.sum(zero_if_none(links.c[f"n_{status}"], 0)).label(f"n_{status}") for status in _NAMED),
-            *(func.count(case((_has(bits, code), 1))).label(f"a_{code}") for code in attention.CODES),
         )
         .outerjoin(links, links.c.task_id == Task.id)
         .where(Task.project_id.in_(project_ids), Task.deleted_at.is_(None))
-        .group_by(Task.project_id)
+        .group_by(Task.project_id, bits)
     )
+    seen: set[str] = set()
     for row in db.session.execute(query):
         health = projects.get(row.project_id)
         if health is None:
             continue
-        health.total = int(row.total or 0)
-        health.done = int(row.done or 0)
-        health.finish_date = _as_date(row.finish_date)
-        health.late = bool(row.late)
+        if row.project_id not in seen:  # the first group of this project: start from nothing
+            seen.add(row.project_id)
+            health.links = dict.fromkeys(STATUSES, 0)
+            health.attention = dict.fromkeys(attention.CODES, 0)
+        health.total += int(row.total or 0)
+        health.done += int(row.done or 0)
+        finish = _as_date(row.finish_date)
+        if finish is not None and (health.finish_date is None or finish > health.finish_date):
+            health.finish_date = finish
         named = {status: int(getattr(row, f"n_{status}") or 0) for status in _NAMED}
-        health.links = {**named, "unknown": int(row.link_count or 0) - sum(named.values())}
-        health.attention = {code: int(getattr(row, f"a_{code}") or 0) for code in attention.CODES}
-
-
-def _has(bits: ColumnElement[int], code: str) -> ColumnElement[bool]:
-    return bits.op("&", precedence=6, return_type=Integer)(attention.BITS[code]) != 0
+        for status, count in named.items():
+            health.links[status] += count
+        health.links["unknown"] += int(row.link_count or 0) - sum(named.values())
+        for code in attention.codes_of(row.bits):
+            health.attention[code] += int(row.tasks)
+        health.late = health.late or bool(int(row.bits or 0) & attention.BITS["overdue"])
 
 
 def _as_date(value: Any) -> date | None:
