@@ -7,8 +7,12 @@ request's pages; each run posts a signed `pull_request` delivery (GitHub's `clos
 shape, a later `updated_at` each time and a fresh delivery id, so every run rewrites all N links)
 through Flask's in-process test client. Printed per size: the median and spread of --runs timed
 deliveries, the SQL statements of one delivery (the same at every size: one SELECT of candidates,
-one UPDATE batch), and the ratio against the smallest size. Benchmarks print figures; they do not
-assert (TESTING.md).
+one UPDATE batch), and the ratio against the smallest size.
+
+Then the cost of an address's length (SPEC §27): GitLab `Merge Request Hook` deliveries whose
+object address is a short one, and one of 2,048 bytes (the most a delivery may name) made of a
+thousand path segments without GitLab's `-` (the shape a parser tries longest); they should cost
+about the same. Benchmarks print figures; they do not assert (TESTING.md).
 """
 
 from __future__ import annotations
@@ -107,6 +111,62 @@ def deliver(client: Any, receiver_id: str, secret: str, run: int) -> Any:
     return client.post(f"/hooks/github/{receiver_id}", data=body, headers=headers)
 
 
+SHORT_MR = "https://gitlab.com/acme/website/-/merge_requests/120"
+
+
+def long_address() -> str:
+    prefix, tail = "https://gitlab.com/", "/merge_requests/x"
+    middle = ("a/" * ((2048 - len(prefix) - len(tail)) // 2)).rstrip("/")
+    return prefix + middle + "b" * (2048 - len(prefix) - len(middle) - len(tail)) + tail
+
+
+def deliver_gitlab(client: Any, receiver_id: str, secret: str, address: str, run: int) -> Any:
+    payload = {
+        "object_kind": "merge_request",
+        "object_attributes": {
+            "iid": 120,
+            "title": "Button and link components",
+            "state": "opened",
+            "draft": False,
+            "url": address,
+            "updated_at": f"2026-01-01 00:{run // 60 % 60:02d}:{run % 60:02d} UTC",
+        },
+    }
+    headers = {
+        "Content-Type": "application/json",
+        "X-Gitlab-Event": "Merge Request Hook",
+        "X-Gitlab-Event-UUID": f"bench-gitlab-{run}",
+        "X-Gitlab-Token": secret,
+    }
+    return client.post(f"/hooks/gitlab/{receiver_id}", data=json.dumps(payload).encode(), headers=headers)
+
+
+def address_lengths(app: Flask, runs: int) -> None:
+    owner = auth_services.create_user("bench-address@example.com", "Bench", "bench-password")
+    access = projects.create_project(owner, {"name": "Addresses"})
+    revealed = webhooks.create_receiver(owner, access.project.id, {"provider": "gitlab"})
+    client = app.test_client()
+    print(f"\n{'address':>16} {'bytes':>6} {'median ms':>10} {'min..max ms':>14} {'ratio':>6}")
+    base: float | None = None
+    run = 0
+    for label, address in (("short", SHORT_MR), ("2,048 bytes", long_address())):
+        times = []
+        for _ in range(runs + 1):
+            run += 1
+            start = time.perf_counter()
+            response = deliver_gitlab(client, revealed.receiver.id, revealed.secret, address, run)
+            times.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                print(f"  unexpected answer for the {label} address: {response.status_code} {response.get_json()}")
+        times = times[1:]  # the first is a warm-up
+        median = statistics.median(times)
+        base = base or median
+        print(
+            f"{label:>16} {len(address.encode()):>6} {median:>10.1f} "
+            f"{min(times):>6.1f}..{max(times):<6.1f} {median / base:>6.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -143,6 +203,7 @@ def main() -> None:
                     f"{size:>6} {median:>10.1f} {min(times):>6.1f}..{max(times):<6.1f} "
                     f"{len(statements):>8} {median / base:>6.2f}"
                 )
+            address_lengths(app, args.runs)
 
 
 if __name__ == "__main__":

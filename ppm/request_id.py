@@ -56,11 +56,37 @@ def current_request_id() -> str:
     return "-"
 
 
+# CR, LF and every other control character (C0, DEL, C1, and the Unicode line and paragraph
+# separators): a request's path, headers or ids in a log line could otherwise forge lines.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+
+
+def _escape_char(found: re.Match[str]) -> str:
+    char = found.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with its control characters written out (`\\r`, `\\n`, `\\x1b`): one log line
+    stays one line whatever a request carried (SPEC §27). Idempotent."""
+    return _CONTROL.sub(_escape_char, text)
+
+
 class RequestIdFilter(logging.Filter):
-    """Puts `request_id` on every record ("-" outside a request) so formatters can print it."""
+    """Puts `request_id` on every record ("-" outside a request) so formatters can print it, and
+    escapes control characters in the message (its arguments are often request-derived: a
+    path, a header, an id). A traceback, added by the formatter, keeps its lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: let the handler report it as usual
+            return True
+        escaped = escape_controls(message)
+        if escaped != message or record.args:
+            record.msg, record.args = escaped, None
         return True
 
 

@@ -15,15 +15,18 @@ SQLAlchemy, not the driver, starts transactions, and every write transaction sta
 
 Never a deferred transaction that reads and then writes: such a transaction can only upgrade its
 read lock while no other writer is committing, and otherwise fails at once ("database is
-locked") without waiting. A transaction holding the lock when its request ends is rolled back
+locked") without waiting. A writer that waits longer than the busy timeout for the lock raises
+OperationalError, which answers 503 `unavailable` with Retry-After (SPEC §27). A transaction
+holding the lock when its request ends is rolled back
 then (what a request leaves uncommitted is discarded anyway), so the lock never outlives it."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -46,8 +49,13 @@ def install(app: Flask, engine: Engine) -> None:
     def _before_first_write(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
         if connection.info.get(_PENDING) and statement.lstrip()[:7].upper().startswith(_WRITES):
             connection.info[_PENDING] = False
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                # Waited the busy timeout for another writer: the driver's error, raised here
+                # outside SQLAlchemy's wrapping, becomes the one the 503 handler knows (SPEC §27).
+                raise exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
             connection.info[_LOCKED] = True
-            cursor.execute("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
@@ -70,5 +78,5 @@ def take_write_lock(connection: Connection) -> None:
     (No-op on PostgreSQL, where nothing here is installed.)"""
     if connection.info.get(_PENDING):
         connection.info[_PENDING] = False
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # a busy database raises OperationalError: 503
         connection.info[_LOCKED] = True
-        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -5,10 +5,14 @@ SQLite itself receives is traced (sqlite3's trace callback), BEGINs included."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from flask import Flask
+from sqlalchemy import event
 
 from ppm.auth.models import User
 from ppm.extensions import db
@@ -71,3 +75,44 @@ def test_reads_take_no_lock(user: User) -> None:
     with traced() as seen:
         assert len(projects.list_tasks(actor, pid)) == 1
     assert seen and not any(statement.lstrip().startswith("BEGIN") for statement in seen)
+
+
+def _short_busy_wait(app: Flask) -> None:
+    """Wait 0.2 s for the lock instead of pysqlite's 5 s (the same path, sooner)."""
+
+    @event.listens_for(db.engine, "connect")
+    def _quick(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 200")
+
+    db.engine.dispose()
+
+
+@pytest.mark.parametrize("path", ["archive", "task"])
+def test_a_writer_waiting_too_long_for_the_lock_is_503(app: Flask, user: User, path: str) -> None:
+    """SPEC §27: any writer (one that takes the project lock up front, or one whose first write
+    begins the transaction) answers 503 `unavailable` with Retry-After, never 500."""
+    from tests.conftest import client_for
+
+    project = projects.create_project(user, {"name": "Busy"}).project
+    client = client_for(app, user)
+    _short_busy_wait(app)
+    with held_write_lock_for(app):
+        if path == "archive":
+            response = client.api("POST", f"/api/v1/projects/{project.id}/archive/")
+        else:
+            response = client.api("POST", f"/api/v1/projects/{project.id}/tasks/", json={"name": "New"})
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["code"] == "unavailable" and response.headers["Retry-After"]
+
+
+@contextmanager
+def held_write_lock_for(app: Flask) -> Iterator[None]:
+    path = db.engine.url.database
+    assert path
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()

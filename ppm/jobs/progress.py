@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,15 @@ def get_text(conn: redis.Redis, key: str) -> str | None:
     """A string value (redis-py's types also cover its asyncio client; this is the sync one)."""
     raw: Any = conn.get(key)
     return raw.decode() if raw is not None else None
+
+
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def valid_job_id(job_id: object) -> bool:
+    """A job id as `create` makes them (models_base.new_id): anything else names no job, and
+    must never reach a key (`<id>:errors` is another key of the same job)."""
+    return isinstance(job_id, str) and _JOB_ID.fullmatch(job_id) is not None
 
 
 def job_key(job_id: str) -> str:
@@ -198,9 +208,12 @@ end
 """
 
 
-def mark_failed(conn: redis.Redis, record: JobRecord) -> None:
-    """Its chunks have ended without counting every link (a worker died twice, say)."""
+def mark_failed(conn: redis.Redis, record: JobRecord, claim: str | None = None) -> None:
+    """Its chunks have ended without counting every link (a worker died twice, say), or none
+    could be queued. The claim it holds (a person's slot, or `claim`: the sweep's marker) is
+    freed if it still names this job."""
     slot = active_key(record.user_id, record.project_id) if record.kind == "refresh_all" else ""
+    slot = claim if claim is not None else slot
     conn.eval(_FREE_SLOT + _FAIL, 2, job_key(record.id), slot, iso(utcnow()) or "", record.id)
     found = load(conn, record.id)
     record.state = found.state if found is not None else "failed"

@@ -21,6 +21,9 @@ JOB_TIMEOUT_SECONDS = 600
 # A work horse that dies (killed, out of memory) has its chunk run once more; links it had
 # already written are not refreshed again (see ppm.jobs.services).
 CHUNK_RETRY = Retry(max=1)
+# SPEC §27: a web request gives up on Redis within half a second (a hung Redis, one that
+# accepts and never answers, costs a page that much); every command a request sends is small.
+WEB_REDIS_TIMEOUT = 0.5
 
 
 class QueueUnavailable(DomainError):
@@ -34,13 +37,17 @@ def configured() -> bool:
 
 
 def connection() -> redis.Redis:
-    """The app's Redis client (one per app; short timeouts so a Redis outage answers at once)."""
+    """The app's Redis client (one per app; short timeouts so a Redis outage or a hung Redis
+    answers at once). Workers use it too for their short commands; blocking waits on the queue
+    use `worker_connection`."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise QueueUnavailable()
     clients: dict[str, redis.Redis] = current_app.extensions.setdefault("ppm_redis", {})
     if url not in clients:
-        clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=5.0)
+        clients[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=WEB_REDIS_TIMEOUT, socket_timeout=WEB_REDIS_TIMEOUT
+        )
     return clients[url]
 
 

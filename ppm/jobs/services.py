@@ -42,6 +42,10 @@ STILL_CHANGING = ("unknown", "open", "draft")
 SWEEP_LOCK = "ppm:sweep:lock"
 SWEEP_CURRENT = "ppm:sweep:current"
 SWEEP_TICK = "ppm:sweep:tick"
+# A live job with no chunk queued or running this long after it was made never will have one.
+NO_CHUNKS_AFTER = timedelta(seconds=60)
+# SPEC §27: at most one background (review / CI) refresh of a link queued at a time.
+QUEUED_MARK_SECONDS = 900  # a lost chunk holds its links back this long at most
 CHUNK_ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
@@ -107,8 +111,25 @@ def _claim_and_enqueue(
             return winner
         conn.set(slot, record.id, ex=progress.KEEP_SECONDS)
         record = progress.create(conn, "refresh_all", user_id, project_id, len(link_ids))
-    _enqueue_chunks(conn, record, link_ids, user_id)
+    _enqueue_or_release(conn, record, link_ids, user_id, slot)
     return record
+
+
+def _enqueue_or_release(
+    conn: redis.Redis, record: progress.JobRecord, link_ids: list[str], user_id: str | None, claim: str
+) -> None:
+    """Queue the job's chunks; if Redis fails midway, the claim (a person's slot, the sweep's
+    marker) is freed and the job failed, so the next request starts afresh (SPEC §27). Should
+    Redis be too far gone even for that, the job has no chunks and `current_state` fails it
+    after NO_CHUNKS_AFTER."""
+    try:
+        _enqueue_chunks(conn, record, link_ids, user_id)
+    except redis.exceptions.RedisError:
+        try:
+            progress.mark_failed(conn, record, claim)
+        except redis.exceptions.RedisError as error:
+            log.warning("job %s: its claim could not be freed either: %s", record.id, error)
+        raise
 
 
 def refresh_all_links(project_id: str, only_stale: bool) -> list[str]:
@@ -161,7 +182,9 @@ def job_status(actor: User, job_id: str) -> progress.JobRecord:
     """Only the person who started a job may read it; anyone else gets 404."""
     if not configured():
         raise QueueUnavailable()
-    record = guarded(current_state, connection(), str(job_id)[:64])
+    if not progress.valid_job_id(job_id):
+        raise NotFound("Job not found.")
+    record = guarded(current_state, connection(), job_id)
     if record is None or record.kind != "refresh_all" or record.user_id != actor.id:
         raise NotFound("Job not found.")
     return record
@@ -173,7 +196,12 @@ def current_state(conn: redis.Redis, job_id: str) -> progress.JobRecord | None:
     its worker died whole (SIGKILL, the OOM killer) and left a chunk "started" that RQ itself
     would clean up only minutes later."""
     record = progress.load(conn, job_id)
-    if record is None or not record.live or not record.chunks:
+    if record is None or not record.live:
+        return record
+    if not record.chunks:
+        if _older_than(record.created_at, NO_CHUNKS_AFTER):
+            log.warning("job %s: no chunk was queued for it; the job is failed", record.id)
+            progress.mark_failed(conn, record)
         return record
     chunks = Job.fetch_many(record.chunks, conn)
     if all(_ended(chunk) for chunk in chunks) or _abandoned(conn, record, chunks):
@@ -181,6 +209,14 @@ def current_state(conn: redis.Redis, job_id: str) -> progress.JobRecord | None:
         if record.live:
             progress.mark_failed(conn, record)
     return record
+
+
+def _older_than(stamp: str | None, age: timedelta) -> bool:
+    try:
+        made = datetime.fromisoformat(stamp) if stamp else None
+    except ValueError:
+        made = None
+    return made is None or _aware(made) < datetime.now(UTC) - age
 
 
 def _ended(chunk: Job | None) -> bool:
@@ -252,7 +288,7 @@ def sweep() -> progress.JobRecord | None:
         record = progress.create(conn, "sweep", "", "", len(link_ids))
         conn.set(SWEEP_CURRENT, record.id, ex=progress.KEEP_SECONDS)
         if link_ids:
-            _enqueue_chunks(conn, record, link_ids, None)
+            _enqueue_or_release(conn, record, link_ids, None, SWEEP_CURRENT)
         log.info("sweep %s queued %s link refreshes", record.id, len(link_ids))
         return record
     finally:
@@ -266,11 +302,26 @@ def queue_background_refresh(link_ids: list[str], kind: str = "webhook") -> prog
 
 
 def _queue_background_refresh(link_ids: list[str], kind: str) -> progress.JobRecord:
+    """Links whose refresh is already queued (by an earlier event, not yet started) are left
+    out: twenty CI events about one pull request queue one refresh, not twenty (SPEC §27)."""
     conn = connection()
-    record = progress.create(conn, kind, "", "", len(link_ids))
-    if link_ids:
-        _enqueue_chunks(conn, record, link_ids, None)
+    fresh = [link_id for link_id in link_ids if _mark_queued(conn, link_id)]
+    record = progress.create(conn, kind, "", "", len(fresh))
+    if fresh:
+        try:
+            _enqueue_chunks(conn, record, fresh, None)
+        except redis.exceptions.RedisError:
+            conn.delete(*(_queued_key(link_id) for link_id in fresh))
+            raise
     return record
+
+
+def _queued_key(link_id: str) -> str:
+    return f"ppm:queued-refresh:{link_id}"
+
+
+def _mark_queued(conn: redis.Redis, link_id: str) -> bool:
+    return bool(conn.set(_queued_key(link_id), "1", nx=True, ex=QUEUED_MARK_SECONDS))
 
 
 def due_links(interval: int) -> list[str]:
@@ -332,7 +383,10 @@ def _run_links(
     already = progress.handled(conn, job_id)
     requester = db.session.get(User, requester_id) if requester_id else None
     db.session.commit()
+    background = record.kind not in ("refresh_all", "sweep")
     for link_id in link_ids:
+        if background:
+            conn.delete(_queued_key(link_id))  # an event from now on queues a new refresh
         if link_id in already:
             continue  # written by an earlier run of this chunk (its worker died)
         try:

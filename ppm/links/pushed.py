@@ -1,6 +1,9 @@
 """State a provider pushed to ppm (a webhook delivery, SPEC §13), applied to every live link of
 one project that points at the object. One SELECT of candidates and one UPDATE batch, whatever
-the number of links; each changed link gets its own sync number, as a refresh would give it."""
+the number of links; each changed link gets its own sync number, as a refresh would give it.
+
+Finding the links (`matching_link_ids`: parsing and matching addresses) happens before the
+project lock is taken; only the few writes happen under it (SPEC §27)."""
 
 from __future__ import annotations
 
@@ -37,10 +40,39 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def _candidates(project_id: str, provider: str, number: str) -> list[Any]:
-    """Live links of the project and provider whose address has `/<number>` as a whole segment:
-    a cheap filter in SQL; the caller's matcher decides exactly."""
+def older_version(new: datetime, known: datetime | None) -> bool:
+    """Is the provider's `new` version older than the `known` one? Compared to the second: API
+    times may carry milliseconds, webhook times never do (SPEC §26)."""
+    if known is None:
+        return False
+    known = _aware(known)
+    assert known is not None
+    return _aware(new).replace(microsecond=0) < known.replace(microsecond=0)  # type: ignore[union-attr]
+
+
+def matching_link_ids(project_id: str, provider: str, number: str, matches: LinkMatcher) -> list[str]:
+    """Live links of the project and provider that point at the object: a cheap filter in SQL
+    (the address has `/<number>` as a whole segment), then the matcher decides exactly. A read
+    only: the caller takes no lock for it."""
     segment = f"/{number}"
+    rows = db.session.execute(
+        select(TaskLink.id, TaskLink.url, TaskLink.base_url).where(
+            TaskLink.project_id == project_id,
+            TaskLink.provider == provider,
+            TaskLink.deleted_at.is_(None),
+            or_(
+                TaskLink.url_key.like(f"%{segment}"),
+                TaskLink.url_key.like(f"%{segment}/%"),
+                TaskLink.url_key.like(f"%{segment}?%"),
+                TaskLink.url_key.like(f"%{segment}#%"),
+            ),
+        )
+    )
+    return [row.id for row in rows if matches(row.url, row.base_url)]
+
+
+def _current(project_id: str, link_ids: list[str]) -> list[Any]:
+    """The matched links as they are now, under the lock (removed ones drop out)."""
     return list(
         db.session.execute(
             select(
@@ -52,31 +84,21 @@ def _candidates(project_id: str, provider: str, number: str) -> list[Any]:
                 TaskLink.review,
                 TaskLink.closes,
                 TaskLink.url,
-                TaskLink.base_url,
                 TaskLink.status,
                 TaskLink.title,
                 TaskLink.fetched_at,
                 TaskLink.refresh_error,
                 TaskLink.provider_updated_at,
-            ).where(
-                TaskLink.project_id == project_id,
-                TaskLink.provider == provider,
-                TaskLink.deleted_at.is_(None),
-                or_(
-                    TaskLink.url_key.like(f"%{segment}"),
-                    TaskLink.url_key.like(f"%{segment}/%"),
-                    TaskLink.url_key.like(f"%{segment}?%"),
-                    TaskLink.url_key.like(f"%{segment}#%"),
-                ),
-            )
+            ).where(TaskLink.project_id == project_id, TaskLink.id.in_(link_ids), TaskLink.deleted_at.is_(None))
         )
     )
 
 
 def _needs_write(row: Any, state: PushedState) -> bool:
-    """Never backwards; and a delivery that changes nothing a person sees moves nothing."""
-    known = _aware(row.provider_updated_at)
-    if state.updated_at is not None and known is not None and state.updated_at < known:
+    """Never backwards (a version older to the second, or one without a time once a time was
+    applied); and a delivery that changes nothing a person sees moves nothing."""
+    known = row.provider_updated_at
+    if known is not None and (state.updated_at is None or older_version(state.updated_at, known)):
         return False
     title = state.title or row.title
     return bool(
@@ -84,16 +106,12 @@ def _needs_write(row: Any, state: PushedState) -> bool:
     )
 
 
-def apply_pushed_state(project_id: str, provider: str, number: str, state: PushedState, matches: LinkMatcher) -> int:
-    """Writes `state` to the matching links inside the caller's transaction (the caller holds
+def apply_pushed_state(project_id: str, link_ids: list[str], state: PushedState) -> int:
+    """Writes `state` to the matched links inside the caller's transaction (the caller holds
     the project lock); returns how many links changed."""
-    if state.status not in RANK:
+    if state.status not in RANK or not link_ids:
         return 0
-    rows = [
-        row
-        for row in _candidates(project_id, provider, number)
-        if matches(row.url, row.base_url) and _needs_write(row, state)
-    ]
+    rows = [row for row in _current(project_id, link_ids) if _needs_write(row, state)]
     if not rows:
         return 0
     now = utcnow()

@@ -29,6 +29,7 @@ from ppm.integrations.providers.base import Extras, NotModified, RefreshFailed, 
 from ppm.integrations.registry import TASK_LINK_PROVIDERS, Provider, provider_for_host
 from ppm.links import attention, changes, review_status
 from ppm.links.models import TaskLink
+from ppm.links.pushed import older_version
 from ppm.links.status import RANK, rank_expression, status_for_rank
 from ppm.models_base import iso, utcnow
 from ppm.projects import services as projects
@@ -528,10 +529,21 @@ def apply_refresh(plan: RefreshPlan, outcome: RefreshOutcome) -> TaskLink | None
     None when the link was removed meanwhile (nothing to write)."""
     projects.lock_sequence(plan.project_id)
     link = db.session.scalar(select(TaskLink).where(TaskLink.id == plan.link_id, TaskLink.deleted_at.is_(None)))
-    if link is None:
+    # SPEC §27: the archived flag is read under the project's lock; once archiving has
+    # answered, no link of the project changes.
+    if link is None or projects.is_archived(plan.project_id):
         db.session.rollback()
         return None
     before = changes.state_of(link)
+    if outcome.status is not None and outcome.status.updated_at is not None and not outcome.not_modified:
+        if older_version(outcome.status.updated_at, link.provider_updated_at):
+            # A webhook applied a newer version while this call was in flight: it wins; the
+            # answer only says the link was looked at (SPEC §27).
+            link.fetched_at = utcnow()
+            link.refresh_error = None  # the answer itself was good (docs/decisions.md)
+            _stamp(link, before)
+            db.session.commit()
+            return link
     if plan.failure is not None:
         return _record_failure(link, before, *plan.failure)
     if outcome.failure is not None:

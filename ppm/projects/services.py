@@ -116,6 +116,14 @@ def lock_sequence(project_id: str) -> None:
         db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
 
 
+def is_archived(project_id: str) -> bool:
+    """The archived flag as committed now (not the session's cached project): read it after
+    `lock_sequence`, and a writer sees any archiving that has answered (SPEC §27). A project
+    that is gone counts as archived: nothing of it may change."""
+    archived = db.session.scalar(select(Project.archived).where(Project.id == project_id))
+    return archived is None or bool(archived)
+
+
 # --- input helpers --------------------------------------------------------------------
 
 
@@ -217,6 +225,11 @@ def update_project(actor: User, project_id: str, data: Any) -> Access:
 def set_archived(actor: User, project_id: str, archived: bool) -> Access:
     # Unarchiving is the one write an archived project accepts.
     access = load_project(actor, project_id, Role.admin, write=archived)
+    # An exclusive lock of the project row (FOR UPDATE, stronger than lock_sequence's key
+    # share): archiving waits for the writers that hold the project, and writers after it see
+    # the flag (SPEC §27 "archived means frozen"). On SQLite, the database write lock.
+    sqlite_locking.take_write_lock(db.session.connection())
+    db.session.execute(select(Project.id).where(Project.id == access.project.id).with_for_update())
     access.project.archived = archived
     db.session.commit()
     return access

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ppm.integrations.providers import github, gitlab
-from ppm.integrations.providers.base import RefreshFailed, plain_title, provider_time
+from ppm.integrations.providers.base import RefreshFailed, UnrepresentableTime, plain_title, provider_time
 from ppm.links.pushed import PushedState
 from ppm.webhooks import review_events
 from ppm.webhooks.review_events import Refresh
@@ -70,10 +70,15 @@ def _status(mapping: Callable[[Mapping[str, Any]], str], obj: Mapping[str, Any])
         raise BadPayload("The payload's object has no state ppm knows.") from None
 
 
+def _updated_at(obj: Mapping[str, Any]) -> Any:
+    try:
+        return provider_time(obj.get("updated_at"))
+    except UnrepresentableTime:
+        raise BadPayload("The payload's “updated_at” is a time that cannot be represented.") from None
+
+
 def _pushed(obj: Mapping[str, Any], url_key: str, status: str) -> Apply:
-    return Apply(
-        _url(obj, url_key), PushedState(status, plain_title(obj.get("title")), provider_time(obj.get("updated_at")))
-    )
+    return Apply(_url(obj, url_key), PushedState(status, plain_title(obj.get("title")), _updated_at(obj)))
 
 
 # --- GitHub ---------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 repository path (case-insensitive), the same kind and number. Sub-pages (`/pull/7/files`) name
 their object; a self-hosted root (a relative root too) is read off before the path is parsed.
 
-The GitLab shapes are parsed here for now; when providers/gitlab.py gains a public parser for
-its issue shapes (§18), `_gitlab_ref` becomes a call to it.
+GitLab addresses are read by providers/gitlab.py's one parser (refresh reads them with it too).
+Every step is linear in the address's length, and an address is at most ADDRESS_MAX bytes
+(SPEC §27): a delivery naming a longer one is refused before anything is matched.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ppm.integrations.providers import gitlab
 from ppm.links.pushed import LinkMatcher
+
+ADDRESS_MAX = 2048  # bytes, like a link's own address (SPEC §19, §27)
 
 # The SaaS hosts each provider answers on, folded to one name.
 _CANONICAL_HOSTS = {
@@ -44,44 +48,24 @@ def _host(url: str) -> tuple[str, str] | None:
     return host, parts.path
 
 
+def address_too_long(url: str) -> bool:
+    return len(url.encode("utf-8", "surrogatepass")) > ADDRESS_MAX
+
+
 def _github_ref(segments: list[str]) -> tuple[str, str, str] | None:
-    if len(segments) < 4 or segments[2] not in ("pull", "issues") or not segments[3].isdigit():
+    if len(segments) < 4 or segments[2] not in ("pull", "issues") or not gitlab.is_number(segments[3]):
         return None
     return "/".join(segments[:2]), "pull" if segments[2] == "pull" else "issue", segments[3]
 
 
-# GitLab: `-/merge_requests/N`, and the three shapes of one issue (§18). Older GitLab versions
-# (and GitLab's own payload examples) leave out the `-`.
-_GITLAB_SHAPES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("merge_requests",), "merge_request"),
-    (("issues", "incident"), "issue"),
-    (("issues",), "issue"),
-    (("work_items",), "issue"),
-)
+_GITLAB_KINDS = {"merge_requests": "merge_request", "issues": "issue"}
 
 
-def _gitlab_ref(segments: list[str]) -> tuple[str, str, str] | None:
-    if segments and segments[0] == "groups":
-        return None  # group-level work items (epics) are not project items
-    if "-" in segments:
-        dash = segments.index("-")
-        project, rest = segments[:dash], segments[dash + 1 :]
-        return _gitlab_kind(project, rest)
-    for start in range(1, len(segments)):
-        found = _gitlab_kind(segments[:start], segments[start:])
-        if found:
-            return found
-    return None
-
-
-def _gitlab_kind(project: list[str], rest: list[str]) -> tuple[str, str, str] | None:
-    if not project:
-        return None
-    for prefix, kind in _GITLAB_SHAPES:
-        size = len(prefix)
-        if tuple(rest[:size]) == prefix and len(rest) > size and rest[size].isdigit():
-            return "/".join(project), kind, rest[size]
-    return None
+def _gitlab_ref(path: str) -> tuple[str, str, str] | None:
+    ref = gitlab.parse_object_path(path, undashed=True)
+    if ref is None or ref[1] not in _GITLAB_KINDS:
+        return None  # a commit is no pull request or issue
+    return ref[0], _GITLAB_KINDS[ref[1]], ref[2]
 
 
 def object_key(provider: str, url: str, base_url: str = "") -> ObjectKey | None:
@@ -98,8 +82,10 @@ def object_key(provider: str, url: str, base_url: str = "") -> ObjectKey | None:
         if path != root_path and not path.startswith(root_path + "/"):
             return None
         path = path[len(root_path) :]
-    segments = [segment for segment in path.split("/") if segment]
-    ref = _github_ref(segments) if provider == "github" else _gitlab_ref(segments) if provider == "gitlab" else None
+    if provider == "github":
+        ref = _github_ref([segment for segment in path.split("/") if segment])
+    else:
+        ref = _gitlab_ref(path) if provider == "gitlab" else None
     if ref is None:
         return None
     repository, kind, number = ref
@@ -111,19 +97,26 @@ def object_number(provider: str, url: str) -> str | None:
     located = _host(url)
     if located is None:
         return None
+    if provider == "gitlab":
+        ref = _gitlab_ref(located[1])  # a root in front reads as part of the project path
+        return ref[2] if ref else None
     segments = [segment for segment in located[1].split("/") if segment]
     for start in range(len(segments)):
-        ref = _github_ref(segments[start:]) if provider == "github" else _gitlab_ref(segments[start:])
-        if ref is not None:
-            return ref[2]
+        found = _github_ref(segments[start : start + 4])
+        if found is not None:
+            return found[2]
     return None
 
 
 def link_matcher(provider: str, object_url: str) -> LinkMatcher:
-    """A predicate for links.pushed: does a link (url, base_url) point at this object?"""
+    """A predicate for links.pushed: does a link (url, base_url) point at this object? The
+    object's key is read once per self-hosted root, not once per link."""
+    wanted: dict[str, ObjectKey | None] = {}
 
     def matches(url: str, base_url: str) -> bool:
-        wanted = object_key(provider, object_url, base_url)
-        return wanted is not None and wanted == object_key(provider, url, base_url)
+        if base_url not in wanted:
+            wanted[base_url] = object_key(provider, object_url, base_url)
+        key = wanted[base_url]
+        return key is not None and key == object_key(provider, url, base_url)
 
     return matches

@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,11 +26,12 @@ from ppm.extensions import db
 from ppm.jobs import queue as job_queue
 from ppm.jobs.services import queue_background_refresh
 from ppm.links.pushed import apply_pushed_state
+from ppm.links.pushed import matching_link_ids as pushed_targets
 from ppm.models_base import utcnow
 from ppm.projects import services as projects
-from ppm.projects.models import Project, Role
+from ppm.projects.models import Role
 from ppm.webhooks.events import EVENTS, Apply, BadPayload, Later, Ping
-from ppm.webhooks.matching import link_matcher, object_number
+from ppm.webhooks.matching import ADDRESS_MAX, address_too_long, link_matcher, object_number
 from ppm.webhooks.models import PROVIDERS, WebhookDelivery, WebhookReceiver
 from ppm.webhooks.queued import matching_link_ids
 from ppm.webhooks.review_events import Refresh
@@ -157,16 +158,36 @@ def _refusal(status: int, code: str, detail: str) -> Answer:
 
 def receiver_for_delivery(provider: str, receiver_id: str) -> WebhookReceiver | None:
     """The receiver a payload URL names; a receiver of the other provider is as unknown as a
-    deleted one."""
-    return db.session.scalar(
+    deleted one. Detached from the session: its values stay readable after the delivery's
+    commits even if the receiver is deleted meanwhile (SPEC §27: 404 or the normal answer)."""
+    receiver = db.session.scalar(
         select(WebhookReceiver).where(
             WebhookReceiver.id == projects.safe_id(receiver_id), WebhookReceiver.provider == provider
         )
     )
+    if receiver is not None:
+        db.session.expunge(receiver)
+    return receiver
+
+
+UNSIGNED_RECORD_EVERY = timedelta(minutes=1)
+
+
+def _recorded_lately(receiver: WebhookReceiver, result: str) -> bool:
+    """A refusal of an unsigned post already on the receiver within the last minute: a flood of
+    them writes to the database once a minute, not once a post (SPEC §27)."""
+    last = receiver.last_delivery_at
+    if result != "bad_signature" or receiver.last_delivery_result != result or last is None:
+        return False
+    return (last if last.tzinfo else last.replace(tzinfo=UTC)) > utcnow() - UNSIGNED_RECORD_EVERY
 
 
 def _finish(receiver: WebhookReceiver, result: str, answer: Answer) -> Answer:
     """Every outcome is remembered on the receiver (never the body); 2xx ones are counted."""
+    if _recorded_lately(receiver, result):
+        db.session.rollback()
+        log.info("webhook delivery to %s: %s (%s), recorded less than a minute ago", receiver.id, result, answer.status)
+        return answer
     accepted = 200 <= answer.status < 300
     db.session.execute(
         update(WebhookReceiver)
@@ -186,7 +207,7 @@ def refuse_too_large(receiver: WebhookReceiver, limit: int) -> Answer:
     return _finish(receiver, "too_large", _refusal(413, "too_large", f"The body is larger than {limit // 2**20} MiB."))
 
 
-def _authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
+def authentic(receiver: WebhookReceiver, delivery: Delivery) -> bool:
     try:
         secret = crypto.decrypt(receiver.secret_ciphertext)
     except crypto.UnreadableSecret:
@@ -253,23 +274,31 @@ def _event_name(raw: str) -> str:
     return "".join(ch for ch in raw if ch.isprintable())[:100]
 
 
+def _addresses(outcome: Any) -> tuple[str, ...]:
+    if isinstance(outcome, Apply):
+        return (outcome.url,)
+    return outcome.urls if isinstance(outcome, Refresh) else ()
+
+
 def deliver(receiver: WebhookReceiver, delivery: Delivery) -> Answer:
     """Authenticate, read and apply one delivery. Refusals change nothing but the receiver's
-    last outcome; nothing here calls out."""
-    if not _authentic(receiver, delivery):
+    last outcome; nothing here calls out. Everything that depends on the body's size (parsing
+    it, reading and matching its addresses) happens before the project lock (SPEC §27)."""
+    if not authentic(receiver, delivery):
         return _finish(
             receiver, "bad_signature", _refusal(401, "bad_signature", "The signature does not match this webhook.")
         )
     event = _event_name(delivery.event)
     try:
         payload = _payload(receiver, delivery)
-        project = db.session.get(Project, receiver.project_id)
-        if project is None or project.archived:
-            return _finish(receiver, "archived", Answer(202, {"ignored": "archived"}))
         reader = EVENTS[receiver.provider].get(event)
         outcome = reader(payload) if reader else Later()
+        if any(address_too_long(url) for url in _addresses(outcome)):
+            raise BadPayload(f"The payload names an address longer than {ADDRESS_MAX} bytes.")
     except BadPayload as error:
         return _finish(receiver, "bad_payload", _refusal(400, "bad_payload", error.detail))
+    if projects.is_archived(receiver.project_id):
+        return _finish(receiver, "archived", Answer(202, {"ignored": "archived"}))
     if isinstance(outcome, Later):
         return _finish(receiver, "ignored", Answer(202, {"ignored": event}))
     if isinstance(outcome, Refresh):
@@ -295,27 +324,39 @@ def _queue_refreshes(receiver: WebhookReceiver, outcome: Refresh, key: str) -> A
             detail = "ppm cannot reach its job queue right now; deliver this event again later."
             return _finish(receiver, "queue_unavailable", _refusal(503, "queue_unavailable", detail))
     _remember(receiver.id, key)
+    return _accept(receiver, "ok", Answer(200, {"queued": len(link_ids)}))
+
+
+def _accept(receiver: WebhookReceiver, result: str, answer: Answer) -> Answer:
     try:
-        return _finish(receiver, "ok", Answer(200, {"queued": len(link_ids)}))
+        return _finish(receiver, result, answer)
     except IntegrityError:
-        db.session.rollback()  # the same delivery id, accepted a moment ago by a racing request
+        db.session.rollback()
+        if not _receiver_exists(receiver.id):  # deleted while this delivery was handled
+            return _refusal(404, "not_found", "There is no webhook at this address.")
+        # the same delivery id, accepted a moment ago by a racing request
         return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
+
+
+def _receiver_exists(receiver_id: str) -> bool:
+    return db.session.scalar(select(WebhookReceiver.id).where(WebhookReceiver.id == receiver_id)) is not None
 
 
 def _apply(receiver: WebhookReceiver, outcome: Apply | Ping | None, key: str) -> Answer:
-    projects.lock_sequence(receiver.project_id)  # like every writer: the project row first
-    if key and _seen(receiver.id, key):
-        return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
-    matched = 0
+    link_ids: list[str] = []
     if isinstance(outcome, Apply):
         number = object_number(receiver.provider, outcome.url)
         if number is not None:
-            matcher = link_matcher(receiver.provider, outcome.url)
-            matched = apply_pushed_state(receiver.project_id, receiver.provider, number, outcome.state, matcher)
+            link_ids = pushed_targets(
+                receiver.project_id, receiver.provider, number, link_matcher(receiver.provider, outcome.url)
+            )
+    db.session.commit()  # the reads end here; what follows is a few writes under the lock
+    projects.lock_sequence(receiver.project_id)  # like every writer: the project row first
+    if projects.is_archived(receiver.project_id):
+        return _finish(receiver, "archived", Answer(202, {"ignored": "archived"}))
+    if key and _seen(receiver.id, key):
+        return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
+    matched = apply_pushed_state(receiver.project_id, link_ids, outcome.state) if isinstance(outcome, Apply) else 0
     _remember(receiver.id, key)
     answer = Answer(200, {"ping": True} if isinstance(outcome, Ping) else {"matched": matched})
-    try:
-        return _finish(receiver, "ping" if isinstance(outcome, Ping) else "ok", answer)
-    except IntegrityError:
-        db.session.rollback()  # the same delivery id, accepted a moment ago by a racing request
-        return _finish(receiver, "duplicate", Answer(200, {"duplicate": True}))
+    return _accept(receiver, "ping" if isinstance(outcome, Ping) else "ok", answer)

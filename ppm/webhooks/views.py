@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse as parse_limit
 from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -47,6 +49,36 @@ def _receiver_key() -> str:
     return "webhook:" + str((request.view_args or {}).get("receiver_id", ""))
 
 
+# SPEC §27: the budget counts authenticated deliveries only (not unknown receivers, bodies too
+# large to read, or missing and wrong signatures), so nobody who merely knows the payload URL
+# can spend it; unsigned posts have their own budget per client address.
+_UNAUTHENTICATED = (401, 404, 413, 429)
+UNSIGNED_LIMIT = parse_limit("60 per minute")
+
+
+def _authenticated(response: Any) -> bool:
+    return response.status_code not in _UNAUTHENTICATED
+
+
+def _unsigned_budget_left(receiver_id: str) -> bool:
+    """One more post with a missing or wrong signature from this address to this receiver?"""
+    if not limiter.enabled:
+        return True
+    return bool(limiter.limiter.hit(UNSIGNED_LIMIT, "webhook-unsigned", receiver_id, get_remote_address()))
+
+
+def _too_many_unsigned() -> Any:
+    response = jsonify(
+        {
+            "detail": "Too many posts with a missing or wrong signature from this address. Wait a minute.",
+            "code": "rate_limited",
+        }
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def _read_body() -> bytes | None:
     """The raw body, or None past BODY_LIMIT. Reads at most BODY_LIMIT + 1 bytes whatever the
     Content-Length says (Werkzeug already stops at a declared length and refuses a declared
@@ -74,7 +106,7 @@ def _answer(answer: services.Answer) -> Any:
 
 @bp.post("/hooks/<any(github, gitlab):provider>/<receiver_id>")
 @csrf.exempt
-@limiter.limit(_delivery_limit, key_func=_receiver_key)
+@limiter.limit(_delivery_limit, key_func=_receiver_key, deduct_when=_authenticated)
 def receive(provider: str, receiver_id: str) -> Any:
     receiver = services.receiver_for_delivery(provider, receiver_id)
     if receiver is None:
@@ -95,6 +127,8 @@ def receive(provider: str, receiver_id: str) -> Any:
             else headers.get("X-Gitlab-Event-UUID") or headers.get("Idempotency-Key", "")
         ),
     )
+    if not services.authentic(receiver, delivery) and not _unsigned_budget_left(receiver.id):
+        return _too_many_unsigned()
     return _answer(services.deliver(receiver, delivery))
 
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 
 from ppm.request_id import log_handler
 from tests.conftest import SessionClient
@@ -80,3 +80,22 @@ def test_the_log_lines_of_a_request_carry_its_id(app: Flask, ppm_log: io.StringI
     assert all(f"[{other.headers['X-Request-ID']}]" in line for line in lines[2:4])
     logging.getLogger("ppm.test").warning("outside any request")
     assert ppm_log.getvalue().splitlines()[-1].split(" [", 1)[1].startswith("-]")
+
+
+def test_request_derived_strings_cannot_forge_log_lines(app: Flask, ppm_log: io.StringIO) -> None:
+    """SPEC §27: a path carrying CR, LF or other control characters stays on its one log line."""
+
+    def boom() -> None:
+        if request.path.startswith("/boom/"):
+            raise RuntimeError("kaboom")
+
+    app.before_request_funcs.setdefault(None, []).insert(0, boom)
+    forged = "x\r\n2026-01-01 00:00:00,000 WARNING ppm.auth [-] admin logged in\x1b[2J"
+    response = app.test_client().get("/boom/" + forged.replace("\r", "%0D").replace("\n", "%0A").replace("\x1b", "%1B"))
+    assert response.status_code == 500
+    lines = [line for line in ppm_log.getvalue().splitlines() if "unhandled error" in line]
+    assert len(lines) == 1, ppm_log.getvalue()
+    assert "x\\r\\n2026-01-01" in lines[0] and "\\x1b[2J" in lines[0]
+    assert not any(
+        line.startswith("2026-01-01 00:00:00,000 WARNING ppm.auth") for line in ppm_log.getvalue().splitlines()
+    )

@@ -248,3 +248,36 @@ def test_an_unreachable_redis_is_a_503_and_the_delivery_can_come_again(hooks: Ho
     response = hooks.sender.github(hook, "check_suite", payload, delivery="d-1")
     assert response.status_code == 503 and response.get_json()["code"] == "queue_unavailable"
     assert hooks.receiver(hook)["last_delivery_result"] == "queue_unavailable"
+
+
+@needs_redis[0]
+@needs_redis[1]
+def test_twenty_events_about_one_pull_request_queue_one_refresh(
+    hooks: Hooks,
+    app: Flask,
+    redis_conn: Any,  # noqa: F811 - the fixture
+    provider: responses.RequestsMock,
+    allow_egress: None,
+) -> None:
+    """SPEC §27: while a link's review/CI refresh is queued, later events add nothing (20 events
+    were 20 refreshes of 4 calls each); once the worker has started it, the next event queues
+    another."""
+    from rq import Queue
+
+    _background(hooks, "github")
+    hook = hooks.create()
+    hooks.link(EXAMPLE_PR)
+    for n in range(20):
+        example = ("check_run.completed", "check_suite.completed", "pull_request_review.submitted")[n % 3]
+        event = example.split(".")[0]
+        response = hooks.sender.github(hook, event, github_example(example))
+        assert response.status_code == 200, response.get_json()
+    assert Queue("ppm", connection=redis_conn).count == 1
+    provider.get(f"{API}/pulls/2", json=github("pull-request"))
+    provider.get(f"{API}/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e/check-runs", json={"check_runs": []})
+    provider.get(f"{API}/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e/status", json={"state": "success"})
+    provider.get(f"{API}/pulls/2/reviews", json=[])
+    run_worker(app)
+    assert len(provider.calls) <= 4
+    assert hooks.sender.github(hook, "check_run", github_example("check_run.completed")).status_code == 200
+    assert Queue("ppm", connection=redis_conn).count == 1

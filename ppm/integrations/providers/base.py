@@ -531,9 +531,22 @@ def first_line(message: object) -> str:
     return next((plain_title(line) for line in message.splitlines() if plain_title(line)), "")
 
 
+FUTURE_SLACK = timedelta(days=1)
+
+
+class UnrepresentableTime(RefreshFailed):
+    """A provider time that reads as a date but cannot be held (year 1 or 9999 with an offset,
+    month 13): refresh records `provider_bad_response`, a delivery answers 400 (SPEC §27)."""
+
+    def __init__(self) -> None:
+        super().__init__("provider_bad_response", "The provider gave an updated_at time that cannot be represented.")
+
+
 def provider_time(value: object) -> datetime | None:
     """A provider's timestamp in UTC: GitHub's `2019-05-15T15:20:33Z`, GitLab's
-    `2013-12-03 17:23:34 UTC`, or ISO 8601 with an offset; anything else is None."""
+    `2013-12-03 17:23:34 UTC`, or ISO 8601 with an offset; anything else is None. A time more
+    than a day ahead counts as now (a provider's clock gone wrong must not freeze a link), and
+    a date that cannot be represented raises UnrepresentableTime (SPEC §27)."""
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
         return None
     text = value.strip()
@@ -543,6 +556,12 @@ def provider_time(value: object) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except ValueError as error:
+        if str(error).startswith("Invalid isoformat string"):
+            return None  # not a time at all: as if absent
+        raise UnrepresentableTime() from None
+    except OverflowError:
+        raise UnrepresentableTime() from None
+    now = utcnow()
+    return now if moment > now + FUTURE_SLACK else moment

@@ -93,31 +93,68 @@ def verify(token: str, base_url: str) -> VerifiedAccount:
 # The three addresses of a project issue: the classic page, gitlab.com's newer work item page,
 # and an incident (an issue of type incident). All are read from the issues endpoint.
 _ISSUE_SHAPES = (("issues",), ("work_items",), ("issues", "incident"))
+# The segment that starts an object's part of a path, and what may follow it.
+_KIND_WORDS = frozenset({"merge_requests", "issues", "work_items", "commit"})
+# A number longer than this is no pull, merge request or issue (SPEC §27): it is never matched
+# and never reaches a query.
+MAX_NUMBER_DIGITS = 18
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only (`str.isdigit` also takes `²` and other scripts' digits), at most 18."""
+    return 0 < len(text) <= MAX_NUMBER_DIGITS and text.isascii() and text.isdigit()
+
+
+def _object_at(rest: list[str]) -> tuple[str, str] | None:
+    """(kind, id) when `rest` (the segments after the project) begins with an object's shape."""
+    for shape in _ISSUE_SHAPES:
+        width = len(shape)
+        if len(rest) > width and tuple(rest[:width]) == shape and is_number(rest[width]):
+            return "issues", rest[width]
+    if len(rest) < 2:
+        return None
+    kind, ident = rest[0], rest[1]
+    if kind == "merge_requests" and is_number(ident):
+        return kind, ident
+    if kind == "commit" and COMMIT_SHA.fullmatch(ident):
+        return kind, ident
+    return None
+
+
+def parse_object_path(path: str, *, undashed: bool = False) -> tuple[str, str, str] | None:
+    """The one parser of GitLab object addresses, shared by refresh and webhook matching, linear
+    in the path's length (SPEC §27): (project path, kind, id) with kind `merge_requests`,
+    `issues` (every issue shape folded into one) or `commit`.
+
+    The project is everything before the first `-` segment (at least a namespace and a name).
+    `undashed` also reads the older addresses without the `-` (GitLab's own payload examples
+    use them): then the project ends at the first kind word that starts an object's shape.
+    Group-level work items (`groups/{group}/-/work_items/N`, epics) are not project items."""
+    parts = [p for p in path.split("/") if p]
+    if not parts or parts[0] == "groups":
+        return None
+    try:
+        dash = parts.index("-")
+    except ValueError:
+        dash = -1
+    if dash >= 0:
+        found = _object_at(parts[dash + 1 : dash + 4]) if dash >= 2 else None
+        return ("/".join(parts[:dash]), *found) if found else None
+    if not undashed:
+        return None
+    for index in range(2, len(parts)):
+        if parts[index] in _KIND_WORDS:
+            found = _object_at(parts[index : index + 3])
+            if found:
+                return ("/".join(parts[:index]), *found)
+    return None
 
 
 def object_ref(path: str) -> tuple[str, str, str] | None:
-    """(project path, kind, id) of the object a path below the GitLab root points at, with kind
-    `merge_requests`, `issues` (every issue shape folded into one) or `commit`; None for anything
-    else, including group-level work items (`groups/{group}/-/work_items/N`, epics) which are not
-    project items. `group/sub/project/-/merge_requests/5/diffs` → ("group/sub/project",
-    "merge_requests", "5"). Webhook matching reads it too, so one issue is one issue."""
-    parts = [p for p in path.split("/") if p]
-    if "-" not in parts or parts[0] == "groups":
-        return None
-    dash = parts.index("-")
-    project, rest = parts[:dash], parts[dash + 1 :]
-    if len(project) < 2 or len(rest) < 2:
-        return None
-    for shape in _ISSUE_SHAPES:
-        width = len(shape)
-        if tuple(rest[:width]) == shape and len(rest) > width and rest[width].isdigit():
-            return "/".join(project), "issues", rest[width]
-    kind, ident = rest[0], rest[1]
-    if kind == "merge_requests" and ident.isdigit():
-        return "/".join(project), kind, ident
-    if kind == "commit" and COMMIT_SHA.fullmatch(ident):
-        return "/".join(project), kind, ident
-    return None
+    """(project path, kind, id) of the object a path below the GitLab root points at (see
+    `parse_object_path`; refresh reads only the current addresses, with the `-`).
+    `group/sub/project/-/merge_requests/5/diffs` → ("group/sub/project", "merge_requests", "5")."""
+    return parse_object_path(path)
 
 
 def has_live_status(path: str) -> bool:
