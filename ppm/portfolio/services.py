@@ -167,9 +167,11 @@ def _is_done() -> ColumnElement[bool]:
 
 # Hashing the links of 100,000 tasks by task takes about 30 MB; with PostgreSQL's default 4 MB the
 # planner sorts them on disk instead (twice the time), and its JIT compiles the query for longer
-# than it then runs. Both settings last until this request's transaction ends (set_config's
-# `is_local`), so nothing else in the process or the server changes.
-_POSTGRESQL_SETTINGS = {"work_mem": "64MB", "jit": "off"}
+# than it then runs. Before the tables are analysed (right after a bulk load) it may also take
+# them for nearly empty and re-aggregate the links once per task in a nested loop (minutes at
+# 4,000 links); the aggregate never gains from one. These settings last until this request's
+# transaction ends (set_config's `is_local`), so nothing else in the process or server changes.
+_POSTGRESQL_SETTINGS = {"work_mem": "64MB", "jit": "off", "enable_nestloop": "off"}
 
 
 def _room_for_the_aggregate() -> None:
