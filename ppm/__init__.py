@@ -171,6 +171,8 @@ def _register_blueprints(app: Flask) -> None:
     from ppm.links.views import bp as links_bp
     from ppm.notifications.api import bp as notifications_api
     from ppm.notifications.views import bp as notifications_bp
+    from ppm.portfolio.api import bp as portfolio_api
+    from ppm.portfolio.views import bp as portfolio_bp
     from ppm.projects.api import bp as projects_api
     from ppm.projects.views import bp as projects_bp
     from ppm.schedule.api import bp as tasks_api
@@ -198,6 +200,8 @@ def _register_blueprints(app: Flask) -> None:
         automations_bp,
         notifications_api,
         notifications_bp,
+        portfolio_bp,
+        portfolio_api,
     ):
         app.register_blueprint(blueprint)
     from ppm.automations.services import init_automations

@@ -20,9 +20,9 @@ LOGIN_FAILED = "Enter a correct email address and password. Both are case-sensit
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect."""
+    """Only same-site paths: never an open redirect. Without one, the portfolio (SPEC §22)."""
     if not target:
-        return url_for("projects.index")
+        return url_for("portfolio.index")
     parts = urlsplit(target)
     if (
         parts.scheme
@@ -32,7 +32,7 @@ def _safe_next(target: str | None) -> str:
         or "\\" in target
         or not target.isprintable()
     ):
-        return url_for("projects.index")
+        return url_for("portfolio.index")
     return target
 
 

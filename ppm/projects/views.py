@@ -21,7 +21,7 @@ bp = Blueprint("projects", __name__)
 
 @bp.get("/")
 def index_redirect() -> Any:
-    return redirect(url_for("projects.index"))
+    return redirect(url_for("portfolio.index"))  # the landing page (SPEC §22)
 
 
 @bp.get("/projects/")

@@ -52,7 +52,7 @@ def test_login_page_is_a_form_with_csrf(client: FlaskClient) -> None:
 def test_login_with_csrf_starts_a_session(client: FlaskClient, user: Any) -> None:
     response = _login(client, user.email)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/projects/"
+    assert response.headers["Location"] == "/portfolio"  # the landing page (SPEC §22)
     assert _logged_in(client)
     me = client.get("/api/v1/me/")
     assert me.get_json() == {"id": user.id, "email": "owner@example.com", "name": "Olive Owner"}
@@ -196,7 +196,7 @@ def test_next_never_leaves_the_site(app: Flask, user: Any) -> None:
         location = response.headers["Location"]
         parts = urlsplit(location)
         assert not parts.scheme and not parts.netloc, (target, location)
-        assert location == "/projects/", (target, location)
+        assert location == "/portfolio", (target, location)
         assert _logged_in(client)
 
 
@@ -204,7 +204,7 @@ def test_logged_in_visit_to_login_follows_next_safely(session_client: SessionCli
     ok = session_client.get("/login?next=/me/settings/api-tokens")
     assert ok.status_code == 302 and ok.headers["Location"] == "/me/settings/api-tokens"
     evil = session_client.get("/login?next=//evil.example")
-    assert evil.status_code == 302 and evil.headers["Location"] == "/projects/"
+    assert evil.status_code == 302 and evil.headers["Location"] == "/portfolio"
 
 
 # --- logout -----------------------------------------------------------------------------------
@@ -274,10 +274,10 @@ def test_anonymous_page_post_redirects_and_changes_nothing(client: FlaskClient, 
     assert services.list_projects(user) == []
 
 
-def test_root_redirects_to_projects_when_logged_in(session_client: SessionClient, client: FlaskClient) -> None:
+def test_root_redirects_to_the_portfolio_when_logged_in(session_client: SessionClient, client: FlaskClient) -> None:
     response = session_client.get("/")
     assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/projects/"
+    assert urlsplit(response.headers["Location"]).path == "/portfolio"
     anonymous = client.get("/")
     assert anonymous.status_code == 302
     assert urlsplit(anonymous.headers["Location"]).path == "/login"

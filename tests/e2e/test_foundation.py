@@ -36,7 +36,7 @@ def login_with_keyboard(page: Page, base: str, email: str) -> None:
     expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/projects/$"))
+    expect(page).to_have_url(re.compile(r"/portfolio$"))  # the landing page (SPEC §22)
 
 
 def confirm_by_keyboard(
@@ -87,6 +87,11 @@ def test_keyboard_login_create_project_and_axe(
     assert_accessible(page, "login-error")
 
     login_with_keyboard(page, live_server, user.email)
+    assert_accessible(page, "portfolio-empty")
+    # From the landing page to Projects through the main navigation.
+    tab_to(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/projects/$"))
     assert_accessible(page, "projects-empty")
 
     # Create a project with the keyboard alone; an empty name first shows the error.

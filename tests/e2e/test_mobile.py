@@ -32,6 +32,7 @@ def test_pages_fit_a_phone(page: Page, live_server: str, user: Any, make: Any, a
     )
     login_with_keyboard(page, live_server, user.email)
     for path in (
+        "/portfolio",
         f"/projects/{project_id}/schedule",
         f"/projects/{project_id}/members",
         "/me/settings/api-tokens",
