@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - pytest fixtures imported from the suites' conftests are parameters here
-"""Attack tests (SPEC §21, branch w-state): a summary's state cannot be set, only admins switch
+"""Attack tests (SPEC §21): a summary's state cannot be set, only admins switch
 automations, hostile state values are 400, and an archived project never changes — not by a
 person, not by a merged pull request with done_on_merge on."""
 
@@ -8,10 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-pytest.importorskip(
-    "ppm.automations", reason="written against w-state (§21); runs once that branch is merged into main"
-)
 
 from tests.webhooks.conftest import (  # noqa: F401 - fixtures reused here
     Hooks,

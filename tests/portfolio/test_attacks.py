@@ -1,4 +1,4 @@
-"""Attack tests (SPEC §22, branch w-portfolio): a project the person is not a member of never
+"""Attack tests (SPEC §22): a project the person is not a member of never
 appears (JSON or page), and hostile sort/filter values are 400 on the JSON API."""
 
 from __future__ import annotations
@@ -6,10 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-pytest.importorskip(
-    "ppm.portfolio", reason="written against w-portfolio (§22); runs once that branch is merged into main"
-)
 from flask import Flask
 
 from tests.conftest import Factory, SessionClient, client_for
