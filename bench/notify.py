@@ -103,7 +103,7 @@ def _env(database_url: str, redis_url: str, folder: str) -> dict[str, str]:
             "SECRET_KEY": "bench-" + uuid.uuid4().hex,
             "INTEGRATION_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "PPM_INSTANCE_PATH": folder,
-            "EGRESS_ALLOWLISTED_HOSTS": "localhost",
+            "NOTIFY_ALLOWLISTED_HOSTS": "localhost",
             "INTEGRATION_ALLOW_HTTP": "true",
             "LINK_REFRESH_INTERVAL": "0",
             "NOTIFY_TICK_SECONDS": "0.2",
@@ -120,7 +120,7 @@ def _app(env: dict[str, str]) -> Any:
             "SECRET_KEY": env["SECRET_KEY"],
             "INTEGRATION_ENCRYPTION_KEY": env["INTEGRATION_ENCRYPTION_KEY"],
             "INSTANCE_PATH": env["PPM_INSTANCE_PATH"],
-            "EGRESS_ALLOWLISTED_HOSTS": "localhost",
+            "NOTIFY_ALLOWLISTED_HOSTS": "localhost",
             "INTEGRATION_ALLOW_HTTP": True,
         }
     )
@@ -213,7 +213,7 @@ def task_edits(args: argparse.Namespace) -> None:
             "RATELIMIT_ENABLED": False,
             "INSTANCE_PATH": folder,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3",
-            "EGRESS_ALLOWLISTED_HOSTS": "localhost",
+            "NOTIFY_ALLOWLISTED_HOSTS": "localhost",
             "INTEGRATION_ALLOW_HTTP": True,
         }
     )

@@ -71,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _normalize_config(app: Flask) -> None:
-    for key in ("INTEGRATION_ALLOWED_HOSTS", "EGRESS_ALLOWLISTED_HOSTS"):
+    for key in ("INTEGRATION_ALLOWED_HOSTS", "EGRESS_ALLOWLISTED_HOSTS", "NOTIFY_ALLOWLISTED_HOSTS"):
         value = app.config.get(key) or []
         if isinstance(value, str):
             value = value.split(",")

@@ -362,6 +362,12 @@ def _check_name(target: _Target, allowlisted: bool) -> None:
 # Per-call state: the policy (deadline, allow-list, CA bundle) and the pinned addresses.
 
 
+# Config keys of the hosts that may sit on private addresses: provider hosts (a self-hosted
+# GitLab) and, separately, notification destinations (an internal chat server).
+PROVIDER_ALLOWLIST = "EGRESS_ALLOWLISTED_HOSTS"
+NOTIFY_ALLOWLIST = "NOTIFY_ALLOWLISTED_HOSTS"
+
+
 @dataclass(frozen=True)
 class _Policy:
     deadline: float
@@ -386,15 +392,16 @@ _POLICY: contextvars.ContextVar[_Policy | None] = contextvars.ContextVar("ppm_eg
 _PIN: contextvars.ContextVar[_Pin | None] = contextvars.ContextVar("ppm_egress_pin", default=None)
 
 
-def _current_policy(timeout: float, use_allowlist: bool = True) -> _Policy:
-    """Allow-list and CA bundle from config (app context only), else empty / default. Without
-    `use_allowlist` the allow-list is empty: addresses people type for their own ends (a
-    notification's destination) never inherit the trust an operator gave provider hosts."""
+def _current_policy(timeout: float, allowlist: str = PROVIDER_ALLOWLIST) -> _Policy:
+    """Allow-list (the config key `allowlist` names) and CA bundle from config (app context
+    only), else empty / default. Addresses people choose for their own ends (a notification's
+    destination) read their own list, so they never inherit the trust an operator gave
+    provider hosts."""
     allow: Iterable[str] = ()
     bundle: str | None = None
     if flask.has_app_context():
         config = flask.current_app.config
-        raw = (config.get("EGRESS_ALLOWLISTED_HOSTS") or ()) if use_allowlist else ()
+        raw = config.get(allowlist) or ()
         allow = raw.split(",") if isinstance(raw, str) else raw
         bundle = config.get("EGRESS_CA_BUNDLE")
     bundle = bundle or os.environ.get("EGRESS_CA_BUNDLE") or requests.utils.DEFAULT_CA_BUNDLE_PATH
@@ -822,14 +829,14 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     data: bytes | str | Mapping[str, Any] | None = None,
     json: Any = None,
-    use_allowlist: bool = True,
+    allowlist: str = PROVIDER_ALLOWLIST,
 ) -> EgressResponse:
     """Make one guarded HTTP request and read at most ``max_bytes`` of decoded body.
 
     Non-2xx responses are returned. Raises ``EgressBlocked`` (URL, name or address refused),
     ``EgressTimeout`` (the whole call, DNS included, passed ``timeout`` seconds),
     ``EgressTooLarge`` (body over ``max_bytes``) or ``EgressError`` (anything else).
-    ``use_allowlist=False`` ignores ``EGRESS_ALLOWLISTED_HOSTS`` (for addresses people choose).
+    ``allowlist`` names the config key of the hosts allowed on private addresses.
     """
     method = method.upper()
     if method not in _METHODS:
@@ -842,7 +849,7 @@ def fetch(
         # Refused before anything is encoded: an encoding error's message would carry the value,
         # and header values are often secrets.
         raise EgressError("a request header contains characters that cannot be sent")
-    policy = _current_policy(float(timeout), use_allowlist)
+    policy = _current_policy(float(timeout), allowlist)
     _check_raw_url(url)
     token = _POLICY.set(policy)
     started = time.monotonic()
@@ -905,11 +912,11 @@ def _read(resp: requests.Response, max_bytes: int) -> EgressResponse:
     return EgressResponse(resp.status_code, CaseInsensitiveDict(resp.headers), bytes(body), resp.url or "")
 
 
-def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT, use_allowlist: bool = True) -> None:
+def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT, allowlist: str = PROVIDER_ALLOWLIST) -> None:
     """The guard's rules on a URL without sending anything: pre-flight (A), then resolve the host
     once and refuse a private, loopback or metadata answer (B, C). For checking an address a
     person gives before it is stored; :func:`fetch` checks again at every call. Raises
     ``EgressBlocked``, ``EgressTimeout`` or ``EgressError`` (the name does not resolve)."""
-    policy = _current_policy(float(timeout), use_allowlist)
+    policy = _current_policy(float(timeout), allowlist)
     _check_raw_url(url)
     _checked_addresses(_parse_target(url), policy)

@@ -56,7 +56,7 @@ def send(item: notifications.Outgoing) -> notifications.Outcome:
             data=item.body,
             timeout=TIMEOUT_SECONDS,
             max_bytes=65536,
-            use_allowlist=False,  # a destination a project admin chose never inherits the allow-list
+            allowlist=egress.NOTIFY_ALLOWLIST,  # never the provider hosts' allow-list
         )
         status: int | None = response.status
         error = None

@@ -118,7 +118,7 @@ def _clean_url(data: Any, errors: ValidationCollector) -> str | None:
         errors.add("url", f"Enter a web address with a host, starting with {schemes}.")
         return None
     try:
-        egress.check_url(url, use_allowlist=False)  # the operator trusted provider hosts, not these
+        egress.check_url(url, allowlist=egress.NOTIFY_ALLOWLIST)  # not the provider hosts' list
     except egress.EgressBlocked as error:
         reason = "a private or loopback address" if str(error) == egress.MSG_PRIVATE else "not allowed"
         errors.add("url", f"ppm does not send notifications to this address: it is {reason}.")

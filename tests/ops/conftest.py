@@ -118,6 +118,7 @@ def in_app(env: dict[str, str]) -> Any:
             "INSTANCE_PATH": env["PPM_INSTANCE_PATH"],
             "INTEGRATION_ALLOWED_HOSTS": env["INTEGRATION_ALLOWED_HOSTS"],
             "EGRESS_ALLOWLISTED_HOSTS": env["EGRESS_ALLOWLISTED_HOSTS"],
+            "NOTIFY_ALLOWLISTED_HOSTS": env.get("NOTIFY_ALLOWLISTED_HOSTS", ""),
             "INTEGRATION_ALLOW_HTTP": True,
         }
     )

@@ -91,6 +91,7 @@ def test_no_event_lost_or_sent_twice_through_a_killed_worker_a_redis_outage_and_
         NOTIFY_RETRY_WAITS="1,1,1,1,1,1",
         NOTIFY_LEASE_SECONDS="8",
         NOTIFY_TICK_SECONDS="0.3",
+        NOTIFY_ALLOWLISTED_HOSTS="localhost",  # the receiver is on loopback
     )
     seeded = seed(env, tasks=1)
     subscription_id, secret = _subscribe(env, seeded, f"http://localhost:{receiver.port}/hook")
