@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from ppm.extensions import db
+from ppm.webhooks.models import WebhookReceiver
 from tests.webhooks.conftest import Hooks, github_example
 
 
@@ -73,4 +75,6 @@ def test_unsigned_posts_write_their_result_at_most_once_a_minute(hooks: Hooks, c
     assert writes == []
     assert hooks.receiver(hook)["last_delivery_at"] == first["last_delivery_at"]
     assert hooks.sender.github(hook, "ping", ping).status_code == 200
-    assert hooks.receiver(hook)["last_delivery_result"] == "ping"
+    # Read from the database: a fifth listing call in this test can meet the API's own limit.
+    db.session.expire_all()
+    assert db.session.get(WebhookReceiver, hook.id).last_delivery_result == "ping"
